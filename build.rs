@@ -1,0 +1,41 @@
+//! Generates include/vault_parts.h with cbindgen. The header is committed; `make test` fails
+//! when the committed copy differs from what this produces (see Makefile: check-header).
+
+use std::{env, path::PathBuf};
+
+fn main() {
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=build.rs");
+
+    let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml parses");
+    let header = crate_dir.join("include").join("vault_parts.h");
+
+    // Version macros come from Cargo.toml's version, never typed twice.
+    let version = format!(
+        "\n/** libvault_parts version this header belongs to (from Cargo.toml). */\n\
+         #define VAULT_PARTS_VERSION_MAJOR {}\n\
+         #define VAULT_PARTS_VERSION_MINOR {}\n\
+         #define VAULT_PARTS_VERSION_PATCH {}\n\
+         /** The same version as a string, \"MAJOR.MINOR.PATCH\"; vault_parts_version() returns the library's. */\n\
+         #define VAULT_PARTS_VERSION_STRING \"{}\"",
+        env::var("CARGO_PKG_VERSION_MAJOR").unwrap(),
+        env::var("CARGO_PKG_VERSION_MINOR").unwrap(),
+        env::var("CARGO_PKG_VERSION_PATCH").unwrap(),
+        env::var("CARGO_PKG_VERSION").unwrap(),
+    );
+
+    match cbindgen::Builder::new()
+        .with_crate(&crate_dir)
+        .with_config(config)
+        .with_after_include(version)
+        .generate()
+    {
+        // write_to_file leaves the file untouched when the content is the same.
+        Ok(bindings) => {
+            bindings.write_to_file(&header);
+        }
+        Err(e) => panic!("cbindgen failed to generate {}: {e}", header.display()),
+    }
+}

@@ -1,0 +1,350 @@
+//! The C ABI. Each function checks its pointers, runs inside the panic boundary and
+//! delegates to the Rust core; the doc comments become include/vault_parts.h.
+#![allow(non_camel_case_types)]
+
+mod boundary;
+mod handle;
+
+use crate::error::{Error, ErrorKind};
+use crate::listing::Listing;
+use crate::log::Level;
+use boundary::{c_str, or_fallback, with_handle};
+pub use handle::vault_parts_iter;
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ptr;
+
+/// Success: the call did what it was asked.
+pub const VAULT_PARTS_OK: c_int = 0;
+/// vault_parts_next filled in a part; call it again for the next one.
+pub const VAULT_PARTS_ROW: c_int = 100;
+/// vault_parts_next has no more parts: the listing is complete.
+pub const VAULT_PARTS_DONE: c_int = 101;
+/// A bad argument (NULL pointer, invalid URL or ID, out-of-range setting) or a setter called
+/// after the first vault_parts_next. Fix the calling code; retrying does not help.
+pub const VAULT_PARTS_E_ARG: c_int = 1;
+/// Vault rejected the session ID (INVALID_SESSION_ID or HTTP 401): log in again.
+pub const VAULT_PARTS_E_AUTH: c_int = 2;
+/// The user may not list this upload session (INSUFFICIENT_ACCESS or HTTP 403): only its
+/// owner or an Admin may.
+pub const VAULT_PARTS_E_ACCESS: c_int = 3;
+/// Still rate limited after every attempt (API_LIMIT_EXCEEDED or HTTP 429): wait, then retry.
+pub const VAULT_PARTS_E_RATE_LIMIT: c_int = 4;
+/// Vault answered FAILURE or EXCEPTION with another error type; vault_parts_error_type names it.
+pub const VAULT_PARTS_E_VAULT: c_int = 5;
+/// An HTTP status other than 200 (after retries for 500, 502, 503 and 504), usually from a
+/// proxy or gateway in between.
+pub const VAULT_PARTS_E_HTTP: c_int = 6;
+/// The connection failed after every attempt: refused, reset, name not found, closed early.
+pub const VAULT_PARTS_E_NETWORK: c_int = 7;
+/// Every attempt ran out of time (vault_parts_set_timeout_ms).
+pub const VAULT_PARTS_E_TIMEOUT: c_int = 8;
+/// The TLS handshake or the certificate check failed; see vault_parts_set_ca_file.
+pub const VAULT_PARTS_E_TLS: c_int = 9;
+/// The server's answer broke the protocol: not JSON, a bad field, a next_page or redirect to
+/// another origin, a pagination loop, a body over 8 MiB.
+pub const VAULT_PARTS_E_PROTOCOL: c_int = 10;
+/// A bug in libvault_parts (a caught panic). The process is unharmed; please report it.
+pub const VAULT_PARTS_E_INTERNAL: c_int = 11;
+
+/// Log levels passed to a vault_parts_log_fn.
+pub const VAULT_PARTS_LOG_ERROR: c_int = 1;
+/// Retry waits.
+pub const VAULT_PARTS_LOG_WARN: c_int = 2;
+/// One line per page and per redirect.
+pub const VAULT_PARTS_LOG_INFO: c_int = 3;
+/// One line per HTTP request attempt: URL, status, elapsed milliseconds.
+pub const VAULT_PARTS_LOG_DEBUG: c_int = 4;
+
+/// One uploaded part, filled in by vault_parts_next. The caller owns the struct (stack or
+/// heap); the library only writes into it.
+#[repr(C)]
+pub struct vault_part {
+    /// The part's number, from 1.
+    pub part_number: u32,
+    /// The part's size in bytes.
+    pub size: u64,
+    /// The MD5 Vault computed: 32 lowercase hex digits and a NUL, or "" when Vault sent none.
+    pub part_content_md5: [c_char; 33],
+}
+
+/// Receives the handle's log lines. `userdata` is what was passed to vault_parts_set_log;
+/// `level` is one of VAULT_PARTS_LOG_*; `message` is NUL-terminated, never contains the
+/// session ID, and is owned by the library: valid only during the call, copy it to keep it.
+/// Called on the thread that called vault_parts_next; it must not call back into the same handle.
+pub type vault_parts_log_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, level: c_int, message: *const c_char)>;
+
+/// Creates an iterator over the parts of one upload session. Does no network I/O.
+///
+/// `vault_url` is "https://host[:port]" (a trailing "/" is allowed) or a bare "host"
+/// (https). "http://" is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost).
+/// `session_id` is sent as the Authorization header, to that origin only; the library copies it.
+/// `upload_session_id` is the id from "Create Resumable Upload Session"; one path segment.
+///
+/// On return *out holds a new handle, even when the arguments were bad: then the handle is
+/// in the error state and vault_parts_errmsg explains. The caller owns the handle and must
+/// pass it to vault_parts_free. Only when `out` is NULL is no handle made.
+///
+/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_open(
+    out: *mut *mut vault_parts_iter,
+    vault_url: *const c_char,
+    session_id: *const c_char,
+    upload_session_id: *const c_char,
+) -> c_int {
+    if out.is_null() {
+        return ErrorKind::Arg.code();
+    }
+    let made = or_fallback(None, || {
+        // SAFETY: each pointer is NULL or a NUL-terminated string, per the C contract.
+        let args = unsafe {
+            (|| Ok((c_str(vault_url, "vault_url")?, c_str(session_id, "session_id")?, c_str(upload_session_id, "upload_session_id")?)))()
+        };
+        let listing = match args {
+            Ok((url, sid, upload)) => Listing::new(url, sid, upload),
+            Err(e) => Listing::failed(e),
+        };
+        Some(Box::new(vault_parts_iter::new(listing)))
+    });
+    let Some(handle) = made else {
+        // SAFETY: out is non-NULL and points to writable storage per the C contract.
+        unsafe { *out = ptr::null_mut() };
+        return ErrorKind::Internal.code();
+    };
+    let code = handle.listing.error().map_or(VAULT_PARTS_OK, |e| e.kind().code());
+    // SAFETY: as above.
+    unsafe { *out = Box::into_raw(handle) };
+    code
+}
+
+/// Moves to the next part. Blocks while it fetches a page (with retries, see
+/// vault_parts_set_max_attempts).
+///
+/// Returns VAULT_PARTS_ROW after filling *out; VAULT_PARTS_DONE when every part has been
+/// returned (and again on every later call); or an error code. Errors are sticky: once a
+/// call on the handle failed, every later call returns the same code, so checking after the
+/// loop is enough. *out is written only on VAULT_PARTS_ROW.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_next(it: *mut vault_parts_iter, out: *mut vault_part) -> c_int {
+    with_handle(it, |h| {
+        if out.is_null() {
+            return h.record(Error::arg("vault_parts_next: out is NULL"));
+        }
+        match h.listing.next_part() {
+            Ok(Some(part)) => {
+                let mut md5 = [0 as c_char; 33];
+                for (dst, src) in md5.iter_mut().zip(part.md5_hex().bytes()) {
+                    *dst = src as c_char;
+                }
+                // SAFETY: out is non-NULL and points to a vault_part per the C contract.
+                unsafe { out.write(vault_part { part_number: part.part_number, size: part.size, part_content_md5: md5 }) };
+                VAULT_PARTS_ROW
+            }
+            Ok(None) => VAULT_PARTS_DONE,
+            Err(e) => h.record(e),
+        }
+    })
+}
+
+/// Releases the handle and everything it owns, closing its connections. Accepts NULL (does
+/// nothing). The handle must not be used afterwards; strings it returned become invalid.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_free(it: *mut vault_parts_iter) {
+    if it.is_null() {
+        return;
+    }
+    or_fallback((), || {
+        // SAFETY: it came from vault_parts_open and is freed once, per the C contract.
+        drop(unsafe { Box::from_raw(it) });
+    });
+}
+
+/// Sets the page size (Vault's `limit` parameter), 1 to 1000. Without it the request has no
+/// limit and Vault uses its default, 1000. Only before the first vault_parts_next.
+///
+/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_set_limit(it: *mut vault_parts_iter, limit: u32) -> c_int {
+    with_handle(it, |h| {
+        let r = h.listing.configure(|s| s.set_limit(limit));
+        h.code(r, VAULT_PARTS_OK)
+    })
+}
+
+/// Sets the Vault API version, like "v25.3" (the library copies it). The default is a recent
+/// generally available version, "v25.3". Only before the first vault_parts_next.
+///
+/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_set_api_version(it: *mut vault_parts_iter, version: *const c_char) -> c_int {
+    with_handle(it, |h| {
+        // SAFETY: NULL or a NUL-terminated string, per the C contract.
+        let r = unsafe { c_str(version, "version") }.and_then(|v| h.listing.configure(|s| s.set_api_version(v)));
+        h.code(r, VAULT_PARTS_OK)
+    })
+}
+
+/// Sets the time one HTTP attempt may take, connection to last byte, in milliseconds (at
+/// least 1). The default is 60000. Only before the first vault_parts_next.
+///
+/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_set_timeout_ms(it: *mut vault_parts_iter, ms: u32) -> c_int {
+    with_handle(it, |h| {
+        let r = h.listing.configure(|s| s.set_timeout_ms(ms));
+        h.code(r, VAULT_PARTS_OK)
+    })
+}
+
+/// Sets how many attempts each page gets (at least 1; the default is 3). Only rate limits,
+/// HTTP 500/502/503/504, connection failures and timeouts are retried. Only before the first
+/// vault_parts_next.
+///
+/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_set_max_attempts(it: *mut vault_parts_iter, attempts: u32) -> c_int {
+    with_handle(it, |h| {
+        let r = h.listing.configure(|s| s.set_max_attempts(attempts));
+        h.code(r, VAULT_PARTS_OK)
+    })
+}
+
+/// Sets the waits between attempts: the first wait is about `initial_ms` (jittered between
+/// half and all of it), doubling each time; no wait, a server's Retry-After included, exceeds
+/// `max_ms`. Defaults: 250 and 30000. Requires initial_ms <= max_ms. Only before the first
+/// vault_parts_next.
+///
+/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_set_backoff_ms(it: *mut vault_parts_iter, initial_ms: u32, max_ms: u32) -> c_int {
+    with_handle(it, |h| {
+        let r = h.listing.configure(|s| s.set_backoff_ms(initial_ms, max_ms));
+        h.code(r, VAULT_PARTS_OK)
+    })
+}
+
+/// Sets the X-VaultAPI-ClientID sent with each request: 1 to 100 letters, digits, '.', '_'
+/// and '-' (the library copies it). The default is "libvault_parts-MAJOR.MINOR.PATCH".
+/// Only before the first vault_parts_next.
+///
+/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_set_client_id(it: *mut vault_parts_iter, client_id: *const c_char) -> c_int {
+    with_handle(it, |h| {
+        // SAFETY: NULL or a NUL-terminated string, per the C contract.
+        let r = unsafe { c_str(client_id, "client_id") }.and_then(|c| h.listing.configure(|s| s.set_client_id(c)));
+        h.code(r, VAULT_PARTS_OK)
+    })
+}
+
+/// Trusts only the certificates in the PEM file at `pem_path` (read now; at least one
+/// certificate), instead of the built-in Mozilla roots. Only before the first vault_parts_next.
+///
+/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG when the file is unreadable or holds no
+/// certificate (and the handle keeps that error).
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_set_ca_file(it: *mut vault_parts_iter, pem_path: *const c_char) -> c_int {
+    with_handle(it, |h| {
+        // SAFETY: NULL or a NUL-terminated string, per the C contract.
+        let r = unsafe { c_str(pem_path, "pem_path") }.and_then(|p| h.listing.configure(|s| s.set_ca_file(p)));
+        h.code(r, VAULT_PARTS_OK)
+    })
+}
+
+/// Sends the handle's log lines to `fn`, with `userdata` passed back untouched (the caller
+/// keeps owning it and must keep it valid while the handle may log). A NULL `fn` turns
+/// logging off. Without a callback the library prints nothing. May be called at any time.
+///
+/// Returns VAULT_PARTS_OK, or the handle's sticky error code.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_set_log(it: *mut vault_parts_iter, r#fn: vault_parts_log_fn, userdata: *mut c_void) -> c_int {
+    with_handle(it, |h| {
+        let sink = r#fn.map(|callback| {
+            let userdata = UserData(userdata);
+            Box::new(move |level: Level, line: &str| {
+                let Ok(line) = std::ffi::CString::new(line) else { return };
+                let userdata = &userdata;
+                // SAFETY: the caller promised callback and userdata stay valid.
+                unsafe { callback(userdata.0, level as c_int, line.as_ptr()) };
+            }) as crate::log::Sink
+        });
+        let r = h.listing.set_log(sink);
+        h.code(r, VAULT_PARTS_OK)
+    })
+}
+
+/// The caller's log pointer, carried along when the handle moves between threads, as the
+/// C API allows; the caller is responsible for its thread safety.
+struct UserData(*mut c_void);
+// SAFETY: see above; the library never dereferences it.
+unsafe impl Send for UserData {}
+
+/// Explains the handle's error for a person: what failed, the HTTP status or Vault's error
+/// type and message, and which page. "" while there is no error; "" for a NULL handle.
+/// Never NULL, never contains the session ID. The library owns the string; it stays valid
+/// until the next call on this handle.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_errmsg(it: *const vault_parts_iter) -> *const c_char {
+    // SAFETY: NULL or a live handle, per the C contract.
+    let Some(h) = (unsafe { it.as_ref() }) else { return c"".as_ptr() };
+    h.errmsg.as_ptr()
+}
+
+/// Vault's error type for the handle's error, like "INVALID_SESSION_ID"; "" when the error
+/// did not come from Vault, when there is none, or for a NULL handle. Never NULL. The library
+/// owns the string; it stays valid until the next call on this handle.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_error_type(it: *const vault_parts_iter) -> *const c_char {
+    // SAFETY: NULL or a live handle, per the C contract.
+    let Some(h) = (unsafe { it.as_ref() }) else { return c"".as_ptr() };
+    h.error_type.as_ptr()
+}
+
+/// The handle's sticky error code: VAULT_PARTS_OK while there is none; VAULT_PARTS_E_ARG for a
+/// NULL handle.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_errcode(it: *const vault_parts_iter) -> c_int {
+    // SAFETY: NULL or a live handle, per the C contract.
+    let Some(h) = (unsafe { it.as_ref() }) else { return VAULT_PARTS_E_ARG };
+    h.listing.error().map_or(VAULT_PARTS_OK, |e| e.kind().code())
+}
+
+/// A fixed English description of a return code, like "session ID rejected"; "unknown code"
+/// for a value that is none of them. Never NULL. The library owns the string (static).
+#[no_mangle]
+pub extern "C" fn vault_parts_errstr(code: c_int) -> *const c_char {
+    let s: &'static CStr = match code {
+        VAULT_PARTS_OK => c"ok",
+        VAULT_PARTS_ROW => c"a part is available",
+        VAULT_PARTS_DONE => c"no more parts",
+        VAULT_PARTS_E_ARG => c"bad argument or call",
+        VAULT_PARTS_E_AUTH => c"session ID rejected",
+        VAULT_PARTS_E_ACCESS => c"access denied",
+        VAULT_PARTS_E_RATE_LIMIT => c"rate limited",
+        VAULT_PARTS_E_VAULT => c"Vault reported an error",
+        VAULT_PARTS_E_HTTP => c"unexpected HTTP status",
+        VAULT_PARTS_E_NETWORK => c"network error",
+        VAULT_PARTS_E_TIMEOUT => c"timed out",
+        VAULT_PARTS_E_TLS => c"TLS error",
+        VAULT_PARTS_E_PROTOCOL => c"protocol violation by the server",
+        VAULT_PARTS_E_INTERNAL => c"internal error in libvault_parts",
+        _ => c"unknown code",
+    };
+    s.as_ptr()
+}
+
+/// The last X-VaultAPI-BurstLimitRemaining Vault sent on this handle: how many requests are
+/// left in the current 5-minute window. -1 before any was seen, or for a NULL handle.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_burst_remaining(it: *const vault_parts_iter) -> i64 {
+    // SAFETY: NULL or a live handle, per the C contract.
+    let Some(h) = (unsafe { it.as_ref() }) else { return -1 };
+    h.listing.burst_remaining()
+}
+
+/// The library's version, "MAJOR.MINOR.PATCH". Compare with VAULT_PARTS_VERSION_STRING to
+/// detect a header/library mismatch. The library owns the string (static).
+#[no_mangle]
+pub extern "C" fn vault_parts_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}

@@ -1,0 +1,19 @@
+//! libvault_parts: lists the parts uploaded to a Veeva Vault resumable upload session,
+//! following Vault's cursor pagination behind one blocking iterator.
+//!
+//! The Rust core ([`Listing`]) knows nothing of C; [`ffi`] is the thin C ABI over it, from
+//! which build.rs generates include/vault_parts.h.
+
+mod backoff;
+pub mod error;
+pub mod ffi;
+mod listing;
+pub mod log;
+mod origin;
+pub mod page;
+pub mod settings;
+mod transport;
+
+pub use error::{Error, ErrorKind};
+pub use listing::Listing;
+pub use page::Part;

@@ -1,0 +1,176 @@
+//! One HTTP attempt at a page: the request Vault expects, redirects followed only within the
+//! origin, the body read under a cap, and every failure classified for the retry loop.
+
+use crate::backoff::parse_retry_after;
+use crate::error::{Error, ErrorKind};
+use crate::log::{Level, Log};
+use crate::origin::Origin;
+use crate::settings::Settings;
+use std::time::{Duration, Instant};
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::Agent;
+
+/// Largest page body accepted, enforced while reading.
+pub(crate) const MAX_BODY: u64 = 8 * 1024 * 1024;
+/// What is read of an error body only to keep the connection reusable.
+const MAX_DRAIN: u64 = 64 * 1024;
+const MAX_REDIRECTS: u32 = 5;
+
+/// A failed attempt and whether another may help.
+#[derive(Debug)]
+pub struct Failure {
+    pub error: Error,
+    pub retry: bool,
+    pub retry_after: Option<Duration>,
+}
+
+impl Failure {
+    pub fn fatal(error: Error) -> Self {
+        Failure { error, retry: false, retry_after: None }
+    }
+
+    pub fn transient(error: Error, retry_after: Option<Duration>) -> Self {
+        Failure { error, retry: true, retry_after }
+    }
+}
+
+/// One agent per handle, so its connection is kept alive across pages.
+pub struct Transport {
+    agent: Agent,
+    session_id: String,
+    client_id: String,
+    /// The last X-VaultAPI-BurstLimitRemaining seen; -1 before any.
+    pub burst_remaining: i64,
+}
+
+impl Transport {
+    pub fn new(settings: &Settings, session_id: &str) -> Self {
+        let mut tls = TlsConfig::builder();
+        if let Some(certs) = &settings.ca_certs {
+            let certs: Vec<Certificate<'static>> = certs.iter().map(|der| Certificate::from_der(der).to_owned()).collect();
+            tls = tls.root_certs(RootCerts::new_with_certs(&certs));
+        }
+        let config = Agent::config_builder()
+            .http_status_as_error(false)
+            // Redirects are followed by hand, so every hop is checked against the origin.
+            .max_redirects(0)
+            .timeout_global(Some(settings.timeout))
+            .user_agent(concat!("libvault_parts/", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls.build())
+            .build();
+        Transport {
+            agent: Agent::new_with_config(config),
+            session_id: session_id.to_owned(),
+            client_id: settings.client_id.clone(),
+            burst_remaining: -1,
+        }
+    }
+
+    /// One attempt at `url`, following same-origin redirects: the body of the 200 answer.
+    pub fn get(&mut self, origin: &Origin, url: &str, log: &mut Log) -> Result<Vec<u8>, Failure> {
+        let mut url = url.to_owned();
+        for _hop in 0..=MAX_REDIRECTS {
+            let started = Instant::now();
+            let result = self
+                .agent
+                .get(&url)
+                .header("Authorization", &self.session_id)
+                .header("Accept", "application/json")
+                .header("X-VaultAPI-ClientID", &self.client_id)
+                .call();
+            let mut response = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    let failure = classify(e);
+                    log.emit(Level::Debug, || format!("GET {url} failed after {} ms: {}", started.elapsed().as_millis(), failure.error));
+                    return Err(failure);
+                }
+            };
+            let status = response.status().as_u16();
+            let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            if let Some(n) = header("x-vaultapi-burstlimitremaining").and_then(|v| v.trim().parse::<i64>().ok()) {
+                self.burst_remaining = n;
+            }
+            let retry_after = header("retry-after").as_deref().and_then(parse_retry_after);
+            let location = header("location");
+            let reason = response.status().canonical_reason().unwrap_or("");
+            let status_text = format!("HTTP {status} {reason}").trim_end().to_owned();
+
+            if status == 200 {
+                let body = response.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(|e| match e {
+                    ureq::Error::BodyExceedsLimit(_) => {
+                        Failure::fatal(Error::protocol(format!("the response body is larger than {} MiB", MAX_BODY >> 20)))
+                    }
+                    other => classify(other),
+                });
+                log.emit(Level::Debug, || {
+                    let size = body.as_ref().map_or_else(|f| format!("body failed: {}", f.error), |b| format!("{} bytes", b.len()));
+                    format!("GET {url} -> {status} in {} ms ({size})", started.elapsed().as_millis())
+                });
+                return body;
+            }
+            // Read what is cheap of an error body so the connection stays usable.
+            let _ = response.body_mut().with_config().limit(MAX_DRAIN).read_to_vec();
+            log.emit(Level::Debug, || format!("GET {url} -> {status} in {} ms", started.elapsed().as_millis()));
+
+            let error = |kind| Error::new(kind, format!("{status_text} from {}", origin.base()));
+            match status {
+                301 | 302 | 303 | 307 | 308 => {
+                    let Some(location) = location else {
+                        return Err(Failure::fatal(Error::protocol(format!("{status_text} without a Location header"))));
+                    };
+                    url = origin
+                        .resolve(&location)
+                        .map_err(|why| Failure::fatal(Error::protocol(format!("redirect refused: {why}"))))?;
+                    log.emit(Level::Info, || format!("following {status} redirect to {url}"));
+                }
+                401 => return Err(Failure::fatal(error(ErrorKind::Auth))),
+                403 => return Err(Failure::fatal(error(ErrorKind::Access))),
+                429 => return Err(Failure::transient(error(ErrorKind::RateLimit), retry_after)),
+                500 | 502 | 503 | 504 => return Err(Failure::transient(error(ErrorKind::Http), retry_after)),
+                _ => return Err(Failure::fatal(error(ErrorKind::Http))),
+            }
+        }
+        Err(Failure::fatal(Error::protocol(format!("more than {MAX_REDIRECTS} redirects"))))
+    }
+}
+
+/// Maps ureq's errors to the C API's classes. TLS failures can arrive wrapped in io::Error,
+/// so the cause chain decides, not the outer variant.
+fn classify(e: ureq::Error) -> Failure {
+    use ureq::Error as U;
+    let msg = e.to_string();
+    match e {
+        U::Timeout(what) => Failure::transient(Error::new(ErrorKind::Timeout, format!("timed out ({what})")), None),
+        U::Io(io) if caused_by_tls(&io) => Failure::fatal(Error::new(ErrorKind::Tls, format!("TLS failure: {io}"))),
+        U::Io(io) if matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {
+            Failure::transient(Error::new(ErrorKind::Timeout, format!("timed out: {io}")), None)
+        }
+        U::Io(io) => Failure::transient(Error::new(ErrorKind::Network, format!("connection failed: {io}")), None),
+        U::HostNotFound | U::ConnectionFailed | U::ConnectProxyFailed(_) => {
+            Failure::transient(Error::new(ErrorKind::Network, format!("connection failed: {msg}")), None)
+        }
+        U::Tls(_) | U::Rustls(_) | U::Pem(_) | U::TlsRequired => {
+            Failure::fatal(Error::new(ErrorKind::Tls, format!("TLS failure: {msg}")))
+        }
+        U::InvalidProxyUrl => Failure::fatal(Error::new(ErrorKind::Network, format!("proxy setting unusable: {msg}"))),
+        _ => Failure::fatal(Error::protocol(format!("the server broke HTTP: {msg}"))),
+    }
+}
+
+fn caused_by_tls(io: &std::io::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = io.get_ref().map(|e| e as _);
+    while let Some(e) = cause {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(inner) = e.downcast_ref::<std::io::Error>() {
+            if let Some(i) = inner.get_ref() {
+                cause = Some(i as _);
+                continue;
+            }
+        }
+        cause = e.source();
+    }
+    false
+}

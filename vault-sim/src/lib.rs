@@ -1,0 +1,10 @@
+//! vault-sim: a loopback HTTP/1.1 server that answers Veeva Vault's
+//! `GET /api/{version}/services/file_staging/upload/{id}/parts` as Vault's docs describe,
+//! with injectable faults, recording every request so tests can assert what was sent.
+
+mod http;
+mod model;
+mod server;
+
+pub use model::{expected_parts, md5_for, Action, Config, Fault, LinkStyle, Upload, User, When};
+pub use server::{Recorded, Sim};

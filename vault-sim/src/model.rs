@@ -1,0 +1,156 @@
+//! What the simulated Vault holds: users (session tokens), upload sessions and their faults.
+
+use std::time::Duration;
+
+/// A logged-in user: `token` is the session ID a client sends in Authorization.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub token: String,
+    pub name: String,
+    /// Admins may list any upload session; others only their own.
+    pub admin: bool,
+}
+
+/// How next_page links are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkStyle {
+    /// "http://host:port/api/...", as Vault does for this endpoint.
+    Absolute,
+    /// "/api/...", as other Vault endpoints do.
+    Relative,
+}
+
+/// An upload session with `parts` parts already uploaded, numbered from 1.
+#[derive(Clone, Debug)]
+pub struct Upload {
+    pub id: String,
+    pub owner: String,
+    pub parts: u32,
+    pub part_size: u64,
+    /// Size of the last part; `part_size` when None.
+    pub last_part_size: Option<u64>,
+    pub links: LinkStyle,
+    pub faults: Vec<Fault>,
+}
+
+impl Upload {
+    pub fn new(id: &str, owner: &str, parts: u32) -> Self {
+        Upload {
+            id: id.into(),
+            owner: owner.into(),
+            parts,
+            part_size: 5 * 1024 * 1024,
+            last_part_size: None,
+            links: LinkStyle::Absolute,
+            faults: Vec::new(),
+        }
+    }
+
+    pub fn size_of(&self, part_number: u32) -> u64 {
+        match self.last_part_size {
+            Some(last) if part_number == self.parts => last,
+            _ => self.part_size,
+        }
+    }
+
+    pub fn fault(mut self, when: When, action: Action) -> Self {
+        self.faults.push(Fault { when, action });
+        self
+    }
+}
+
+/// A fault: `action` on the requests `when` selects.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub when: When,
+    pub action: Action,
+}
+
+/// Which requests to this upload session (counted from 1) a fault applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum When {
+    Always,
+    /// Only the Nth request.
+    Request(u32),
+    /// Requests 1..=N.
+    FirstN(u32),
+}
+
+impl When {
+    pub fn matches(self, request: u32) -> bool {
+        match self {
+            When::Always => true,
+            When::Request(n) => request == n,
+            When::FirstN(n) => request <= n,
+        }
+    }
+}
+
+/// What a fault does instead of (or to) the normal answer.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// This HTTP status with this body (and Retry-After seconds, when set).
+    Status { code: u16, body: String, retry_after: Option<u32> },
+    /// HTTP 200 with responseStatus `status` ("FAILURE", "EXCEPTION") and one error.
+    VaultError { status: String, kind: String, message: String },
+    /// Wait, then answer normally.
+    Delay(Duration),
+    /// Never answer (until the server stops).
+    Hang,
+    /// HTTP 200 with exactly this body.
+    Body(String),
+    /// The normal page, with next_page replaced by this value (JSON, e.g. "null" or "\"/x\"").
+    NextPage(String),
+    /// A redirect (302) to this Location.
+    Redirect(String),
+    /// Close the connection without answering.
+    Close,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on, "127.0.0.1:0" for an ephemeral port.
+    pub bind: String,
+    pub users: Vec<User>,
+    pub uploads: Vec<Upload>,
+    /// X-VaultAPI-BurstLimit; each request lowers BurstLimitRemaining by one.
+    pub burst_limit: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { bind: "127.0.0.1:0".into(), users: Vec::new(), uploads: Vec::new(), burst_limit: 2000 }
+    }
+}
+
+impl Config {
+    pub fn user(mut self, token: &str, name: &str, admin: bool) -> Self {
+        self.users.push(User { token: token.into(), name: name.into(), admin });
+        self
+    }
+
+    pub fn upload(mut self, upload: Upload) -> Self {
+        self.uploads.push(upload);
+        self
+    }
+}
+
+/// The MD5 the simulator reports for a part: 32 lowercase hex digits derived from the upload
+/// ID and part number (stable across runs, different for every part).
+pub fn md5_for(upload_id: &str, part_number: u32) -> String {
+    let mut h1: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in upload_id.bytes().chain(part_number.to_le_bytes()) {
+        h1 = (h1 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let mix = |mut z: u64| {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    format!("{:016x}{:016x}", mix(h1), mix(h1 ^ 0x9e37_79b9_7f4a_7c15))
+}
+
+/// Every part of `upload` as (part_number, size, md5), in the order the simulator lists them.
+pub fn expected_parts(upload: &Upload) -> Vec<(u32, u64, String)> {
+    (1..=upload.parts).map(|n| (n, upload.size_of(n), md5_for(&upload.id, n))).collect()
+}
