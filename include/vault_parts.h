@@ -6,7 +6,13 @@
  *  - "The caller owns X" means the caller must release X with the function named.
  *  - "The library owns X" means the caller must not free or modify X.
  *  - Every function accepts NULL for any pointer argument and reports it
- *    (VAULT_PARTS_E_ARG, "" or -1) instead of crashing.
+ *    (VAULT_PARTS_E_ARG, "" or -1) instead of crashing. Other pointers must be
+ *    valid: strings NUL-terminated (UTF-8), handles from vault_parts_open and not
+ *    yet freed.
+ *  - Threads: the library has no global mutable state. A handle may move between
+ *    threads but must be used by one thread at a time; separate handles may be
+ *    used in parallel.
+ *  - Strings passed in are copied; the caller may free them after the call.
  */
 
 #ifndef VAULT_PARTS_H

@@ -19,6 +19,8 @@ pub struct Listing {
     log: Log,
     state: State,
     error_yielded: bool,
+    /// The last X-VaultAPI-BurstLimitRemaining seen, -1 before any.
+    burst_remaining: i64,
 }
 
 struct Target {
@@ -55,7 +57,14 @@ impl Listing {
             check_upload_session_id(upload_session_id)?;
             Ok(Target { origin, session_id: session_id.to_owned(), upload_session_id: upload_session_id.to_owned() })
         });
-        let mut listing = Listing { target: None, settings: Settings::default(), log: Log::new(session_id), state: State::Configuring, error_yielded: false };
+        let mut listing = Listing {
+            target: None,
+            settings: Settings::default(),
+            log: Log::new(session_id),
+            state: State::Configuring,
+            error_yielded: false,
+            burst_remaining: -1,
+        };
         match target {
             Ok(t) => listing.target = Some(t),
             Err(e) => {
@@ -67,7 +76,14 @@ impl Listing {
 
     /// A listing that failed before it could be made (a NULL or non-UTF-8 argument).
     pub fn failed(error: Error) -> Listing {
-        Listing { target: None, settings: Settings::default(), log: Log::default(), state: State::Failed(error), error_yielded: false }
+        Listing {
+            target: None,
+            settings: Settings::default(),
+            log: Log::default(),
+            state: State::Failed(error),
+            error_yielded: false,
+            burst_remaining: -1,
+        }
     }
 
     /// The error that stopped this listing, if any.
@@ -80,10 +96,7 @@ impl Listing {
 
     /// The last X-VaultAPI-BurstLimitRemaining seen, -1 before any.
     pub fn burst_remaining(&self) -> i64 {
-        match &self.state {
-            State::Paging(p) => p.transport.burst_remaining,
-            _ => -1,
-        }
+        self.burst_remaining
     }
 
     /// Records `error` as this listing's final state (unless it already failed) and returns it.
@@ -177,12 +190,17 @@ impl Listing {
             .resolve(link)
             .map_err(|why| Error::protocol(format!("page {page_no}: next_page refused: {why}")).redact(secret))?;
         if !paging.fetched.insert(url.clone()) {
-            return Err(Error::protocol(format!("page {page_no}: next_page {url} was fetched before: a pagination loop")).redact(secret));
+            return Err(Error::protocol(format!(
+                "page {page_no}: next_page {url} was fetched before: a pagination loop"
+            ))
+            .redact(secret));
         }
         let attempts = self.settings.max_attempts;
         let mut attempt = 1;
         let page = loop {
-            let result = paging.transport.get(&target.origin, &url, &mut self.log).and_then(|body| match page::parse(&body) {
+            let result = paging.transport.get(&target.origin, &url, &mut self.log);
+            self.burst_remaining = paging.transport.burst_remaining;
+            let result = result.and_then(|body| match page::parse(&body) {
                 Ok(Outcome::Parts(page)) => Ok(page),
                 Ok(Outcome::Failed(e)) if e.kind() == ErrorKind::RateLimit => Err(Failure::transient(e, None)),
                 Ok(Outcome::Failed(e)) => Err(Failure::fatal(e)),
@@ -193,7 +211,11 @@ impl Listing {
                 Err(f) if f.retry && attempt < attempts => {
                     let wait = paging.backoff.wait(attempt, f.retry_after);
                     self.log.emit(Level::Warn, || {
-                        format!("page {page_no}: attempt {attempt} of {attempts} failed ({}); retrying in {} ms", f.error, wait.as_millis())
+                        format!(
+                            "page {page_no}: attempt {attempt} of {attempts} failed ({}); retrying in {} ms",
+                            f.error,
+                            wait.as_millis()
+                        )
                     });
                     thread::sleep(wait);
                     attempt += 1;
@@ -207,7 +229,10 @@ impl Listing {
         paging.pages = page_no;
         let count = page.parts.len();
         let more = page.next_page.is_some();
-        self.log.emit(Level::Info, || format!("page {page_no}: {count} parts, {}", if more { "more pages follow" } else { "last page" }));
+        self.log.emit(Level::Info, || {
+            let plural = if count == 1 { "" } else { "s" };
+            format!("page {page_no}: {count} part{plural}, {}", if more { "more pages follow" } else { "last page" })
+        });
         paging.parts = page.parts.into_iter();
         paging.next_link = page.next_page;
         Ok(())

@@ -18,9 +18,12 @@ impl Origin {
     /// Parses vault_url: "https://host[:port][/]", a bare "host[:port]" (https), or
     /// "http://host[:port][/]" for loopback hosts only.
     pub fn parse_vault_url(url: &str) -> Result<Origin, Error> {
-        let bad = |why: &str| Error::arg(format!("vault_url {:?} is not usable: {why}", crate::error::printable(url, 200)));
+        let bad =
+            |why: &str| Error::arg(format!("vault_url {:?} is not usable: {why}", crate::error::printable(url, 200)));
         if url.is_empty() {
-            return Err(Error::arg("vault_url is empty: pass the Vault's address, like https://myvault.veevavault.com"));
+            return Err(Error::arg(
+                "vault_url is empty: pass the Vault's address, like https://myvault.veevavault.com",
+            ));
         }
         let (secure, rest) = match split_scheme(url) {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => (true, rest),
@@ -30,7 +33,9 @@ impl Origin {
         };
         let authority = rest.strip_suffix('/').unwrap_or(rest);
         if authority.contains(['/', '?', '#']) {
-            return Err(bad("it must be the Vault's address only, like https://myvault.veevavault.com, without a path"));
+            return Err(bad(
+                "it must be the Vault's address only, like https://myvault.veevavault.com, without a path",
+            ));
         }
         let origin = parse_authority(authority, secure).map_err(|why| bad(&why))?;
         if !secure && !origin.is_loopback() {
@@ -73,7 +78,10 @@ impl Origin {
             let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
             let target = parse_authority(&rest[..end], secure).map_err(|why| format!("link {shown:?}: {why}"))?;
             if target != *self {
-                return Err(format!("link {shown:?} points to another origin than {}; the session ID is sent only there", self.base()));
+                return Err(format!(
+                    "link {shown:?} points to another origin than {}; the session ID is sent only there",
+                    self.base()
+                ));
             }
             match &rest[end..] {
                 "" => "/",
@@ -237,7 +245,10 @@ mod tests {
     #[test]
     fn resolve_keeps_links_on_the_origin() {
         let o = origin("https://v.example");
-        assert_eq!(o.resolve("/api/v1/x?cursor=a%2B&limit=2").unwrap(), "https://v.example/api/v1/x?cursor=a%2B&limit=2");
+        assert_eq!(
+            o.resolve("/api/v1/x?cursor=a%2B&limit=2").unwrap(),
+            "https://v.example/api/v1/x?cursor=a%2B&limit=2"
+        );
         assert_eq!(o.resolve("https://V.EXAMPLE:443/p?q").unwrap(), "https://v.example/p?q");
         assert_eq!(o.resolve("https://v.example/p#frag").unwrap(), "https://v.example/p");
         for bad in [

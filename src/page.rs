@@ -40,7 +40,8 @@ pub enum Outcome {
 /// Parses and validates one response body. Err is a protocol violation.
 pub fn parse(body: &[u8]) -> Result<Outcome, Error> {
     let raw: RawPage = serde_json::from_slice(body).map_err(|e| {
-        let what = if e.is_syntax() || e.is_eof() { "the body is not valid JSON" } else { "the body has an unexpected shape" };
+        let what =
+            if e.is_syntax() || e.is_eof() { "the body is not valid JSON" } else { "the body has an unexpected shape" };
         Error::protocol(format!("{what} ({e})"))
     })?;
     let status = raw.status.ok_or_else(|| Error::protocol("the body has no responseStatus"))?;
@@ -70,7 +71,8 @@ fn vault_failure(status: &str, errors: Vec<RawError>) -> Error {
         "API_LIMIT_EXCEEDED" => ErrorKind::RateLimit,
         _ => ErrorKind::Vault,
     };
-    let mut message = format!("Vault answered {status}: {}", if vault_type.is_empty() { "(no error type)" } else { &vault_type });
+    let mut message =
+        format!("Vault answered {status}: {}", if vault_type.is_empty() { "(no error type)" } else { &vault_type });
     if let Some(m) = first.message.as_deref().filter(|m| !m.is_empty()) {
         message.push_str(&format!(": {}", printable(m, 300)));
     }
@@ -192,11 +194,21 @@ impl RawPart<'_> {
     fn validate(&self) -> Result<Part, String> {
         let part_number = match self.part_number {
             Scalar::Unsigned(n) if n >= 1 && n <= u64::from(u32::MAX) => n as u32,
-            ref other => return Err(format!("part_number is {}; it must be a positive integer that fits in 32 bits", other.describe())),
+            ref other => {
+                return Err(format!(
+                    "part_number is {}; it must be a positive integer that fits in 32 bits",
+                    other.describe()
+                ))
+            }
         };
         let size = match self.size {
             Scalar::Unsigned(n) => n,
-            ref other => return Err(format!("size is {}; it must be a non-negative integer that fits in 64 bits", other.describe())),
+            ref other => {
+                return Err(format!(
+                    "size is {}; it must be a non-negative integer that fits in 64 bits",
+                    other.describe()
+                ))
+            }
         };
         let md5 = match &self.part_content_md5 {
             Scalar::Missing | Scalar::Null => None,
@@ -209,7 +221,9 @@ impl RawPart<'_> {
             Scalar::Str(s) => {
                 return Err(format!("part_content_md5 {:?} is not 32 hex digits", printable(s, 64)));
             }
-            other => return Err(format!("part_content_md5 is {}; it must be a string of 32 hex digits", other.describe())),
+            other => {
+                return Err(format!("part_content_md5 is {}; it must be a string of 32 hex digits", other.describe()))
+            }
         };
         Ok(Part { part_number, size, md5 })
     }
@@ -338,8 +352,14 @@ mod tests {
     fn last_page_and_empty_forms() {
         assert_eq!(page(r#"{"responseStatus":"SUCCESS","data":[]}"#).parts.len(), 0);
         assert_eq!(page(r#"{"responseStatus":"SUCCESS"}"#).next_page, None);
-        assert_eq!(page(r#"{"responseStatus":"SUCCESS","responseDetails":{"next_page":null},"data":null}"#).next_page, None);
-        assert_eq!(page(r#"{"responseStatus":"SUCCESS","responseDetails":{"next_page":""},"data":[]}"#).next_page, None);
+        assert_eq!(
+            page(r#"{"responseStatus":"SUCCESS","responseDetails":{"next_page":null},"data":null}"#).next_page,
+            None
+        );
+        assert_eq!(
+            page(r#"{"responseStatus":"SUCCESS","responseDetails":{"next_page":""},"data":[]}"#).next_page,
+            None
+        );
         assert_eq!(page(r#"{"responseStatus":"WARNING","data":[{"part_number":7,"size":0}]}"#).parts[0].part_number, 7);
     }
 
@@ -350,7 +370,8 @@ mod tests {
         let p = page(&item(r#""part_number":2,"size":1,"part_content_md5":null"#));
         assert_eq!(p.parts[1].md5_hex(), "");
         assert_eq!(p.parts[0].md5, None);
-        assert!(violation(&item(r#""part_number":2,"size":1,"part_content_md5":"abc""#)).contains("data[1].part_content_md5"));
+        assert!(violation(&item(r#""part_number":2,"size":1,"part_content_md5":"abc""#))
+            .contains("data[1].part_content_md5"));
         assert!(violation(&item(r#""part_number":2,"size":1,"part_content_md5":"g24a2d4b1c4e03a9f4113903edac6f47""#))
             .contains("not 32 hex digits"));
         assert!(violation(&item(r#""part_number":2,"size":1,"part_content_md5":5"#)).contains("must be a string"));
@@ -387,14 +408,17 @@ mod tests {
         assert!(violation(r#"{"responseStatus":"SUCCESS","data":{"a":1}}"#).contains("data is an object, not an array"));
         assert!(violation(r#"{"responseStatus":"SUCCESS","data":"x"}"#).contains("data is a string"));
         assert!(violation(r#"{"responseStatus":"SUCCESS","data":[1]}"#).contains("unexpected shape"));
-        assert!(violation(r#"{"responseStatus":"SUCCESS","responseDetails":{"next_page":5}}"#).contains("unexpected shape"));
+        assert!(
+            violation(r#"{"responseStatus":"SUCCESS","responseDetails":{"next_page":5}}"#).contains("unexpected shape")
+        );
         assert!(violation("[]").contains("unexpected shape"));
     }
 
     #[test]
     fn failures_map_by_type() {
         let failed = |t: &str| match parse(
-            format!(r#"{{"responseStatus":"FAILURE","errors":[{{"type":"{t}","message":"msg here"}}],"data":"junk"}}"#).as_bytes(),
+            format!(r#"{{"responseStatus":"FAILURE","errors":[{{"type":"{t}","message":"msg here"}}],"data":"junk"}}"#)
+                .as_bytes(),
         )
         .unwrap()
         {

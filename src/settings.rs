@@ -78,7 +78,9 @@ impl Settings {
 
     pub fn set_backoff_ms(&mut self, initial_ms: u32, max_ms: u32) -> Result<(), Error> {
         if initial_ms > max_ms {
-            return Err(Error::arg(format!("backoff initial wait {initial_ms} ms is longer than its maximum {max_ms} ms")));
+            return Err(Error::arg(format!(
+                "backoff initial wait {initial_ms} ms is longer than its maximum {max_ms} ms"
+            )));
         }
         self.backoff_initial = Duration::from_millis(initial_ms.into());
         self.backoff_max = Duration::from_millis(max_ms.into());

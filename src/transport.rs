@@ -47,7 +47,8 @@ impl Transport {
     pub fn new(settings: &Settings, session_id: &str) -> Self {
         let mut tls = TlsConfig::builder();
         if let Some(certs) = &settings.ca_certs {
-            let certs: Vec<Certificate<'static>> = certs.iter().map(|der| Certificate::from_der(der).to_owned()).collect();
+            let certs: Vec<Certificate<'static>> =
+                certs.iter().map(|der| Certificate::from_der(der).to_owned()).collect();
             tls = tls.root_certs(RootCerts::new_with_certs(&certs));
         }
         let config = Agent::config_builder()
@@ -82,7 +83,9 @@ impl Transport {
                 Ok(r) => r,
                 Err(e) => {
                     let failure = classify(e);
-                    log.emit(Level::Debug, || format!("GET {url} failed after {} ms: {}", started.elapsed().as_millis(), failure.error));
+                    log.emit(Level::Debug, || {
+                        format!("GET {url} failed after {} ms: {}", started.elapsed().as_millis(), failure.error)
+                    });
                     return Err(failure);
                 }
             };
@@ -98,13 +101,16 @@ impl Transport {
 
             if status == 200 {
                 let body = response.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(|e| match e {
-                    ureq::Error::BodyExceedsLimit(_) => {
-                        Failure::fatal(Error::protocol(format!("the response body is larger than {} MiB", MAX_BODY >> 20)))
-                    }
+                    ureq::Error::BodyExceedsLimit(_) => Failure::fatal(Error::protocol(format!(
+                        "the response body is larger than {} MiB",
+                        MAX_BODY >> 20
+                    ))),
                     other => classify(other),
                 });
                 log.emit(Level::Debug, || {
-                    let size = body.as_ref().map_or_else(|f| format!("body failed: {}", f.error), |b| format!("{} bytes", b.len()));
+                    let size = body
+                        .as_ref()
+                        .map_or_else(|f| format!("body failed: {}", f.error), |b| format!("{} bytes", b.len()));
                     format!("GET {url} -> {status} in {} ms ({size})", started.elapsed().as_millis())
                 });
                 return body;
@@ -117,7 +123,9 @@ impl Transport {
             match status {
                 301 | 302 | 303 | 307 | 308 => {
                     let Some(location) = location else {
-                        return Err(Failure::fatal(Error::protocol(format!("{status_text} without a Location header"))));
+                        return Err(Failure::fatal(Error::protocol(format!(
+                            "{status_text} without a Location header"
+                        ))));
                     };
                     url = origin
                         .resolve(&location)

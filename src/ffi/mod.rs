@@ -1,6 +1,9 @@
 //! The C ABI. Each function checks its pointers, runs inside the panic boundary and
 //! delegates to the Rust core; the doc comments become include/vault_parts.h.
-#![allow(non_camel_case_types)]
+// C names (vault_part) are the contract. The safety rules C callers must follow (valid or NULL
+// pointers, NUL-terminated strings, one thread per handle at a time) are stated once in the
+// header preamble and per function in plain C terms, not in Rust "# Safety" sections.
+#![allow(non_camel_case_types, clippy::missing_safety_doc)]
 
 mod boundary;
 mod handle;
@@ -98,7 +101,13 @@ pub unsafe extern "C" fn vault_parts_open(
     let made = or_fallback(None, || {
         // SAFETY: each pointer is NULL or a NUL-terminated string, per the C contract.
         let args = unsafe {
-            (|| Ok((c_str(vault_url, "vault_url")?, c_str(session_id, "session_id")?, c_str(upload_session_id, "upload_session_id")?)))()
+            (|| {
+                Ok((
+                    c_str(vault_url, "vault_url")?,
+                    c_str(session_id, "session_id")?,
+                    c_str(upload_session_id, "upload_session_id")?,
+                ))
+            })()
         };
         let listing = match args {
             Ok((url, sid, upload)) => Listing::new(url, sid, upload),
@@ -137,7 +146,9 @@ pub unsafe extern "C" fn vault_parts_next(it: *mut vault_parts_iter, out: *mut v
                     *dst = src as c_char;
                 }
                 // SAFETY: out is non-NULL and points to a vault_part per the C contract.
-                unsafe { out.write(vault_part { part_number: part.part_number, size: part.size, part_content_md5: md5 }) };
+                unsafe {
+                    out.write(vault_part { part_number: part.part_number, size: part.size, part_content_md5: md5 })
+                };
                 VAULT_PARTS_ROW
             }
             Ok(None) => VAULT_PARTS_DONE,
@@ -257,7 +268,11 @@ pub unsafe extern "C" fn vault_parts_set_ca_file(it: *mut vault_parts_iter, pem_
 ///
 /// Returns VAULT_PARTS_OK, or the handle's sticky error code.
 #[no_mangle]
-pub unsafe extern "C" fn vault_parts_set_log(it: *mut vault_parts_iter, r#fn: vault_parts_log_fn, userdata: *mut c_void) -> c_int {
+pub unsafe extern "C" fn vault_parts_set_log(
+    it: *mut vault_parts_iter,
+    r#fn: vault_parts_log_fn,
+    userdata: *mut c_void,
+) -> c_int {
     with_handle(it, |h| {
         let sink = r#fn.map(|callback| {
             let userdata = UserData(userdata);

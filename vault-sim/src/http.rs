@@ -45,7 +45,8 @@ impl Reader {
             if let Some(end) = find(&self.buf, b"\r\n\r\n") {
                 let head = String::from_utf8_lossy(&self.buf[..end]).into_owned();
                 self.buf.drain(..end + 4);
-                let request = parse_head(&head).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad request head"))?;
+                let request =
+                    parse_head(&head).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad request head"))?;
                 // GET has no body; skip one if a client sent it anyway.
                 let body_len: usize = request.header("content-length").and_then(|v| v.trim().parse().ok()).unwrap_or(0);
                 self.skip(stream, stop, body_len)?;
@@ -84,7 +85,11 @@ impl Reader {
                     self.buf.extend_from_slice(&chunk[..n]);
                     return Ok(true);
                 }
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    ) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -99,10 +104,8 @@ fn parse_head(head: &str) -> Option<Request> {
     let mut lines = head.split("\r\n");
     let mut first = lines.next()?.split(' ');
     let (method, target, version) = (first.next()?, first.next()?, first.next()?);
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
+    let headers =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect();
     Some(Request { method: method.into(), target: target.into(), version: version.into(), headers })
 }
 

@@ -61,7 +61,9 @@ impl Sim {
             per_upload: Mutex::new(HashMap::new()),
         });
         let accept_shared = shared.clone();
-        let accept = thread::Builder::new().name("vault-sim-accept".into()).spawn(move || accept_loop(listener, accept_shared))?;
+        let accept = thread::Builder::new()
+            .name("vault-sim-accept".into())
+            .spawn(move || accept_loop(listener, accept_shared))?;
         Ok(Sim { addr, shared, accept: Some(accept) })
     }
 
@@ -108,7 +110,9 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let Ok(stream) = stream else { continue };
         let id = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
         let conn_shared = shared.clone();
-        let _ = thread::Builder::new().name(format!("vault-sim-conn-{id}")).spawn(move || serve_connection(stream, id, conn_shared));
+        let _ = thread::Builder::new()
+            .name(format!("vault-sim-conn-{id}"))
+            .spawn(move || serve_connection(stream, id, conn_shared));
     }
 }
 
@@ -170,7 +174,10 @@ fn answer(request: &Request, path: &str, query: &str, shared: &Shared) -> Answer
         return Answer::Respond(Response::new(404, "text/html", "<html><body><h1>404 Not Found</h1></body></html>"));
     };
     if request.method != "GET" {
-        return failure("METHOD_NOT_SUPPORTED", &format!("Method [{}] is not supported for this resource.", request.method));
+        return failure(
+            "METHOD_NOT_SUPPORTED",
+            &format!("Method [{}] is not supported for this resource.", request.method),
+        );
     }
     let nth = {
         let mut counts = shared.per_upload.lock().unwrap();
@@ -194,7 +201,9 @@ fn answer(request: &Request, path: &str, query: &str, shared: &Shared) -> Answer
             Action::Hang => return Answer::Hang,
             Action::Body(body) => return Answer::Respond(Response::json(body.clone())),
             Action::NextPage(link) => next_page_override = Some(link.clone()),
-            Action::Redirect(location) => return Answer::Respond(Response::new(302, "text/html", "").header("Location", location)),
+            Action::Redirect(location) => {
+                return Answer::Respond(Response::new(302, "text/html", "").header("Location", location))
+            }
             Action::Close => return Answer::Close,
         }
     }
@@ -234,9 +243,10 @@ fn parse_path(path: &str) -> Option<(&str, &str)> {
     let rest = path.strip_prefix("/api/")?;
     let (version, rest) = rest.split_once('/')?;
     let id = rest.strip_prefix("services/file_staging/upload/")?.strip_suffix("/parts")?;
-    let valid_version = version.strip_prefix('v').and_then(|v| v.split_once('.')).is_some_and(|(a, b)| {
-        !a.is_empty() && !b.is_empty() && a.chars().chain(b.chars()).all(|c| c.is_ascii_digit())
-    });
+    let valid_version = version
+        .strip_prefix('v')
+        .and_then(|v| v.split_once('.'))
+        .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty() && a.chars().chain(b.chars()).all(|c| c.is_ascii_digit()));
     (valid_version && !id.is_empty() && !id.contains('/')).then_some((version, id))
 }
 
@@ -262,7 +272,14 @@ fn url_encode_cursor(cursor: &str) -> String {
     cursor.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
 }
 
-fn page_body(upload: &Upload, version: &str, host: &str, offset: u32, limit: u32, next_override: Option<String>) -> String {
+fn page_body(
+    upload: &Upload,
+    version: &str,
+    host: &str,
+    offset: u32,
+    limit: u32,
+    next_override: Option<String>,
+) -> String {
     let end = offset.saturating_add(limit).min(upload.parts);
     let mut body = String::with_capacity(64 + (end - offset) as usize * 96);
     body.push_str(r#"{"responseStatus":"SUCCESS","responseDetails":{"#);

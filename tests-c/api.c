@@ -1,0 +1,207 @@
+/*
+ * The contract that needs no particular server answer: NULL handles and arguments, argument
+ * rules, setter validation, setters after the first next, sticky errors, codes and version.
+ *
+ * usage: api URL SESSION_ID UPLOAD_SESSION_ID   (an upload session with at least 2 parts)
+ */
+#include "common.h"
+
+static const char *URL, *SID, *UPLOAD;
+
+/* Opens with the given arguments and checks the outcome and message. */
+static void expect_open(const char *url, const char *sid, const char *upload, int code, const char *needle) {
+    vault_parts_iter *it = NULL;
+    CHECK_CODE(vault_parts_open(&it, url, sid, upload), code);
+    CHECK(it != NULL);
+    CHECK_CODE(vault_parts_errcode(it), code);
+    if (needle) CHECK_CONTAINS(vault_parts_errmsg(it), needle);
+    if (code != VAULT_PARTS_OK) {
+        vault_part p;
+        /* The handle stays in the error state: next and setters repeat the code. */
+        CHECK_CODE(vault_parts_next(it, &p), code);
+        CHECK_CODE(vault_parts_set_limit(it, 5), code);
+        CHECK(strcmp(vault_parts_error_type(it), "") == 0);
+    }
+    vault_parts_free(it);
+}
+
+static vault_parts_iter *fresh(void) {
+    vault_parts_iter *it = NULL;
+    CHECK_CODE(vault_parts_open(&it, URL, SID, UPLOAD), VAULT_PARTS_OK);
+    return it;
+}
+
+/* A setter's rejected value fails the handle for good, with this message. */
+static void expect_setter_rejects(vault_parts_iter *it, int rc, const char *needle) {
+    vault_part p;
+    CHECK_CODE(rc, VAULT_PARTS_E_ARG);
+    CHECK_CONTAINS(vault_parts_errmsg(it), needle);
+    CHECK_CODE(vault_parts_next(it, &p), VAULT_PARTS_E_ARG);
+    CHECK_CONTAINS(vault_parts_errmsg(it), needle);
+    vault_parts_free(it);
+}
+
+static void null_handles(void) {
+    vault_part p;
+    CHECK_CODE(vault_parts_next(NULL, &p), VAULT_PARTS_E_ARG);
+    vault_parts_free(NULL);
+    CHECK(strcmp(vault_parts_errmsg(NULL), "") == 0);
+    CHECK(strcmp(vault_parts_error_type(NULL), "") == 0);
+    CHECK_CODE(vault_parts_errcode(NULL), VAULT_PARTS_E_ARG);
+    CHECK(vault_parts_burst_remaining(NULL) == -1);
+    CHECK_CODE(vault_parts_set_limit(NULL, 5), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_api_version(NULL, "v25.3"), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_timeout_ms(NULL, 5), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_max_attempts(NULL, 5), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_backoff_ms(NULL, 1, 5), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_client_id(NULL, "x"), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_ca_file(NULL, "/x"), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_log(NULL, NULL, NULL), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_open(NULL, URL, SID, UPLOAD), VAULT_PARTS_E_ARG);
+}
+
+static void open_arguments(void) {
+    static const char *bad_urls[] = {"", "ftp://v.example", "https://", "https://v.example/api/v25.3",
+                                     "https://u:p@v.example", "https://v.example:0", "https://v.example:99999",
+                                     "https://v example", "http://[::1"};
+    static const char *bad_uploads[] = {"", ".", "..", "a/b", "a?b", "a#b", "a%2Fb", "a b", "a\tb", "a\nb"};
+    size_t i;
+    expect_open(NULL, SID, UPLOAD, VAULT_PARTS_E_ARG, "vault_url is NULL");
+    expect_open(URL, NULL, UPLOAD, VAULT_PARTS_E_ARG, "session_id is NULL");
+    expect_open(URL, SID, NULL, VAULT_PARTS_E_ARG, "upload_session_id is NULL");
+    expect_open("\xff\xfe", SID, UPLOAD, VAULT_PARTS_E_ARG, "not valid UTF-8");
+    for (i = 0; i < sizeof bad_urls / sizeof *bad_urls; i++)
+        expect_open(bad_urls[i], SID, UPLOAD, VAULT_PARTS_E_ARG, "vault_url");
+    expect_open("http://v.example", SID, UPLOAD, VAULT_PARTS_E_ARG, "only for loopback");
+    for (i = 0; i < sizeof bad_uploads / sizeof *bad_uploads; i++)
+        expect_open(URL, SID, bad_uploads[i], VAULT_PARTS_E_ARG, "upload_session_id");
+    expect_open(URL, "", UPLOAD, VAULT_PARTS_E_ARG, "session_id is empty");
+    expect_open(URL, "sec\nret", UPLOAD, VAULT_PARTS_E_ARG, "control character");
+    /* Accepted forms do no I/O, so any host will do. */
+    expect_open("https://myvault.veevavault.com", SID, UPLOAD, VAULT_PARTS_OK, "");
+    expect_open("myvault.veevavault.com", SID, UPLOAD, VAULT_PARTS_OK, "");
+    expect_open("https://myvault.veevavault.com:8443/", SID, UPLOAD, VAULT_PARTS_OK, "");
+    expect_open("http://localhost:1", SID, UPLOAD, VAULT_PARTS_OK, "");
+    expect_open("http://[::1]:1", SID, UPLOAD, VAULT_PARTS_OK, "");
+}
+
+/* Runs `call` (which uses `it`) on a fresh handle and expects it rejected with `needle`. */
+#define REJECTS(call, needle)                    \
+    do {                                         \
+        vault_parts_iter *it = fresh();          \
+        expect_setter_rejects(it, (call), needle); \
+    } while (0)
+
+static void setters(void) {
+    char long_id[102];
+    vault_parts_iter *it;
+    memset(long_id, 'a', 101);
+    long_id[101] = '\0';
+
+    REJECTS(vault_parts_set_limit(it, 0), "limit 0");
+    REJECTS(vault_parts_set_limit(it, 1001), "1 to 1000");
+    REJECTS(vault_parts_set_api_version(it, "25.3"), "v25.3");
+    REJECTS(vault_parts_set_api_version(it, NULL), "version is NULL");
+    REJECTS(vault_parts_set_timeout_ms(it, 0), "timeout");
+    REJECTS(vault_parts_set_max_attempts(it, 0), "max_attempts");
+    REJECTS(vault_parts_set_backoff_ms(it, 10, 5), "backoff");
+    REJECTS(vault_parts_set_client_id(it, "has space"), "client_id");
+    REJECTS(vault_parts_set_client_id(it, long_id), "1 to 100");
+    REJECTS(vault_parts_set_client_id(it, ""), "client_id");
+    REJECTS(vault_parts_set_ca_file(it, "/nonexistent/ca.pem"), "cannot be read");
+    REJECTS(vault_parts_set_ca_file(it, NULL), "pem_path is NULL");
+
+    /* The first failure is the one kept. */
+    it = fresh();
+    CHECK_CODE(vault_parts_set_limit(it, 0), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_api_version(it, "bad"), VAULT_PARTS_E_ARG);
+    CHECK_CONTAINS(vault_parts_errmsg(it), "limit 0");
+    vault_parts_free(it);
+
+    /* Valid values are accepted and the listing still works with them. */
+    it = fresh();
+    CHECK_CODE(vault_parts_set_limit(it, 1), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_set_limit(it, 1000), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_set_api_version(it, "v21.1"), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_set_timeout_ms(it, 1), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_set_timeout_ms(it, 30000), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_set_max_attempts(it, 1), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_set_backoff_ms(it, 0, 0), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_set_client_id(it, "acme.uploader_2-x"), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_set_log(it, NULL, NULL), VAULT_PARTS_OK);
+    CHECK(strcmp(vault_parts_errmsg(it), "") == 0);
+    CHECK_CODE(vault_parts_errcode(it), VAULT_PARTS_OK);
+    {
+        vault_part p;
+        CHECK_CODE(vault_parts_next(it, &p), VAULT_PARTS_ROW);
+        CHECK(p.part_number == 1);
+    }
+    vault_parts_free(it);
+}
+
+static void after_first_next(void) {
+    vault_part p;
+    vault_parts_iter *it = fresh();
+    CHECK(vault_parts_burst_remaining(it) == -1);
+    CHECK_CODE(vault_parts_next(it, &p), VAULT_PARTS_ROW);
+    CHECK(p.part_number == 1);
+    CHECK(vault_parts_burst_remaining(it) >= 0);
+    CHECK_CODE(vault_parts_set_log(it, NULL, NULL), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_set_limit(it, 5), VAULT_PARTS_E_ARG);
+    CHECK_CONTAINS(vault_parts_errmsg(it), "before the first vault_parts_next");
+    CHECK_CODE(vault_parts_next(it, &p), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_timeout_ms(it, 5), VAULT_PARTS_E_ARG);
+    vault_parts_free(it);
+
+    /* NULL out fails the handle like any other bad call. */
+    it = fresh();
+    CHECK_CODE(vault_parts_next(it, NULL), VAULT_PARTS_E_ARG);
+    CHECK_CONTAINS(vault_parts_errmsg(it), "out is NULL");
+    CHECK_CODE(vault_parts_next(it, &p), VAULT_PARTS_E_ARG);
+    vault_parts_free(it);
+}
+
+static void codes_and_version(void) {
+    int codes[] = {VAULT_PARTS_OK, VAULT_PARTS_ROW, VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_E_AUTH,
+                   VAULT_PARTS_E_ACCESS, VAULT_PARTS_E_RATE_LIMIT, VAULT_PARTS_E_VAULT, VAULT_PARTS_E_HTTP,
+                   VAULT_PARTS_E_NETWORK, VAULT_PARTS_E_TIMEOUT, VAULT_PARTS_E_TLS, VAULT_PARTS_E_PROTOCOL,
+                   VAULT_PARTS_E_INTERNAL};
+    size_t i, j, n = sizeof codes / sizeof *codes;
+    char expect[64];
+    /* The values are the contract. */
+    CHECK(VAULT_PARTS_OK == 0 && VAULT_PARTS_ROW == 100 && VAULT_PARTS_DONE == 101);
+    CHECK(VAULT_PARTS_E_ARG == 1 && VAULT_PARTS_E_AUTH == 2 && VAULT_PARTS_E_ACCESS == 3);
+    CHECK(VAULT_PARTS_E_RATE_LIMIT == 4 && VAULT_PARTS_E_VAULT == 5 && VAULT_PARTS_E_HTTP == 6);
+    CHECK(VAULT_PARTS_E_NETWORK == 7 && VAULT_PARTS_E_TIMEOUT == 8 && VAULT_PARTS_E_TLS == 9);
+    CHECK(VAULT_PARTS_E_PROTOCOL == 10 && VAULT_PARTS_E_INTERNAL == 11);
+    for (i = 0; i < n; i++) {
+        const char *s = vault_parts_errstr(codes[i]);
+        CHECK(s != NULL && strcmp(s, "") != 0 && strcmp(s, "unknown code") != 0);
+        for (j = 0; j < i; j++) CHECK(strcmp(s, vault_parts_errstr(codes[j])) != 0);
+    }
+    CHECK(strcmp(vault_parts_errstr(-1), "unknown code") == 0);
+    CHECK(strcmp(vault_parts_errstr(12), "unknown code") == 0);
+    CHECK(strcmp(vault_parts_errstr(VAULT_PARTS_E_AUTH), "session ID rejected") == 0);
+
+    snprintf(expect, sizeof expect, "%d.%d.%d", VAULT_PARTS_VERSION_MAJOR, VAULT_PARTS_VERSION_MINOR,
+             VAULT_PARTS_VERSION_PATCH);
+    CHECK(strcmp(vault_parts_version(), expect) == 0);
+    CHECK(strcmp(vault_parts_version(), VAULT_PARTS_VERSION_STRING) == 0);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 4) {
+        fprintf(stderr, "usage: api URL SESSION_ID UPLOAD_SESSION_ID\n");
+        return 2;
+    }
+    URL = argv[1];
+    SID = argv[2];
+    UPLOAD = argv[3];
+    null_handles();
+    open_arguments();
+    setters();
+    after_first_next();
+    codes_and_version();
+    printf("api: %d failed checks\n", test_failures);
+    return test_failures ? 1 : 0;
+}

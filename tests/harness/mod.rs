@@ -1,0 +1,212 @@
+//! Builds the C programs in tests-c/ and examples/ against include/vault_parts.h and the
+//! libvault_parts.so cargo just built, and runs them: natively, and under valgrind when it is
+//! installed, each run against a fresh vault-sim so both see the same server.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use vault_sim::{Config, Sim, Upload};
+
+/// The directory holding the freshly built cdylib: `cargo test` rebuilds it next to the test
+/// binary (target/<profile>/deps); the copy one level up may be stale.
+pub fn lib_dir() -> PathBuf {
+    std::env::current_exe().unwrap().parent().unwrap().to_path_buf()
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// How a program is built and run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    Native,
+    /// Under valgrind: 0 errors and no definite leaks, or the run fails.
+    Valgrind,
+}
+
+impl Mode {
+    /// Modes this machine can run: valgrind is skipped only when missing or when
+    /// VAULT_PARTS_VALGRIND=0.
+    pub fn all() -> Vec<Mode> {
+        let mut modes = vec![Mode::Native];
+        if valgrind_available() {
+            modes.push(Mode::Valgrind);
+        }
+        modes
+    }
+
+    /// Timing bounds are stretched under valgrind, which runs code ~20-50x slower.
+    pub fn slack(self) -> Duration {
+        match self {
+            Mode::Native => Duration::from_secs(2),
+            Mode::Valgrind => Duration::from_secs(30),
+        }
+    }
+}
+
+fn valgrind_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        if std::env::var("VAULT_PARTS_VALGRIND").as_deref() == Ok("0") {
+            return false;
+        }
+        let found = Command::new("valgrind").arg("--version").stdout(Stdio::null()).status().is_ok_and(|s| s.success());
+        if !found {
+            eprintln!("valgrind not found: C tests run natively only");
+        }
+        found
+    })
+}
+
+/// Compiles `source` (relative to the crate root) once per test binary; returns the executable.
+pub fn program(source: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap();
+    if let Some(p) = built.get(source) {
+        return p.clone();
+    }
+    let exe = compile(source);
+    built.insert(source.to_owned(), exe.clone());
+    exe
+}
+
+fn compile(source: &str) -> PathBuf {
+    let src = root().join(source);
+    let cpp = source.ends_with(".cpp");
+    let test_bin = std::env::current_exe().unwrap();
+    let out_dir = lib_dir().join(format!("c-tests-{}", test_bin.file_stem().unwrap().to_string_lossy()));
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let exe = out_dir.join(Path::new(source).file_stem().unwrap());
+    // cc::Build outside a build script: target, host, opt level and out dir must be given.
+    let compiler = cc::Build::new()
+        .cargo_metadata(false)
+        .target(env!("VAULT_PARTS_BUILD_TARGET"))
+        .host(env!("VAULT_PARTS_BUILD_HOST"))
+        .opt_level(0)
+        .debug(true)
+        .out_dir(&out_dir)
+        .cpp(cpp)
+        .get_compiler();
+    let mut cmd = compiler.to_command();
+    cmd.arg(if cpp { "-std=c++11" } else { "-std=c99" })
+        .args(["-Wall", "-Wextra", "-Wpedantic", "-Werror"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg("-I")
+        .arg(root().join("tests-c"))
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .arg("-L")
+        .arg(lib_dir())
+        .arg(format!("-Wl,--disable-new-dtags,-rpath,{}", lib_dir().display()))
+        .args(["-lvault_parts", "-lpthread"]);
+    let out = cmd.output().expect("the C compiler runs");
+    assert!(
+        out.status.success(),
+        "compiling {source} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    exe
+}
+
+/// What a C program did.
+#[derive(Debug)]
+pub struct Run {
+    pub mode: Mode,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// The value of the first "KEY value" line of the list program's report.
+    pub fn field(&self, key: &str) -> &str {
+        let prefix = format!("{key} ");
+        self.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix).or_else(|| (l == key).then_some("")))
+            .unwrap_or_else(|| panic!("no {key:?} line in output:\n{}", self.stdout))
+    }
+
+    /// Every "part ..." line, joined.
+    pub fn parts(&self) -> String {
+        self.stdout.lines().filter(|l| l.starts_with("part ")).map(|l| format!("{l}\n")).collect()
+    }
+
+    pub fn log_lines(&self) -> Vec<&str> {
+        self.stdout.lines().filter(|l| l.starts_with("log ")).collect()
+    }
+}
+
+/// Runs the program in `mode`, with `env` added. Under valgrind an error or definite leak
+/// exits 99, which the caller's status assertion then reports.
+pub fn run(mode: Mode, exe: &Path, args: &[String], env: &[(&str, &str)]) -> Run {
+    let mut cmd = match mode {
+        Mode::Native => Command::new(exe),
+        Mode::Valgrind => {
+            let mut c = Command::new("valgrind");
+            c.args([
+                "--quiet",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite",
+                "--show-leak-kinds=definite",
+                "--error-exitcode=99",
+            ])
+            .arg(exe);
+            c
+        }
+    };
+    // Cargo's LD_LIBRARY_PATH for tests outranks the rpath: point it at the fresh library.
+    cmd.args(args).env("LD_LIBRARY_PATH", lib_dir()).envs(env.iter().copied()).stdin(Stdio::null());
+    // A proxy from the environment must not intercept loopback test traffic.
+    for var in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] {
+        cmd.env_remove(var);
+    }
+    let started = Instant::now();
+    let out = cmd.output().expect("the C program runs");
+    Run {
+        mode,
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// For each mode: start a fresh simulator from `config`, run `source` with the arguments
+/// `args` makes from it, and hand both to `check`.
+pub fn scenario(
+    config: impl Fn() -> Config,
+    source: &str,
+    args: impl Fn(&Sim) -> Vec<String>,
+    check: impl Fn(&Sim, &Run),
+) {
+    let exe = program(source);
+    for mode in Mode::all() {
+        let sim = Sim::start(config()).expect("vault-sim starts");
+        let run = run(mode, &exe, &args(&sim), &[]);
+        if mode == Mode::Valgrind && run.code == 99 {
+            panic!("valgrind found errors or definite leaks in {source}:\n{}", run.stderr);
+        }
+        check(&sim, &run);
+    }
+}
+
+/// The "part N SIZE MD5" lines the list program prints for every part of `upload`.
+pub fn expected_parts(upload: &Upload) -> String {
+    vault_sim::expected_parts(upload).iter().map(|(n, size, md5)| format!("part {n} {size} {md5}\n")).collect()
+}
+
+/// Arguments for tests-c/list.c.
+pub fn list_args(sim: &Sim, session: &str, upload: &str, options: &[&str]) -> Vec<String> {
+    let mut args = vec![sim.url(), session.to_owned(), upload.to_owned()];
+    args.extend(options.iter().map(|s| s.to_string()));
+    args
+}
