@@ -2,7 +2,6 @@
 //! single write (headers and body together, so Nagle and delayed ACK never stall keep-alive).
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 const MAX_HEAD: usize = 64 * 1024;
@@ -40,7 +39,7 @@ impl Reader {
 
     /// The next request head; Ok(None) when the peer closed or the server is stopping. The
     /// stream must have a read timeout so `stop` is noticed.
-    pub fn next(&mut self, stream: &mut TcpStream, stop: &AtomicBool) -> io::Result<Option<Request>> {
+    pub fn next(&mut self, stream: &mut impl Read, stop: &AtomicBool) -> io::Result<Option<Request>> {
         loop {
             if let Some(end) = find(&self.buf, b"\r\n\r\n") {
                 let head = String::from_utf8_lossy(&self.buf[..end]).into_owned();
@@ -61,7 +60,7 @@ impl Reader {
         }
     }
 
-    fn skip(&mut self, stream: &mut TcpStream, stop: &AtomicBool, mut n: usize) -> io::Result<()> {
+    fn skip(&mut self, stream: &mut impl Read, stop: &AtomicBool, mut n: usize) -> io::Result<()> {
         while n > 0 {
             if self.buf.is_empty() && !self.fill(stream, stop)? {
                 return Ok(());
@@ -73,7 +72,7 @@ impl Reader {
         Ok(())
     }
 
-    fn fill(&mut self, stream: &mut TcpStream, stop: &AtomicBool) -> io::Result<bool> {
+    fn fill(&mut self, stream: &mut impl Read, stop: &AtomicBool) -> io::Result<bool> {
         let mut chunk = [0u8; 4096];
         loop {
             if stop.load(Ordering::Relaxed) {
@@ -109,16 +108,38 @@ fn parse_head(head: &str) -> Option<Request> {
     Some(Request { method: method.into(), target: target.into(), version: version.into(), headers })
 }
 
+/// How a response is put on the wire: normally, or broken in one of the ways faults ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    /// Header names in lower case.
+    Lowercase,
+    /// Transfer-Encoding: chunked, in three chunks.
+    Chunked,
+    /// Content-Encoding: gzip.
+    Gzip,
+    /// Content-Length larger than the body sent; then the connection closes.
+    Truncated,
+    /// Half the body, then the connection closes.
+    DropMid,
+}
+
 /// A response to write in one go.
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    pub style: Style,
 }
 
 impl Response {
     pub fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
-        Response { status, headers: vec![("Content-Type".into(), content_type.into())], body: body.into() }
+        Response {
+            status,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body: body.into(),
+            style: Style::Plain,
+        }
     }
 
     pub fn json(body: impl Into<Vec<u8>>) -> Self {
@@ -130,19 +151,59 @@ impl Response {
         self
     }
 
-    pub fn write_to(&self, stream: &mut TcpStream, keep_alive: bool) -> io::Result<()> {
-        let mut out = Vec::with_capacity(self.body.len() + 256);
-        write!(out, "HTTP/1.1 {} {}\r\n", self.status, reason(self.status))?;
-        for (k, v) in &self.headers {
-            write!(out, "{k}: {v}\r\n")?;
+    /// Writes the whole response with one write; false when the connection must close after it.
+    pub fn write_to(&self, stream: &mut impl Write, keep_alive: bool) -> io::Result<bool> {
+        let mut body = self.body.clone();
+        let mut headers = self.headers.clone();
+        let mut keep = keep_alive;
+        let mut content_length = Some(body.len());
+        match self.style {
+            Style::Plain | Style::Lowercase => {}
+            Style::Gzip => {
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                gz.write_all(&body)?;
+                body = gz.finish()?;
+                content_length = Some(body.len());
+                headers.push(("Content-Encoding".into(), "gzip".into()));
+            }
+            Style::Chunked => {
+                let mut chunked = Vec::new();
+                for piece in body.chunks(body.len().div_ceil(3).max(1)) {
+                    write!(chunked, "{:x}\r\n", piece.len())?;
+                    chunked.extend_from_slice(piece);
+                    chunked.extend_from_slice(b"\r\n");
+                }
+                chunked.extend_from_slice(b"0\r\n\r\n");
+                body = chunked;
+                content_length = None;
+                headers.push(("Transfer-Encoding".into(), "chunked".into()));
+            }
+            Style::Truncated => {
+                content_length = Some(body.len() + 512);
+                keep = false;
+            }
+            Style::DropMid => {
+                body.truncate(body.len() / 2);
+                keep = false;
+            }
         }
-        write!(out, "Content-Length: {}\r\n", self.body.len())?;
+        if let Some(n) = content_length {
+            headers.push(("Content-Length".into(), n.to_string()));
+        }
         if !keep_alive {
-            out.extend_from_slice(b"Connection: close\r\n");
+            headers.push(("Connection".into(), "close".into()));
+        }
+        let mut out = Vec::with_capacity(body.len() + 256);
+        write!(out, "HTTP/1.1 {} {}\r\n", self.status, reason(self.status))?;
+        for (k, v) in &headers {
+            let name = if self.style == Style::Lowercase { k.to_ascii_lowercase() } else { k.clone() };
+            write!(out, "{name}: {v}\r\n")?;
         }
         out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(&self.body);
-        stream.write_all(&out)
+        out.extend_from_slice(&body);
+        stream.write_all(&out)?;
+        stream.flush()?;
+        Ok(keep)
     }
 }
 

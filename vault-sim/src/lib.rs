@@ -5,6 +5,7 @@
 mod http;
 mod model;
 mod server;
+pub mod tls;
 
 pub use model::{expected_parts, md5_for, Action, Config, Fault, LinkStyle, Upload, User, When};
 pub use server::{Recorded, Sim};

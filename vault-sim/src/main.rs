@@ -15,6 +15,14 @@ Serves Vault's GET /api/{version}/services/file_staging/upload/{id}/parts on loo
   --upload ID:OWNER:PARTS[:PART_SIZE[:LAST_SIZE]]
                      an upload session owned by user OWNER with PARTS parts (repeatable)
   --relative-links   write next_page as a path (/api/...) instead of an absolute URL
+  --fault ID:WHEN:ACTION
+                     inject a fault into upload ID's requests (repeatable); WHEN is all, N
+                     (the Nth request) or firstN; ACTION is one of status=CODE[,RETRY_AFTER],
+                     failure=TYPE, exception=TYPE, delay=MS, hang, close, body=TEXT,
+                     next_page=JSON, redirect=LOCATION, truncated, drop, endless, gzip,
+                     chunked, lowercase, warning
+  --tls-ca-out PATH  serve HTTPS with a certificate for 127.0.0.1 and localhost signed by a
+                     fresh CA, and write that CA's PEM to PATH (for --ca-file)
   --url-file PATH    write the base URL (http://ADDR:PORT) to PATH once listening
   --help             this text
 
@@ -35,6 +43,8 @@ fn run(args: Vec<String>) -> Result<(), String> {
     let (mut bind, mut port) = ("127.0.0.1".to_owned(), 0u16);
     let mut relative = false;
     let mut url_file = None;
+    let mut faults = Vec::new();
+    let mut tls_ca_out = None;
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -56,6 +66,8 @@ fn run(args: Vec<String>) -> Result<(), String> {
             }
             "--upload" => config = config.upload(parse_upload(&value()?)?),
             "--relative-links" => relative = true,
+            "--fault" => faults.push(vault_sim::Fault::parse(&value()?)?),
+            "--tls-ca-out" => tls_ca_out = Some(value()?),
             "--url-file" => url_file = Some(value()?),
             other => return Err(format!("unknown option {other:?}")),
         }
@@ -64,6 +76,16 @@ fn run(args: Vec<String>) -> Result<(), String> {
         for u in &mut config.uploads {
             u.links = LinkStyle::Relative;
         }
+    }
+    for (id, fault) in faults {
+        let upload =
+            config.uploads.iter_mut().find(|u| u.id == id).ok_or(format!("--fault names unknown upload {id:?}"))?;
+        upload.faults.push(fault);
+    }
+    if let Some(path) = tls_ca_out {
+        let ca = vault_sim::tls::TestCa::new("vault-sim test CA");
+        std::fs::write(&path, ca.pem()).map_err(|e| format!("cannot write {path}: {e}"))?;
+        config.tls = Some(ca.identity(&["127.0.0.1", "localhost", "::1"]));
     }
     config.bind = if bind.contains(':') { format!("[{bind}]:{port}") } else { format!("{bind}:{port}") };
     let sim = Sim::start(config).map_err(|e| format!("cannot listen: {e}"))?;

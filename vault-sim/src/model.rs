@@ -105,6 +105,76 @@ pub enum Action {
     Redirect(String),
     /// Close the connection without answering.
     Close,
+    /// The normal page with Content-Length larger than what is sent, then close.
+    Truncated,
+    /// Half of the normal page (Content-Length right), then close.
+    DropMidBody,
+    /// HTTP 200, chunked, a JSON array that never ends.
+    Endless,
+    /// The normal page, gzip-encoded (Content-Encoding: gzip).
+    Gzip,
+    /// The normal page in several chunks (Transfer-Encoding: chunked).
+    Chunked,
+    /// The normal page with every header name in lower case, as Vault sends over HTTP/2.
+    LowercaseHeaders,
+    /// The normal page with responseStatus WARNING and a warnings array.
+    Warning,
+}
+
+impl Action {
+    /// Parses the command line form: `status=CODE[,RETRY_AFTER]`, `failure=TYPE`,
+    /// `exception=TYPE`, `delay=MS`, `hang`, `close`, `body=TEXT`, `next_page=JSON`,
+    /// `redirect=LOCATION`, `truncated`, `drop`, `endless`, `gzip`, `chunked`, `lowercase`,
+    /// `warning`.
+    pub fn parse(spec: &str) -> Result<Action, String> {
+        let (name, arg) = spec.split_once('=').unwrap_or((spec, ""));
+        let bad = || format!("fault action {spec:?} is not understood");
+        Ok(match name {
+            "status" => {
+                let (code, ra) = arg.split_once(',').map_or((arg, None), |(c, r)| (c, Some(r)));
+                Action::Status {
+                    code: code.parse().map_err(|_| bad())?,
+                    body: String::new(),
+                    retry_after: ra.map(|r| r.parse().map_err(|_| bad())).transpose()?,
+                }
+            }
+            "failure" | "exception" => Action::VaultError {
+                status: name.to_ascii_uppercase(),
+                kind: arg.into(),
+                message: format!("Simulated {arg}."),
+            },
+            "delay" => Action::Delay(Duration::from_millis(arg.parse().map_err(|_| bad())?)),
+            "hang" => Action::Hang,
+            "close" => Action::Close,
+            "body" => Action::Body(arg.into()),
+            "next_page" => Action::NextPage(arg.into()),
+            "redirect" => Action::Redirect(arg.into()),
+            "truncated" => Action::Truncated,
+            "drop" => Action::DropMidBody,
+            "endless" => Action::Endless,
+            "gzip" => Action::Gzip,
+            "chunked" => Action::Chunked,
+            "lowercase" => Action::LowercaseHeaders,
+            "warning" => Action::Warning,
+            _ => return Err(bad()),
+        })
+    }
+}
+
+impl Fault {
+    /// Parses `UPLOAD_ID:WHEN:ACTION` where WHEN is `all`, `N` (the Nth request) or `firstN`.
+    pub fn parse(spec: &str) -> Result<(String, Fault), String> {
+        let mut it = spec.splitn(3, ':');
+        let (Some(id), Some(when), Some(action)) = (it.next(), it.next(), it.next()) else {
+            return Err(format!("--fault {spec:?}: expected UPLOAD_ID:WHEN:ACTION"));
+        };
+        let when = match when {
+            "all" => When::Always,
+            w if w.starts_with("first") => When::FirstN(w[5..].parse().map_err(|_| format!("bad WHEN {w:?}"))?),
+            w => When::Request(w.parse().map_err(|_| format!("bad WHEN {w:?}"))?),
+        };
+        Ok((id.to_owned(), Fault { when, action: Action::parse(action)? }))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -115,11 +185,13 @@ pub struct Config {
     pub uploads: Vec<Upload>,
     /// X-VaultAPI-BurstLimit; each request lowers BurstLimitRemaining by one.
     pub burst_limit: i64,
+    /// Serve HTTPS with this identity instead of plain HTTP.
+    pub tls: Option<crate::tls::Identity>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { bind: "127.0.0.1:0".into(), users: Vec::new(), uploads: Vec::new(), burst_limit: 2000 }
+        Config { bind: "127.0.0.1:0".into(), users: Vec::new(), uploads: Vec::new(), burst_limit: 2000, tls: None }
     }
 }
 

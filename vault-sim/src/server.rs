@@ -1,11 +1,11 @@
 //! The running simulator: accepts connections, answers the list-parts endpoint like Vault,
 //! applies faults, and records every request.
 
-use crate::http::{percent_decode, Reader, Request, Response};
+use crate::http::{percent_decode, Reader, Request, Response, Style};
 use crate::model::{md5_for, Action, Config, LinkStyle, Upload};
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -71,9 +71,10 @@ impl Sim {
         self.addr
     }
 
-    /// "http://127.0.0.1:PORT", the vault_url to give the library.
+    /// "http://127.0.0.1:PORT" ("https://..." with TLS), the vault_url to give the library.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.shared.config.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Every request received so far, in arrival order.
@@ -103,6 +104,7 @@ impl Drop for Sim {
 }
 
 fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let tls = shared.config.tls.as_ref().map(crate::tls::server_config);
     for stream in listener.incoming() {
         if shared.stop.load(Ordering::SeqCst) {
             break;
@@ -110,15 +112,20 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let Ok(stream) = stream else { continue };
         let id = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
         let conn_shared = shared.clone();
-        let _ = thread::Builder::new()
-            .name(format!("vault-sim-conn-{id}"))
-            .spawn(move || serve_connection(stream, id, conn_shared));
+        let tls = tls.clone();
+        let _ = thread::Builder::new().name(format!("vault-sim-conn-{id}")).spawn(move || {
+            let _ = stream.set_nodelay(true);
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
+            match tls.map(rustls::ServerConnection::new) {
+                None => serve_connection(stream, id, conn_shared),
+                Some(Ok(conn)) => serve_connection(rustls::StreamOwned::new(conn, stream), id, conn_shared),
+                Some(Err(_)) => {}
+            }
+        });
     }
 }
 
-fn serve_connection(mut stream: TcpStream, id: u64, shared: Arc<Shared>) {
-    let _ = stream.set_nodelay(true);
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
+fn serve_connection(mut stream: impl Read + Write, id: u64, shared: Arc<Shared>) {
     let mut reader = Reader::new();
     while let Ok(Some(request)) = reader.next(&mut stream, &shared.stop) {
         let keep_alive = request.keep_alive();
@@ -133,6 +140,7 @@ fn serve_connection(mut stream: TcpStream, id: u64, shared: Arc<Shared>) {
         let response = match answer(&request, path, query, &shared) {
             Answer::Respond(r) => r,
             Answer::Close => return,
+            Answer::Endless => return endless(&mut stream, &shared.stop),
             Answer::Hang => {
                 let until = Instant::now() + Duration::from_secs(120);
                 while !shared.stop.load(Ordering::SeqCst) && Instant::now() < until {
@@ -145,7 +153,7 @@ fn serve_connection(mut stream: TcpStream, id: u64, shared: Arc<Shared>) {
         let response = response
             .header("X-VaultAPI-BurstLimit", shared.config.burst_limit)
             .header("X-VaultAPI-BurstLimitRemaining", remaining.max(0));
-        if response.write_to(&mut stream, keep_alive).is_err() || !keep_alive {
+        if !matches!(response.write_to(&mut stream, keep_alive), Ok(true)) {
             return;
         }
     }
@@ -155,6 +163,27 @@ enum Answer {
     Respond(Response),
     Close,
     Hang,
+    Endless,
+}
+
+/// A 200 whose JSON array never ends, until the client gives up (bounded at 4 GiB or 5 minutes).
+fn endless(stream: &mut impl Write, stop: &AtomicBool) {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let opening = r#"{"responseStatus":"SUCCESS","data":["#;
+    let item = r#"{"part_number":1,"size":1,"part_content_md5":null},"#;
+    let chunk_body = item.repeat(65536 / item.len());
+    let chunk = format!("{:x}\r\n{chunk_body}\r\n", chunk_body.len());
+    let started = Instant::now();
+    if write!(stream, "{head}{:x}\r\n{opening}\r\n", opening.len()).is_err() {
+        return;
+    }
+    let mut sent = 0usize;
+    while !stop.load(Ordering::Relaxed) && sent < 4 << 30 && started.elapsed() < Duration::from_secs(300) {
+        if stream.write_all(chunk.as_bytes()).is_err() {
+            return;
+        }
+        sent += chunk.len();
+    }
 }
 
 fn vault_error(status: &str, kind: &str, message: &str) -> Response {
@@ -187,6 +216,8 @@ fn answer(request: &Request, path: &str, query: &str, shared: &Shared) -> Answer
     };
     let upload = shared.config.uploads.iter().find(|u| u.id == upload_id);
     let mut next_page_override = None;
+    let mut style = Style::Plain;
+    let mut status = "SUCCESS";
     if let Some(fault) = upload.and_then(|u| u.faults.iter().find(|f| f.when.matches(nth))) {
         match &fault.action {
             Action::Status { code, body, retry_after } => {
@@ -205,6 +236,13 @@ fn answer(request: &Request, path: &str, query: &str, shared: &Shared) -> Answer
                 return Answer::Respond(Response::new(302, "text/html", "").header("Location", location))
             }
             Action::Close => return Answer::Close,
+            Action::Endless => return Answer::Endless,
+            Action::Truncated => style = Style::Truncated,
+            Action::DropMidBody => style = Style::DropMid,
+            Action::Gzip => style = Style::Gzip,
+            Action::Chunked => style = Style::Chunked,
+            Action::LowercaseHeaders => style = Style::Lowercase,
+            Action::Warning => status = "WARNING",
         }
     }
 
@@ -235,7 +273,11 @@ fn answer(request: &Request, path: &str, query: &str, shared: &Shared) -> Answer
         },
     };
     let host = request.header("host").unwrap_or("127.0.0.1");
-    Answer::Respond(Response::json(page_body(upload, version, host, offset, limit, next_page_override)))
+    let scheme = if shared.config.tls.is_some() { "https" } else { "http" };
+    let mut response =
+        Response::json(page_body(upload, status, scheme, version, host, offset, limit, next_page_override));
+    response.style = style;
+    Answer::Respond(response)
 }
 
 /// "/api/{version}/services/file_staging/upload/{id}/parts" -> (version, id).
@@ -274,6 +316,8 @@ fn url_encode_cursor(cursor: &str) -> String {
 
 fn page_body(
     upload: &Upload,
+    status: &str,
+    scheme: &str,
     version: &str,
     host: &str,
     offset: u32,
@@ -282,7 +326,11 @@ fn page_body(
 ) -> String {
     let end = offset.saturating_add(limit).min(upload.parts);
     let mut body = String::with_capacity(64 + (end - offset) as usize * 96);
-    body.push_str(r#"{"responseStatus":"SUCCESS","responseDetails":{"#);
+    let _ = write!(body, r#"{{"responseStatus":"{status}","#);
+    if status == "WARNING" {
+        body.push_str(r#""warnings":[{"type":"SIMULATED_WARNING","message":"Simulated warning."}],"#);
+    }
+    body.push_str(r#""responseDetails":{"#);
     let next = if end < upload.parts {
         let path = format!(
             "/api/{version}/services/file_staging/upload/{}/parts?cursor={}&limit={limit}",
@@ -290,7 +338,7 @@ fn page_body(
             url_encode_cursor(&encode_cursor(upload, end))
         );
         Some(match upload.links {
-            LinkStyle::Absolute => format!("\"http://{host}{path}\""),
+            LinkStyle::Absolute => format!("\"{scheme}://{host}{path}\""),
             LinkStyle::Relative => format!("\"{path}\""),
         })
     } else {
