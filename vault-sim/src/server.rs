@@ -274,8 +274,15 @@ fn answer(request: &Request, path: &str, query: &str, shared: &Shared) -> Answer
     };
     let host = request.header("host").unwrap_or("127.0.0.1");
     let scheme = if shared.config.tls.is_some() { "https" } else { "http" };
-    let mut response =
-        Response::json(page_body(upload, status, scheme, version, host, offset, limit, next_page_override));
+    let mut response = Response::json(page_body(
+        upload,
+        status,
+        &format!("{scheme}://{host}"),
+        version,
+        offset,
+        limit,
+        next_page_override,
+    ));
     response.style = style;
     Answer::Respond(response)
 }
@@ -317,9 +324,8 @@ fn url_encode_cursor(cursor: &str) -> String {
 fn page_body(
     upload: &Upload,
     status: &str,
-    scheme: &str,
+    origin: &str,
     version: &str,
-    host: &str,
     offset: u32,
     limit: u32,
     next_override: Option<String>,
@@ -338,7 +344,7 @@ fn page_body(
             url_encode_cursor(&encode_cursor(upload, end))
         );
         Some(match upload.links {
-            LinkStyle::Absolute => format!("\"{scheme}://{host}{path}\""),
+            LinkStyle::Absolute => format!("\"{origin}{path}\""),
             LinkStyle::Relative => format!("\"{path}\""),
         })
     } else {
