@@ -26,13 +26,15 @@ pub enum Mode {
     Native,
     /// Under valgrind: 0 errors and no definite leaks, or the run fails.
     Valgrind,
+    /// The C program built with -fsanitize=address,undefined: any report fails the run.
+    Sanitized,
 }
 
 impl Mode {
     /// Modes this machine can run: valgrind is skipped only when missing or when
     /// VAULT_PARTS_VALGRIND=0.
     pub fn all() -> Vec<Mode> {
-        let mut modes = vec![Mode::Native];
+        let mut modes = vec![Mode::Native, Mode::Sanitized];
         if valgrind_available() {
             modes.push(Mode::Valgrind);
         }
@@ -42,7 +44,7 @@ impl Mode {
     /// Timing bounds are stretched under valgrind, which runs code ~20-50x slower.
     pub fn slack(self) -> Duration {
         match self {
-            Mode::Native => Duration::from_secs(2),
+            Mode::Native | Mode::Sanitized => Duration::from_secs(2),
             Mode::Valgrind => Duration::from_secs(30),
         }
     }
@@ -64,23 +66,26 @@ fn valgrind_available() -> bool {
 
 /// Compiles `source` (relative to the crate root) once per test binary; returns the executable.
 pub fn program(source: &str) -> PathBuf {
-    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
-    let mut built = BUILT.get_or_init(Default::default).lock().unwrap();
-    if let Some(p) = built.get(source) {
-        return p.clone();
-    }
-    let exe = compile(source);
-    built.insert(source.to_owned(), exe.clone());
-    exe
+    program_for(source, false)
 }
 
-fn compile(source: &str) -> PathBuf {
+/// The executable for `source` as `mode` runs it.
+pub fn program_for(source: &str, sanitized: bool) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<(String, bool), PathBuf>>> = OnceLock::new();
+    // Held while compiling: running an executable another thread's linker is still writing
+    // fails with ETXTBSY. A panic elsewhere must not poison the cache for other tests.
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    built.entry((source.to_owned(), sanitized)).or_insert_with(|| compile(source, sanitized)).clone()
+}
+
+fn compile(source: &str, sanitized: bool) -> PathBuf {
     let src = root().join(source);
     let cpp = source.ends_with(".cpp");
     let test_bin = std::env::current_exe().unwrap();
     let out_dir = lib_dir().join(format!("c-tests-{}", test_bin.file_stem().unwrap().to_string_lossy()));
     std::fs::create_dir_all(&out_dir).unwrap();
-    let exe = out_dir.join(Path::new(source).file_stem().unwrap());
+    let stem = Path::new(source).file_stem().unwrap().to_string_lossy().into_owned();
+    let exe = out_dir.join(if sanitized { format!("{stem}-asan") } else { stem });
     // cc::Build outside a build script: target, host, opt level and out dir must be given.
     let compiler = cc::Build::new()
         .cargo_metadata(false)
@@ -105,6 +110,9 @@ fn compile(source: &str) -> PathBuf {
         .arg(lib_dir())
         .arg(format!("-Wl,--disable-new-dtags,-rpath,{}", lib_dir().display()))
         .args(["-lvault_parts", "-lpthread"]);
+    if sanitized {
+        cmd.args(["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"]);
+    }
     let out = cmd.output().expect("the C compiler runs");
     assert!(
         out.status.success(),
@@ -150,6 +158,12 @@ impl Run {
 pub fn run(mode: Mode, exe: &Path, args: &[String], env: &[(&str, &str)]) -> Run {
     let mut cmd = match mode {
         Mode::Native => Command::new(exe),
+        Mode::Sanitized => {
+            let mut c = Command::new(exe);
+            c.env("ASAN_OPTIONS", "detect_leaks=1:exitcode=98")
+                .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1:exitcode=98");
+            c
+        }
         Mode::Valgrind => {
             let mut c = Command::new("valgrind");
             c.args([
@@ -188,12 +202,15 @@ pub fn scenario(
     args: impl Fn(&Sim) -> Vec<String>,
     check: impl Fn(&Sim, &Run),
 ) {
-    let exe = program(source);
     for mode in Mode::all() {
+        let exe = program_for(source, mode == Mode::Sanitized);
         let sim = Sim::start(config()).expect("vault-sim starts");
         let run = run(mode, &exe, &args(&sim), &[]);
         if mode == Mode::Valgrind && run.code == 99 {
             panic!("valgrind found errors or definite leaks in {source}:\n{}", run.stderr);
+        }
+        if mode == Mode::Sanitized && (run.code == 98 || run.stderr.contains("Sanitizer")) {
+            panic!("the sanitizers reported a problem in {source}:\n{}", run.stderr);
         }
         check(&sim, &run);
     }
