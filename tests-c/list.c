@@ -5,10 +5,11 @@
  * usage: list URL SESSION_ID UPLOAD_SESSION_ID [limit=N] [version=V] [timeout=MS]
  *             [attempts=N] [backoff=INITIAL,MAX] [client_id=S] [ca_file=PATH] [log=1]
  * prints: "part NUMBER SIZE MD5" per part, then "result CODE", "errmsg ...",
- *         "error_type ...", "burst N"; with log=1 also "log LEVEL MESSAGE" lines.
+ *         "error_type ...", "burst N", "maxrss KIB"; with log=1 also "log LEVEL MESSAGE" lines.
  * exit:   0 when the contract held (whatever the result), 1 otherwise, 2 on usage errors.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <sys/resource.h>
 #include "common.h"
 
 static void print_log(void *userdata, int level, const char *message) {
@@ -62,6 +63,11 @@ int main(int argc, char **argv) {
     printf("errmsg %s\n", vault_parts_errmsg(it));
     printf("error_type %s\n", vault_parts_error_type(it));
     printf("burst %lld\n", (long long)vault_parts_burst_remaining(it));
+    {
+        struct rusage usage;
+        CHECK(getrusage(RUSAGE_SELF, &usage) == 0);
+        printf("maxrss %ld\n", usage.ru_maxrss);
+    }
     fflush(stdout);
 
     /* The outcome is sticky: DONE stays DONE, an error stays the same error and message. */

@@ -363,3 +363,14 @@ pub unsafe extern "C" fn vault_parts_burst_remaining(it: *const vault_parts_iter
 pub extern "C" fn vault_parts_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
+
+/// Test-only (debug builds, never in the header): panics inside the library, behind the same
+/// boundary every exported function uses, so a C test can show the host survives with
+/// VAULT_PARTS_E_INTERNAL and the handle keeps that error.
+///
+/// cbindgen:ignore
+#[cfg(debug_assertions)]
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_test_panic(it: *mut vault_parts_iter) -> c_int {
+    with_handle(it, |_| panic!("forced by vault_parts_test_panic"))
+}

@@ -1,0 +1,507 @@
+//! The fault matrix: every way the server or the network can misbehave, driven through the C
+//! ABI (tests-c/list.c) natively, under valgrind and with ASan+UBSan. Each scenario asserts the
+//! exact code, the errmsg content, the number of requests vault-sim saw, a bound on wall time,
+//! and that no output line (errmsg or log) holds the session ID. docs/faults.md is generated
+//! from the table below (VAULT_PARTS_BLESS=1 rewrites it) and checked against it.
+
+mod harness;
+
+use harness::{expected_parts, list_args, program, run, scenario, Mode, Run};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+use vault_sim::tls::TestCa;
+use vault_sim::{Action, Config, Fault, LinkStyle, Sim, Upload, When};
+
+const SID: &str = "SID-matrix-5e2b77c1d0";
+const UPLOAD: &str = "f";
+const PARTS: u32 = 5;
+const FIRST_URL: &str = "/api/v25.3/services/file_staging/upload/f/parts?limit=2";
+
+struct Case {
+    name: &'static str,
+    faults: Vec<(When, Action)>,
+    links: LinkStyle,
+    /// After the defaults: limit=2 (3 pages), backoff=1,5, attempts=3, timeout=2000, log=1.
+    options: &'static [&'static str],
+    code: &'static str,
+    requests: usize,
+    /// errmsg must contain this ("" for DONE).
+    needle: &'static str,
+    /// Part lines printed: all of the session's (exactly), or a count.
+    parts: Parts,
+    min: Duration,
+    max: Duration,
+    why: &'static str,
+}
+
+#[derive(Clone, Copy)]
+enum Parts {
+    All,
+    Count(usize),
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn case(name: &'static str, code: &'static str, requests: usize, needle: &'static str, why: &'static str) -> Case {
+    Case {
+        name,
+        faults: Vec::new(),
+        links: LinkStyle::Absolute,
+        options: &[],
+        code,
+        requests,
+        needle,
+        parts: if code == "DONE" { Parts::All } else { Parts::Count(0) },
+        min: Duration::ZERO,
+        max: ms(1500),
+        why,
+    }
+}
+
+impl Case {
+    fn on(mut self, when: When, action: Action) -> Self {
+        self.faults.push((when, action));
+        self
+    }
+    fn options(mut self, options: &'static [&'static str]) -> Self {
+        self.options = options;
+        self
+    }
+    fn parts(mut self, parts: Parts) -> Self {
+        self.parts = parts;
+        self
+    }
+    fn time(mut self, min: Duration, max: Duration) -> Self {
+        self.min = min;
+        self.max = max;
+        self
+    }
+    fn relative(mut self) -> Self {
+        self.links = LinkStyle::Relative;
+        self
+    }
+}
+
+fn status(code: u16) -> Action {
+    Action::Status { code, body: String::new(), retry_after: None }
+}
+
+fn status_after(code: u16, seconds: u32) -> Action {
+    Action::Status { code, body: String::new(), retry_after: Some(seconds) }
+}
+
+fn vault(status: &str, kind: &str) -> Action {
+    Action::VaultError { status: status.into(), kind: kind.into(), message: format!("Simulated {kind}.") }
+}
+
+fn body(text: &str) -> Action {
+    Action::Body(text.into())
+}
+
+/// A one-page body holding `items` (the data array's contents).
+fn items(items: &str) -> Action {
+    Action::Body(format!(r#"{{"responseStatus":"SUCCESS","data":[{items}]}}"#))
+}
+
+fn link(json: &str) -> Action {
+    Action::NextPage(json.into())
+}
+
+fn cases() -> Vec<Case> {
+    use When::{Always, FirstN, Request};
+    let ok_item = r#"{"part_number":1,"size":5242880,"part_content_md5":"c24a2d4b1c4e03a9f4113903edac6f47"}"#;
+    vec![
+        case("baseline", "DONE", 3, "", "three clean pages"),
+        case("relative_next_page", "DONE", 3, "", "next_page as a path, as VQL sends it").relative(),
+        case("delay_below_timeout", "DONE", 3, "", "slow answers within the per-attempt timeout")
+            .on(Always, Action::Delay(ms(100)))
+            .time(ms(300), ms(1500)),
+        case("hung_server", "E_TIMEOUT", 2, "timed out", "no answer: each attempt ends at the timeout")
+            .on(Always, Action::Hang)
+            .options(&["timeout=300", "attempts=2"])
+            .time(ms(600), ms(2600)),
+        case("hang_once", "DONE", 4, "", "a single hung attempt is retried")
+            .on(Request(1), Action::Hang)
+            .options(&["timeout=300"])
+            .time(ms(300), ms(2300)),
+        case("http_401", "E_AUTH", 1, "HTTP 401", "a gateway refusing the session: not retried")
+            .on(Always, status(401)),
+        case("http_403", "E_ACCESS", 1, "HTTP 403", "forbidden: not retried").on(Always, status(403)),
+        case("http_404_html", "E_HTTP", 1, "HTTP 404", "other 4xx: reported at once").on(
+            Always,
+            Action::Status { code: 404, body: "<html><h1>Not Found</h1></html>".into(), retry_after: None },
+        ),
+        case("http_400", "E_HTTP", 1, "HTTP 400", "other 4xx: reported at once").on(Always, status(400)),
+        case("http_500", "E_HTTP", 3, "after 3 attempts", "server errors are retried, then reported")
+            .on(Always, status(500)),
+        case("http_502_html", "E_HTTP", 3, "HTTP 502", "a proxy's error page, retried")
+            .on(Always, Action::Status { code: 502, body: "<html>Bad Gateway</html>".into(), retry_after: None }),
+        case("http_503_always", "E_HTTP", 3, "HTTP 503", "maintenance, retried then reported").on(Always, status(503)),
+        case("http_504", "E_HTTP", 3, "HTTP 504", "gateway timeout, retried").on(Always, status(504)),
+        case("http_503_once", "DONE", 4, "", "one 503 is retried and the listing completes")
+            .on(Request(2), status(503)),
+        case("http_429_always", "E_RATE_LIMIT", 3, "HTTP 429", "rate limited on every attempt").on(Always, status(429)),
+        case("retry_after_honoured", "DONE", 4, "", "Retry-After: 1 waits a second before the retry")
+            .on(Request(1), status_after(429, 1))
+            .options(&["backoff=1,5000"])
+            .time(ms(1000), ms(2500)),
+        case("retry_after_capped", "E_HTTP", 3, "HTTP 503", "Retry-After: 3600 is capped by the backoff maximum")
+            .on(Always, status_after(503, 3600))
+            .options(&["backoff=1,200"])
+            .time(ms(400), ms(1500)),
+        case("vault_invalid_session", "E_AUTH", 1, "INVALID_SESSION_ID", "FAILURE with HTTP 200: never retried")
+            .on(Always, vault("FAILURE", "INVALID_SESSION_ID")),
+        case("vault_insufficient_access", "E_ACCESS", 1, "INSUFFICIENT_ACCESS", "not the owner nor an Admin")
+            .on(Always, vault("FAILURE", "INSUFFICIENT_ACCESS")),
+        case("vault_api_limit_first2", "DONE", 5, "", "API_LIMIT_EXCEEDED twice, then pages")
+            .on(FirstN(2), vault("FAILURE", "API_LIMIT_EXCEEDED")),
+        case("vault_api_limit_always", "E_RATE_LIMIT", 3, "API_LIMIT_EXCEEDED", "rate limited after every attempt")
+            .on(Always, vault("FAILURE", "API_LIMIT_EXCEEDED")),
+        case("vault_invalid_data", "E_VAULT", 1, "INVALID_DATA", "another FAILURE type: E_VAULT, not retried")
+            .on(Always, vault("FAILURE", "INVALID_DATA")),
+        case("vault_exception", "E_VAULT", 1, "EXCEPTION: UNEXPECTED_ERROR", "Vault's own fault, not retried")
+            .on(Always, vault("EXCEPTION", "UNEXPECTED_ERROR")),
+        case("vault_failure_on_page_2", "E_VAULT", 2, "page 2", "page 1's parts come out before the failure")
+            .on(Request(2), vault("FAILURE", "OPERATION_NOT_ALLOWED"))
+            .parts(Parts::Count(2)),
+        case("vault_warning", "DONE", 3, "", "WARNING with data is a success").on(Always, Action::Warning),
+        case("body_not_json", "E_PROTOCOL", 1, "not valid JSON", "garbage instead of JSON")
+            .on(Always, body("not json at all")),
+        case("body_html", "E_PROTOCOL", 1, "not valid JSON", "an HTML page with status 200")
+            .on(Always, body("<html><body>Vault is down for maintenance</body></html>")),
+        case("body_empty", "E_PROTOCOL", 1, "not valid JSON", "an empty 200").on(Always, body("")),
+        case("body_truncated", "E_NETWORK", 3, "after 3 attempts", "Content-Length larger than the body, then close")
+            .on(Always, Action::Truncated),
+        case("body_truncated_once", "DONE", 4, "", "a truncated body is retried").on(Request(1), Action::Truncated),
+        case("body_dropped_mid_way", "E_NETWORK", 3, "connection failed", "the connection drops mid-body")
+            .on(Always, Action::DropMidBody),
+        case("body_endless", "E_PROTOCOL", 1, "larger than 8 MiB", "an endless body is cut at the cap while reading")
+            .on(Always, Action::Endless)
+            .time(Duration::ZERO, ms(3000)),
+        case("body_gzip", "DONE", 3, "", "gzip Content-Encoding is decoded").on(Always, Action::Gzip),
+        case("body_chunked", "DONE", 3, "", "chunked Transfer-Encoding").on(Always, Action::Chunked),
+        case("headers_lower_case", "DONE", 3, "", "HTTP/2-style lower-case header names")
+            .on(Always, Action::LowercaseHeaders),
+        case("connection_closed", "E_NETWORK", 3, "connection failed", "closed without an answer")
+            .on(Always, Action::Close),
+        case("connection_closed_once", "DONE", 4, "", "one closed connection is retried").on(Request(2), Action::Close),
+        case("next_page_null", "DONE", 1, "", "null next_page ends the listing")
+            .on(Request(1), link("null"))
+            .parts(Parts::Count(2)),
+        case("next_page_empty", "DONE", 1, "", "\"\" next_page ends the listing")
+            .on(Request(1), link("\"\""))
+            .parts(Parts::Count(2)),
+        case("next_page_other_host", "E_PROTOCOL", 1, "another origin", "the session ID would go to another host")
+            .on(Request(1), link("\"http://127.0.0.2:9/api/v25.3/services/file_staging/upload/f/parts?cursor=x\""))
+            .parts(Parts::Count(2)),
+        case("next_page_other_port", "E_PROTOCOL", 1, "another origin", "same host, another port is another origin")
+            .on(Request(1), link("\"http://127.0.0.1:9/api/v25.3/services/file_staging/upload/f/parts?cursor=x\""))
+            .parts(Parts::Count(2)),
+        case("next_page_other_scheme", "E_PROTOCOL", 1, "another origin", "https where vault_url is http")
+            .on(Request(1), link("\"https://127.0.0.1/api/v25.3/services/file_staging/upload/f/parts?cursor=x\""))
+            .parts(Parts::Count(2)),
+        case(
+            "next_page_protocol_relative",
+            "E_PROTOCOL",
+            1,
+            "neither an absolute URL",
+            "//host/path names another host",
+        )
+        .on(Request(1), link("\"//127.0.0.2/api/v25.3/services/file_staging/upload/f/parts\""))
+        .parts(Parts::Count(2)),
+        case("next_page_bare_path", "E_PROTOCOL", 1, "neither an absolute URL", "a path not starting with /")
+            .on(Request(1), link("\"parts?cursor=x\""))
+            .parts(Parts::Count(2)),
+        case("next_page_javascript", "E_PROTOCOL", 1, "neither an absolute URL", "a non-HTTP scheme")
+            .on(Request(1), link("\"javascript:x\""))
+            .parts(Parts::Count(2)),
+        case("next_page_repeats_cursor", "E_PROTOCOL", 1, "pagination loop", "a link back to a fetched page")
+            .on(Always, link(&format!("\"{FIRST_URL}\"")))
+            .parts(Parts::Count(2)),
+        case("next_page_number", "E_PROTOCOL", 1, "unexpected shape", "next_page that is not a string")
+            .on(Always, link("5")),
+        case("redirect_same_origin", "DONE", 4, "", "a redirect within the origin is followed")
+            .on(Request(1), Action::Redirect(FIRST_URL.into())),
+        case("redirect_other_host", "E_PROTOCOL", 1, "redirect refused", "a redirect to another host is not followed")
+            .on(Always, Action::Redirect("http://127.0.0.2:9/api/v25.3/services/file_staging/upload/f/parts".into())),
+        case("redirect_loop", "E_PROTOCOL", 6, "more than 5 redirects", "redirects are capped")
+            .on(Always, Action::Redirect(FIRST_URL.into())),
+        case("part_number_negative", "E_PROTOCOL", 1, "data[0].part_number is -1", "part numbers are positive")
+            .on(Always, items(r#"{"part_number":-1,"size":5}"#)),
+        case("part_number_zero", "E_PROTOCOL", 1, "data[0].part_number is 0", "parts are numbered from 1")
+            .on(Always, items(r#"{"part_number":0,"size":5}"#)),
+        case("part_number_fraction", "E_PROTOCOL", 1, "data[0].part_number is 1.5", "part numbers are integers")
+            .on(Always, items(r#"{"part_number":1.5,"size":5}"#)),
+        case(
+            "part_number_string",
+            "E_PROTOCOL",
+            1,
+            "data[0].part_number is the string",
+            "numbers must be JSON numbers",
+        )
+        .on(Always, items(r#"{"part_number":"1","size":5}"#)),
+        case("part_number_too_big", "E_PROTOCOL", 1, "data[0].part_number is 4294967296", "must fit 32 bits")
+            .on(Always, items(r#"{"part_number":4294967296,"size":5}"#)),
+        case("size_negative", "E_PROTOCOL", 1, "data[0].size is -5", "sizes are non-negative")
+            .on(Always, items(r#"{"part_number":1,"size":-5}"#)),
+        case("size_too_big", "E_PROTOCOL", 1, "data[0].size is 18446744073709552000", "must fit 64 bits")
+            .on(Always, items(r#"{"part_number":1,"size":18446744073709551616}"#)),
+        case("size_missing", "E_PROTOCOL", 1, "data[0].size is missing", "size is required")
+            .on(Always, items(r#"{"part_number":1}"#)),
+        case("md5_malformed", "E_PROTOCOL", 1, "data[1].part_content_md5", "not hex").on(
+            Always,
+            items(&format!(
+                r#"{ok_item},{{"part_number":2,"size":5,"part_content_md5":"zz4a2d4b1c4e03a9f4113903edac6f47"}}"#
+            )),
+        ),
+        case("md5_short", "E_PROTOCOL", 1, "not 32 hex digits", "31 digits")
+            .on(Always, items(r#"{"part_number":1,"size":5,"part_content_md5":"c24a2d4b1c4e03a9f4113903edac6f4"}"#)),
+        case("md5_upper_case", "DONE", 1, "", "upper-case hex is accepted and returned lower case")
+            .on(Always, items(r#"{"part_number":1,"size":5,"part_content_md5":"C24A2D4B1C4E03A9F4113903EDAC6F47"}"#))
+            .parts(Parts::Count(1)),
+        case("md5_null_or_missing", "DONE", 1, "", "a missing or null md5 is returned as \"\"")
+            .on(Always, items(r#"{"part_number":1,"size":5,"part_content_md5":null},{"part_number":2,"size":5}"#))
+            .parts(Parts::Count(2)),
+        case("unknown_fields", "DONE", 1, "", "unknown extra fields are ignored")
+            .on(
+                Always,
+                items(&format!(
+                    r#"{{"zz":[1,{{"a":null}}],"part_number":1,"size":5,"uploaded":"2026-01-01"}},{ok_item}"#
+                )),
+            )
+            .parts(Parts::Count(2)),
+        case("data_not_array", "E_PROTOCOL", 1, "data is an object", "data must be an array")
+            .on(Always, body(r#"{"responseStatus":"SUCCESS","data":{"part_number":1}}"#)),
+        case("status_missing", "E_PROTOCOL", 1, "no responseStatus", "every Vault response has one")
+            .on(Always, body(r#"{"data":[]}"#)),
+        case("status_unknown", "E_PROTOCOL", 1, "unknown responseStatus", "only SUCCESS, WARNING, FAILURE, EXCEPTION")
+            .on(Always, body(r#"{"responseStatus":"PARTIAL","data":[]}"#)),
+    ]
+}
+
+fn sim_config(c: &Case) -> Config {
+    let mut upload = Upload::new(UPLOAD, "alice", PARTS);
+    upload.links = c.links;
+    upload.faults = c.faults.iter().map(|(when, action)| Fault { when: *when, action: action.clone() }).collect();
+    Config::default().user(SID, "alice", false).upload(upload)
+}
+
+fn check_case(c: &Case, sim: &Sim, run: &Run) {
+    let ctx = format!("scenario {} ({:?})", c.name, run.mode);
+    assert_eq!(run.code, 0, "{ctx}: contract check failed:\n{}{}", run.stdout, run.stderr);
+    assert_eq!(run.field("result"), c.code, "{ctx}:\n{}", run.stdout);
+    let errmsg = run.field("errmsg");
+    if c.needle.is_empty() {
+        assert_eq!(errmsg, "", "{ctx}");
+    } else {
+        assert!(errmsg.contains(c.needle), "{ctx}: errmsg {errmsg:?} lacks {:?}", c.needle);
+    }
+    assert!(!run.stdout.contains(SID) && !run.stderr.contains(SID), "{ctx}: session ID leaked:\n{}", run.stdout);
+    assert_eq!(sim.requests().len(), c.requests, "{ctx}: requests {:#?}", sim.requests());
+    match c.parts {
+        Parts::All => assert_eq!(run.parts(), expected_parts(&sim_config(c).uploads[0]), "{ctx}"),
+        Parts::Count(n) => assert_eq!(run.parts().lines().count(), n, "{ctx}: {}", run.parts()),
+    }
+    assert!(run.elapsed >= c.min, "{ctx}: took {:?}, expected at least {:?}", run.elapsed, c.min);
+    let bound = c.max + run.mode.slack() - Mode::Native.slack();
+    assert!(run.elapsed <= bound, "{ctx}: took {:?}, bound {bound:?}", run.elapsed);
+}
+
+#[test]
+fn fault_matrix() {
+    let cases = cases();
+    assert!(cases.len() >= 40, "the matrix has only {} scenarios", cases.len());
+    // Two workers: the scenarios are I/O-bound and this machine has two cores. Every failing
+    // scenario is reported, not only the first.
+    let next = AtomicUsize::new(0);
+    let failed = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(c) = cases.get(i) else { break };
+                let mut options = vec!["limit=2", "backoff=1,5", "attempts=3", "timeout=2000", "log=1"];
+                options.extend_from_slice(c.options);
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    scenario(
+                        || sim_config(c),
+                        "tests-c/list.c",
+                        |sim| list_args(sim, SID, UPLOAD, &options),
+                        |sim, run| check_case(c, sim, run),
+                    )
+                }));
+                if outcome.is_err() {
+                    failed.lock().unwrap().push(c.name);
+                }
+            });
+        }
+    });
+    let failed = failed.into_inner().unwrap();
+    assert!(failed.is_empty(), "failing scenarios: {failed:?}");
+}
+
+#[test]
+fn faults_doc_matches_the_matrix() {
+    let mut table = String::from("| scenario | expected | requests | why |\n|---|---|---|---|\n");
+    for c in cases() {
+        let code = if c.code == "DONE" { "DONE".to_owned() } else { format!("VAULT_PARTS_{}", c.code) };
+        table.push_str(&format!("| `{}` | {} | {} | {} |\n", c.name, code, c.requests, c.why.replace('|', "\\|")));
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/faults.md");
+    let doc = std::fs::read_to_string(&path).unwrap_or_default();
+    let (begin, end) = ("<!-- matrix:begin -->\n", "<!-- matrix:end -->");
+    let (Some(b), Some(e)) = (doc.find(begin), doc.find(end)) else {
+        panic!("docs/faults.md lacks the matrix markers");
+    };
+    let current = &doc[b + begin.len()..e];
+    if std::env::var("VAULT_PARTS_BLESS").as_deref() == Ok("1") {
+        std::fs::write(&path, format!("{}{table}{}", &doc[..b + begin.len()], &doc[e..])).unwrap();
+    } else {
+        assert_eq!(current, table, "docs/faults.md is stale: run VAULT_PARTS_BLESS=1 cargo test --test faults");
+    }
+}
+
+/// The session ID never reaches another origin, whether by next_page or by redirect: a decoy
+/// listener on another loopback address records every request and must see none.
+#[test]
+fn session_id_never_reaches_another_origin() {
+    let decoy = Sim::start(Config { bind: "127.0.0.2:0".into(), ..Config::default() }).expect("decoy on 127.0.0.2");
+    let target = format!("{}/api/v25.3/services/file_staging/upload/f/parts", decoy.url());
+    for action in [Action::NextPage(format!("\"{target}?cursor=x\"")), Action::Redirect(target.clone())] {
+        let config = || {
+            let u = Upload::new(UPLOAD, "alice", PARTS).fault(When::Always, action.clone());
+            Config::default().user(SID, "alice", false).upload(u)
+        };
+        scenario(
+            config,
+            "tests-c/list.c",
+            |s| list_args(s, SID, UPLOAD, &["limit=2", "log=1"]),
+            |sim, run| {
+                assert_eq!(run.field("result"), "E_PROTOCOL", "{}", run.stdout);
+                assert_eq!(sim.requests().len(), 1);
+            },
+        );
+    }
+    assert!(decoy.requests().is_empty(), "requests reached the decoy: {:#?}", decoy.requests());
+}
+
+#[test]
+fn ten_pages_use_one_tcp_connection() {
+    let config = || Config::default().user(SID, "alice", false).upload(Upload::new(UPLOAD, "alice", 100));
+    scenario(
+        config,
+        "tests-c/list.c",
+        |s| list_args(s, SID, UPLOAD, &["limit=10"]),
+        |sim, run| {
+            assert_eq!(run.field("result"), "DONE");
+            assert_eq!(sim.requests().len(), 10);
+            assert_eq!(sim.connections(), 1);
+            assert!(sim.requests().iter().all(|r| r.connection == 1));
+        },
+    );
+}
+
+#[test]
+fn an_endless_body_is_cut_while_reading() {
+    let config = || {
+        let u = Upload::new(UPLOAD, "alice", PARTS).fault(When::Always, Action::Endless);
+        Config::default().user(SID, "alice", false).upload(u)
+    };
+    scenario(
+        config,
+        "tests-c/list.c",
+        |s| list_args(s, SID, UPLOAD, &[]),
+        |_, run| {
+            assert_eq!(run.field("result"), "E_PROTOCOL");
+            assert!(run.field("errmsg").contains("larger than 8 MiB"));
+            if run.mode == Mode::Native {
+                // The server would send gigabytes; the cap keeps the process small.
+                let rss_kib: u64 = run.field("maxrss").parse().unwrap();
+                assert!(rss_kib < 48 * 1024, "peak RSS {rss_kib} KiB");
+            }
+        },
+    );
+}
+
+#[test]
+fn thirty_two_threads_each_list_their_own_session() {
+    let sessions: Vec<(String, u32)> = (0..32).map(|i| (format!("t{i}"), 10 + i * 7)).collect();
+    let config = || {
+        sessions
+            .iter()
+            .fold(Config::default().user(SID, "alice", false), |c, (id, n)| c.upload(Upload::new(id, "alice", *n)))
+    };
+    let args = |s: &Sim| {
+        let mut a = vec![s.url(), "25".to_owned()];
+        a.extend(sessions.iter().map(|(id, n)| format!("{SID}:{id}:{n}")));
+        a
+    };
+    scenario(config, "tests-c/threads.c", args, |sim, run| {
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        assert_eq!(run.stdout.lines().filter(|l| l.ends_with(" DONE")).count(), 32);
+        let pages: u32 = sessions.iter().map(|(_, n)| n.div_ceil(25)).sum();
+        assert_eq!(sim.requests().len() as u32, pages);
+    });
+}
+
+#[test]
+fn a_panic_inside_the_library_is_contained() {
+    let config = || Config::default().user(SID, "alice", false).upload(Upload::new(UPLOAD, "alice", 2));
+    scenario(
+        config,
+        "tests-c/panic.c",
+        |s| vec![s.url(), SID.into(), UPLOAD.into()],
+        |_, run| {
+            assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+            assert_eq!(run.stdout, "panic: survived, 0 failed checks\n");
+        },
+    );
+}
+
+/// HTTPS with a CA made at test time: unknown issuer without the CA file, every part with it,
+/// and a certificate for another name refused even with the CA.
+#[test]
+fn tls_trusts_only_the_configured_ca_and_the_right_name() {
+    let ca = TestCa::new("libvault_parts test CA");
+    let dir = std::env::temp_dir().join(format!("vault_parts_tls_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let ca_opt = format!("ca_file={}", ca_file.display());
+    let right = ca.identity(&["127.0.0.1", "localhost"]);
+    let wrong = ca.identity(&["other.example"]);
+    let tls_config = |identity: &vault_sim::tls::Identity| {
+        let identity = identity.clone();
+        move || {
+            let mut c = Config::default().user(SID, "alice", false).upload(Upload::new(UPLOAD, "alice", 5));
+            c.tls = Some(identity.clone());
+            c
+        }
+    };
+    let exe = program("tests-c/list.c");
+    for (identity, options, code, requests) in [
+        (&right, vec![], "E_TLS", 0),
+        (&right, vec![ca_opt.as_str(), "limit=2"], "DONE", 3),
+        (&wrong, vec![ca_opt.as_str()], "E_TLS", 0),
+    ] {
+        let sim = Sim::start(tls_config(identity)()).unwrap();
+        assert!(sim.url().starts_with("https://"));
+        let mut args = list_args(&sim, SID, UPLOAD, &options);
+        args.push("attempts=3".into());
+        let r = run(Mode::Native, &exe, &args, &[]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        assert_eq!(r.field("result"), code, "{}", r.stdout);
+        assert_eq!(sim.requests().len(), requests);
+        if code == "E_TLS" {
+            assert!(r.field("errmsg").contains("TLS failure"), "{}", r.field("errmsg"));
+            assert!(r.field("errmsg").contains("page 1"), "{}", r.field("errmsg"));
+        } else {
+            assert_eq!(r.parts().lines().count(), 5);
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
