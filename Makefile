@@ -6,7 +6,7 @@ BUILD  := build
 DEBUG  := target/debug
 CFLAGS ?= -std=c99 -Wall -Wextra -Wpedantic -Werror -O2
 
-.PHONY: all lib demo test lint check-header clean
+.PHONY: all lib demo test lint check-header fuzz clean
 
 all: lib
 
@@ -44,6 +44,14 @@ check-header: | $(BUILD)
 	$(CARGO) build -p vault_parts
 	@diff -u $(BUILD)/vault_parts.h.committed include/vault_parts.h || \
 		{ echo "include/vault_parts.h is stale: commit the regenerated header"; exit 1; }
+
+# Fuzzes the page parser (FUZZ_TARGET=link: the next_page resolver) for FUZZ_SECONDS.
+# cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
+FUZZ_TARGET  ?= page
+FUZZ_SECONDS ?= 60
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --fuzz-dir fuzz $(FUZZ_TARGET) -- -max_total_time=$(FUZZ_SECONDS)
 
 clean:
 	$(CARGO) clean

@@ -17,3 +17,12 @@ mod transport;
 pub use error::{Error, ErrorKind};
 pub use listing::Listing;
 pub use page::Part;
+
+/// Entry points for the cargo-fuzz targets in fuzz/; not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Resolves `link` against `vault_url`'s origin, as the iterator does for next_page.
+    pub fn resolve_link(vault_url: &str, link: &str) -> Option<String> {
+        crate::origin::Origin::parse_vault_url(vault_url).ok()?.resolve(link).ok()
+    }
+}

@@ -67,6 +67,10 @@ impl Origin {
         if let Some(bad) = link.chars().find(|c| !c.is_ascii_graphic()) {
             return Err(format!("link {shown:?} contains the character {bad:?}, which no URL may hold unencoded"));
         }
+        // Browsers' URL parsers read "\\" as "/", so "/\\evil.example" could mean another host.
+        if link.contains('\\') {
+            return Err(format!("link {shown:?} contains a backslash"));
+        }
         let path_and_query = if let Some((scheme, rest)) = split_scheme(link) {
             let secure = if scheme.eq_ignore_ascii_case("https") {
                 true
@@ -262,6 +266,7 @@ mod tests {
             "javascript:alert(1)",
             "/p q",
             "/p\r\nX: y",
+            "/\\evil.example/p",
             "",
         ] {
             assert!(o.resolve(bad).is_err(), "{bad:?} was accepted");
@@ -282,6 +287,45 @@ mod tests {
         }
         for bad in ["25.3", "v25", "v25.", "v.3", "v25.3.1", "v251.3", "V25.3", ""] {
             assert!(check_api_version(bad).is_err(), "{bad}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Whatever a server sends, an accepted link stays on the configured origin.
+        #[test]
+        fn accepted_links_keep_the_origin(link in r#"(https?://|//|/)?[a-zA-Z0-9.:@\[\]/?#%&=_\-]{0,60}"#) {
+            let origin = Origin::parse_vault_url("https://v.example:8443").unwrap();
+            if let Ok(url) = origin.resolve(&link) {
+                prop_assert!(url.starts_with("https://v.example:8443/"), "{} -> {}", link, url);
+                let rest = &url["https://v.example:8443".len()..];
+                prop_assert!(!rest.starts_with("//"), "{} -> {}", link, url);
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(link in any::<String>(), url in any::<String>()) {
+            let _ = Origin::parse_vault_url(&url);
+            let origin = Origin::parse_vault_url("http://127.0.0.1:9").unwrap();
+            let _ = origin.resolve(&link);
+            let _ = check_upload_session_id(&link);
+            let _ = check_api_version(&link);
+        }
+
+        /// Any host and port written back as an absolute link resolves exactly when it is ours.
+        #[test]
+        fn absolute_links_compare_origins(host in "[a-z]{1,8}(\\.[a-z]{1,8}){0,2}", port in 1u16.., path in "/[a-z0-9/]{0,20}") {
+            let origin = Origin::parse_vault_url("https://v.example:8443").unwrap();
+            let link = format!("https://{host}:{port}{path}");
+            let same = host == "v.example" && port == 8443;
+            prop_assert_eq!(origin.resolve(&link).is_ok(), same, "{}", link);
         }
     }
 }

@@ -441,3 +441,54 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn page_json(parts: &[(u32, u64, Option<String>)], next: &Option<String>) -> String {
+        let data: Vec<String> = parts
+            .iter()
+            .map(|(n, size, md5)| match md5 {
+                Some(m) => format!(r#"{{"size":{size},"part_number":{n},"part_content_md5":"{m}"}}"#),
+                None => format!(r#"{{"part_number":{n},"size":{size}}}"#),
+            })
+            .collect();
+        let next = next.as_ref().map_or("null".to_owned(), |n| serde_json::to_string(n).unwrap());
+        format!(
+            r#"{{"responseStatus":"SUCCESS","responseDetails":{{"next_page":{next}}},"data":[{}]}}"#,
+            data.join(",")
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse(&body);
+        }
+
+        #[test]
+        fn json_like_text_never_panics(body in r#"[{}\[\]":,0-9a-zA-Z_ .\-eE+\\]{0,200}"#) {
+            let _ = parse(body.as_bytes());
+        }
+
+        #[test]
+        fn valid_pages_round_trip(
+            parts in proptest::collection::vec((1u32.., any::<u64>(), proptest::option::of("[0-9a-fA-F]{32}")), 0..50),
+            next in proptest::option::of("/api/v25\\.3/[a-z0-9/?=&%]{1,60}"),
+        ) {
+            let body = page_json(&parts, &next);
+            let Outcome::Parts(page) = parse(body.as_bytes()).unwrap() else { panic!("not parts") };
+            prop_assert_eq!(page.next_page, next);
+            prop_assert_eq!(page.parts.len(), parts.len());
+            for (got, (n, size, md5)) in page.parts.iter().zip(&parts) {
+                prop_assert_eq!(got.part_number, *n);
+                prop_assert_eq!(got.size, *size);
+                prop_assert_eq!(got.md5_hex(), md5.as_deref().map(str::to_ascii_lowercase).unwrap_or_default());
+            }
+        }
+    }
+}
