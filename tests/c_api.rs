@@ -588,6 +588,24 @@ fn api_contract_without_a_particular_server_answer() {
 }
 
 #[test]
+fn cxx_wrapper_lists_and_throws() {
+    let u = upload("cxx", 8);
+    scenario(
+        with(u),
+        "tests-c/cxx_wrapper.cpp",
+        |s| vec![s.url(), ALICE.into(), "cxx".into(), "8".into(), BOB.into()],
+        |sim, run| {
+            assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+            assert_eq!(run.stdout, "cxx_wrapper: 8 parts, 0 failed checks\n");
+            assert_eq!(
+                sim.requests().iter().filter(|r| r.header("x-vaultapi-clientid") == Some("cxx-test")).count(),
+                3
+            );
+        },
+    );
+}
+
+#[test]
 fn header_compiles_and_links_as_cpp11() {
     let exe = program("tests-c/header_cxx.cpp");
     let r = run(Mode::Native, &exe, &[], &[]);

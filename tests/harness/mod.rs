@@ -97,7 +97,13 @@ fn compile(source: &str, sanitized: bool) -> PathBuf {
         .cpp(cpp)
         .get_compiler();
     let mut cmd = compiler.to_command();
-    cmd.arg(if cpp { "-std=c++11" } else { "-std=c99" })
+    // The C++ wrapper needs C++17; everything else proves the C header alone is C99/C++11 clean.
+    let std = match (cpp, source.contains("wrapper")) {
+        (true, true) => "-std=c++17",
+        (true, false) => "-std=c++11",
+        (false, _) => "-std=c99",
+    };
+    cmd.arg(std)
         .args(["-Wall", "-Wextra", "-Wpedantic", "-Werror"])
         .arg("-I")
         .arg(root().join("include"))

@@ -1,0 +1,160 @@
+// vault_parts.hpp: a header-only C++17 wrapper over vault_parts.h.
+//
+//   vault_parts::listing parts(url, session_id, upload_session_id);
+//   parts.limit(1000).timeout(std::chrono::seconds(30));
+//   for (const vault_part &p : parts) { ... }     // throws vault_parts::error on failure
+//
+// listing owns its handle and frees it (move-only). Every failure throws vault_parts::error,
+// which carries the library's code, Vault's error type and the message (never the session ID).
+// Threads: like the handle it wraps, a listing may move between threads but is used by one
+// thread at a time.
+#ifndef VAULT_PARTS_HPP
+#define VAULT_PARTS_HPP
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "vault_parts.h"
+
+namespace vault_parts {
+
+/// A failed call: code() is a VAULT_PARTS_E_* value, vault_type() Vault's error type or "".
+class error : public std::runtime_error {
+public:
+    error(int code, std::string vault_type, const std::string &message)
+        : std::runtime_error(message), code_(code), vault_type_(std::move(vault_type)) {}
+    int code() const noexcept { return code_; }
+    const std::string &vault_type() const noexcept { return vault_type_; }
+
+private:
+    int code_;
+    std::string vault_type_;
+};
+
+/// Receives log lines: level is one of VAULT_PARTS_LOG_*.
+using log_function = std::function<void(int level, const char *message)>;
+
+/// The parts of one upload session, fetched page by page as they are iterated.
+class listing {
+public:
+    /// Checks the arguments (no network I/O); throws error with VAULT_PARTS_E_ARG when bad.
+    listing(const std::string &vault_url, const std::string &session_id, const std::string &upload_session_id) {
+        int rc = vault_parts_open(&it_, vault_url.c_str(), session_id.c_str(), upload_session_id.c_str());
+        if (rc != VAULT_PARTS_OK) {
+            error e = make_error(rc);
+            vault_parts_free(it_);
+            throw e;
+        }
+    }
+    listing(const listing &) = delete;
+    listing &operator=(const listing &) = delete;
+    listing(listing &&other) noexcept
+        : it_(std::exchange(other.it_, nullptr)), log_(std::move(other.log_)) {}
+    listing &operator=(listing &&other) noexcept {
+        if (this != &other) {
+            vault_parts_free(it_);
+            it_ = std::exchange(other.it_, nullptr);
+            log_ = std::move(other.log_);
+        }
+        return *this;
+    }
+    ~listing() { vault_parts_free(it_); }
+
+    // Setters chain and work only before iteration starts (see vault_parts.h).
+    listing &limit(std::uint32_t n) { return check(vault_parts_set_limit(it_, n)); }
+    listing &api_version(const std::string &v) { return check(vault_parts_set_api_version(it_, v.c_str())); }
+    listing &timeout(std::chrono::milliseconds t) {
+        return check(vault_parts_set_timeout_ms(it_, static_cast<std::uint32_t>(t.count())));
+    }
+    listing &max_attempts(std::uint32_t n) { return check(vault_parts_set_max_attempts(it_, n)); }
+    listing &backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max) {
+        return check(vault_parts_set_backoff_ms(it_, static_cast<std::uint32_t>(initial.count()),
+                                                static_cast<std::uint32_t>(max.count())));
+    }
+    listing &client_id(const std::string &id) { return check(vault_parts_set_client_id(it_, id.c_str())); }
+    listing &ca_file(const std::string &pem_path) { return check(vault_parts_set_ca_file(it_, pem_path.c_str())); }
+    /// The function lives as long as the listing (it moves with it). An empty one turns logging off.
+    listing &log(log_function fn) {
+        if (!fn) {
+            log_.reset();
+            return check(vault_parts_set_log(it_, nullptr, nullptr));
+        }
+        log_ = std::make_unique<log_function>(std::move(fn));
+        return check(vault_parts_set_log(it_, &listing::trampoline, log_.get()));
+    }
+
+    /// The next part, or nullopt when every part has been returned. Throws error on failure.
+    std::optional<vault_part> next() {
+        vault_part p;
+        int rc = vault_parts_next(it_, &p);
+        if (rc == VAULT_PARTS_ROW) return p;
+        if (rc == VAULT_PARTS_DONE) return std::nullopt;
+        throw make_error(rc);
+    }
+
+    /// The last X-VaultAPI-BurstLimitRemaining seen, -1 before any.
+    std::int64_t burst_remaining() const noexcept { return vault_parts_burst_remaining(it_); }
+    /// The C handle, still owned by this listing.
+    vault_parts_iter *native_handle() const noexcept { return it_; }
+
+    /// A single-pass input iterator; incrementing fetches pages and may throw error.
+    class iterator {
+    public:
+        using iterator_category = std::input_iterator_tag;
+        using value_type = vault_part;
+        using difference_type = std::ptrdiff_t;
+        using pointer = const vault_part *;
+        using reference = const vault_part &;
+
+        iterator() = default;
+        explicit iterator(listing *owner) : owner_(owner) { ++*this; }
+        reference operator*() const { return *current_; }
+        pointer operator->() const { return &*current_; }
+        iterator &operator++() {
+            current_ = owner_->next();
+            if (!current_) owner_ = nullptr;
+            return *this;
+        }
+        void operator++(int) { ++*this; }
+        bool operator==(const iterator &o) const { return owner_ == o.owner_; }
+        bool operator!=(const iterator &o) const { return owner_ != o.owner_; }
+
+    private:
+        listing *owner_ = nullptr;
+        std::optional<vault_part> current_;
+    };
+
+    /// Starts the listing: parts can be iterated once.
+    iterator begin() { return iterator(this); }
+    iterator end() { return iterator(); }
+
+private:
+    listing &check(int rc) {
+        if (rc != VAULT_PARTS_OK) throw make_error(rc);
+        return *this;
+    }
+    error make_error(int rc) const {
+        return error(rc, vault_parts_error_type(it_), vault_parts_errmsg(it_));
+    }
+    static void trampoline(void *userdata, int level, const char *message) {
+        try {
+            (*static_cast<log_function *>(userdata))(level, message);
+        } catch (...) {
+            // An exception must not unwind through the C library; the line is dropped.
+        }
+    }
+
+    vault_parts_iter *it_ = nullptr;
+    std::unique_ptr<log_function> log_;
+};
+
+}  // namespace vault_parts
+
+#endif  // VAULT_PARTS_HPP

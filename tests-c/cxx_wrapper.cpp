@@ -1,0 +1,72 @@
+// The C++ wrapper: range-for over every part, chained setters, moves, and exceptions that
+// carry the code, Vault's error type and the message.
+//
+// usage: cxx_wrapper URL SESSION_ID UPLOAD_SESSION_ID EXPECTED_PARTS OTHER_USERS_SESSION_ID
+#include "vault_parts.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+static int failures = 0;
+#define CHECK(cond)                                                                \
+    do {                                                                           \
+        if (!(cond)) {                                                             \
+            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+            failures++;                                                            \
+        }                                                                          \
+    } while (0)
+
+int main(int argc, char **argv) {
+    if (argc != 6) return 2;
+    const std::string url = argv[1], sid = argv[2], upload = argv[3], other = argv[5];
+    const unsigned long expected = std::strtoul(argv[4], nullptr, 10);
+
+    // Range-for with chained setters and a log function.
+    std::vector<std::string> log;
+    vault_parts::listing parts(url, sid, upload);
+    parts.limit(3).api_version("v25.3").timeout(std::chrono::seconds(5)).max_attempts(2).client_id("cxx-test")
+        .log([&log](int level, const char *message) { log.push_back(std::to_string(level) + " " + message); });
+    vault_parts::listing moved = std::move(parts);  // the handle and the log function move along
+    CHECK(parts.native_handle() == nullptr);
+    unsigned long n = 0;
+    for (const vault_part &p : moved) {
+        CHECK(p.part_number == ++n);
+        CHECK(std::strlen(p.part_content_md5) == 32);
+    }
+    CHECK(n == expected);
+    CHECK(moved.burst_remaining() >= 0);
+    CHECK(!log.empty());
+    CHECK(!moved.next().has_value());  // DONE stays DONE
+
+    // Bad arguments throw from the constructor.
+    try {
+        vault_parts::listing bad("ftp://nowhere", sid, upload);
+        CHECK(false);
+    } catch (const vault_parts::error &e) {
+        CHECK(e.code() == VAULT_PARTS_E_ARG);
+        CHECK(std::string(e.what()).find("vault_url") != std::string::npos);
+    }
+    // A rejected setter throws.
+    try {
+        vault_parts::listing l(url, sid, upload);
+        l.limit(0);
+        CHECK(false);
+    } catch (const vault_parts::error &e) {
+        CHECK(e.code() == VAULT_PARTS_E_ARG);
+    }
+    // Vault's refusal throws with its error type, and the session ID stays out of the message.
+    try {
+        vault_parts::listing l(url, other, upload);
+        for (const vault_part &p : l) (void)p;
+        CHECK(false);
+    } catch (const vault_parts::error &e) {
+        CHECK(e.code() == VAULT_PARTS_E_ACCESS);
+        CHECK(e.vault_type() == "INSUFFICIENT_ACCESS");
+        CHECK(std::string(e.what()).find(other) == std::string::npos);
+    }
+    std::printf("cxx_wrapper: %lu parts, %d failed checks\n", n, failures);
+    return failures ? 1 : 0;
+}
