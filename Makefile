@@ -6,12 +6,31 @@ BUILD  := build
 DEBUG  := target/debug
 CFLAGS ?= -std=c99 -Wall -Wextra -Wpedantic -Werror -O2
 
-.PHONY: all lib demo test lint check-header fuzz clean
+# The version comes from Cargo.toml only.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+MAJOR   := $(word 1,$(subst ., ,$(VERSION)))
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DESTDIR    ?=
+RELEASE    := target/release
+
+.PHONY: all lib release demo test lint check-header test-install test-python install uninstall fuzz clean
 
 all: lib
 
 lib:
 	$(CARGO) build --workspace
+	ln -sf libvault_parts.so $(DEBUG)/libvault_parts.so.$(MAJOR)
+
+# The release libraries, plus the system libraries a static link needs, as rustc reports them.
+release: | $(BUILD)
+	$(CARGO) build --release -p vault-sim
+	$(CARGO) rustc --release --lib -p vault_parts -- --print native-static-libs 2> $(BUILD)/rustc-release.log || \
+		{ cat $(BUILD)/rustc-release.log; exit 1; }
+	sed -n 's/.*native-static-libs: //p' $(BUILD)/rustc-release.log | tail -n1 > $(BUILD)/native-static-libs
+	test -s $(BUILD)/native-static-libs
 
 $(BUILD)/list_parts: examples/list_parts.c include/vault_parts.h lib | $(BUILD)
 	$(CC) $(CFLAGS) -Iinclude $< -o $@ -L$(DEBUG) -Wl,-rpath,$(CURDIR)/$(DEBUG) -lvault_parts
@@ -33,6 +52,32 @@ demo: $(BUILD)/list_parts
 # Everything CI runs.
 test: lint check-header
 	$(CARGO) test --workspace
+	$(MAKE) test-python test-install
+
+# The ABI from a second language: Python's ctypes against the debug library and vault-sim.
+test-python: lib
+	VAULT_PARTS_LIB=$(DEBUG)/libvault_parts.so VAULT_SIM=$(DEBUG)/vault-sim python3 tests-py/test_ctypes.py
+
+# Installs into a temporary prefix and builds C programs with nothing but pkg-config.
+test-install: release
+	sh tests-c/install_test.sh
+
+install: release
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	install -m 0755 $(RELEASE)/libvault_parts.so $(DESTDIR)$(LIBDIR)/libvault_parts.so.$(VERSION)
+	ln -sf libvault_parts.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvault_parts.so.$(MAJOR)
+	ln -sf libvault_parts.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libvault_parts.so
+	install -m 0644 $(RELEASE)/libvault_parts.a $(DESTDIR)$(LIBDIR)/libvault_parts.a
+	install -m 0644 include/vault_parts.h include/vault_parts.hpp $(DESTDIR)$(INCLUDEDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' -e "s|@LIBS_PRIVATE@|$$(cat $(BUILD)/native-static-libs)|" \
+		vault_parts.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/vault_parts.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libvault_parts.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvault_parts.so.$(MAJOR) \
+		$(DESTDIR)$(LIBDIR)/libvault_parts.so $(DESTDIR)$(LIBDIR)/libvault_parts.a \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/vault_parts.pc \
+		$(DESTDIR)$(INCLUDEDIR)/vault_parts.h $(DESTDIR)$(INCLUDEDIR)/vault_parts.hpp
 
 lint:
 	$(CARGO) fmt --all -- --check

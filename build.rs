@@ -15,6 +15,12 @@ fn main() {
         println!("cargo:rustc-env=VAULT_PARTS_BUILD_{var}={}", env::var(var).unwrap());
     }
 
+    // The SONAME carries the major version: a new major is an ABI break (README, "Versions").
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        let major = env::var("CARGO_PKG_VERSION_MAJOR").unwrap();
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libvault_parts.so.{major}");
+    }
+
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml parses");
     let header = crate_dir.join("include").join("vault_parts.h");

@@ -13,7 +13,13 @@ use vault_sim::{Config, Sim, Upload};
 /// The directory holding the freshly built cdylib: `cargo test` rebuilds it next to the test
 /// binary (target/<profile>/deps); the copy one level up may be stale.
 pub fn lib_dir() -> PathBuf {
-    std::env::current_exe().unwrap().parent().unwrap().to_path_buf()
+    let dir = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
+    // Programs record the SONAME (libvault_parts.so.MAJOR), which cargo does not create.
+    let soname = dir.join(concat!("libvault_parts.so.", env!("CARGO_PKG_VERSION_MAJOR")));
+    if std::fs::symlink_metadata(&soname).is_err() {
+        let _ = std::os::unix::fs::symlink("libvault_parts.so", &soname);
+    }
+    dir
 }
 
 fn root() -> PathBuf {
