@@ -16,7 +16,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR    ?=
 RELEASE    := target/release
 
-.PHONY: all lib release demo test lint check-header test-install test-python install uninstall fuzz clean
+.PHONY: all lib release demo test lint check-header test-install test-python install uninstall bench fuzz clean
 
 all: lib
 
@@ -89,6 +89,15 @@ check-header: | $(BUILD)
 	$(CARGO) build -p vault_parts
 	@diff -u $(BUILD)/vault_parts.h.committed include/vault_parts.h || \
 		{ echo "include/vault_parts.h is stale: commit the regenerated header"; exit 1; }
+
+# Benchmarks against nginx-served pages: see docs/benchmarks.md. Installs nginx, wrk, jq and
+# Python requests when missing.
+bench: release | $(BUILD)
+	sh bench/setup.sh
+	ln -sf libvault_parts.so $(RELEASE)/libvault_parts.so.$(MAJOR)
+	$(CC) $(CFLAGS) -Iinclude bench/list_count.c -o $(BUILD)/list_count -L$(RELEASE) \
+		-Wl,-rpath,$(CURDIR)/$(RELEASE) -lvault_parts
+	PATH="$$PATH:/usr/sbin" python3 bench/run.py
 
 # Fuzzes the page parser (FUZZ_TARGET=link: the next_page resolver) for FUZZ_SECONDS.
 # cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.

@@ -11,6 +11,7 @@ mod listing;
 pub mod log;
 mod origin;
 pub mod page;
+mod resolve;
 pub mod settings;
 mod transport;
 

@@ -60,7 +60,11 @@ impl Transport {
             .tls_config(tls.build())
             .build();
         Transport {
-            agent: Agent::new_with_config(config),
+            agent: Agent::with_parts(
+                config,
+                ureq::unversioned::transport::DefaultConnector::new(),
+                crate::resolve::CachingResolver::default(),
+            ),
             session_id: session_id.to_owned(),
             client_id: settings.client_id.clone(),
             burst_remaining: -1,
