@@ -103,22 +103,24 @@
 #define VAULT_PARTS_E_INTERNAL 11
 
 /**
- * Log levels passed to a vault_parts_log_fn.
+ * Log level 1 (the `level` a vault_parts_log_fn receives): the error that stopped the
+ * listing, the same text vault_parts_errmsg returns.
  */
 #define VAULT_PARTS_LOG_ERROR 1
 
 /**
- * Retry waits.
+ * Log level 2: a failed attempt that will be retried, and how long the wait is.
  */
 #define VAULT_PARTS_LOG_WARN 2
 
 /**
- * One line per page and per redirect.
+ * Log level 3: one line per page (its part count, whether more follow), per redirect, and
+ * when the listing completes.
  */
 #define VAULT_PARTS_LOG_INFO 3
 
 /**
- * One line per HTTP request attempt: URL, status, elapsed milliseconds.
+ * Log level 4: one line per HTTP request attempt: URL, status, elapsed milliseconds.
  */
 #define VAULT_PARTS_LOG_DEBUG 4
 

@@ -49,13 +49,15 @@ pub const VAULT_PARTS_E_PROTOCOL: c_int = 10;
 /// A bug in libvault_parts (a caught panic). The process is unharmed; please report it.
 pub const VAULT_PARTS_E_INTERNAL: c_int = 11;
 
-/// Log levels passed to a vault_parts_log_fn.
+/// Log level 1 (the `level` a vault_parts_log_fn receives): the error that stopped the
+/// listing, the same text vault_parts_errmsg returns.
 pub const VAULT_PARTS_LOG_ERROR: c_int = 1;
-/// Retry waits.
+/// Log level 2: a failed attempt that will be retried, and how long the wait is.
 pub const VAULT_PARTS_LOG_WARN: c_int = 2;
-/// One line per page and per redirect.
+/// Log level 3: one line per page (its part count, whether more follow), per redirect, and
+/// when the listing completes.
 pub const VAULT_PARTS_LOG_INFO: c_int = 3;
-/// One line per HTTP request attempt: URL, status, elapsed milliseconds.
+/// Log level 4: one line per HTTP request attempt: URL, status, elapsed milliseconds.
 pub const VAULT_PARTS_LOG_DEBUG: c_int = 4;
 
 /// One uploaded part, filled in by vault_parts_next. The caller owns the struct (stack or
