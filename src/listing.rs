@@ -8,6 +8,8 @@ use crate::origin::{check_session_id, check_upload_session_id, Origin};
 use crate::page::{self, Outcome, Part};
 use crate::settings::Settings;
 use crate::transport::{Failure, Transport};
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use std::collections::HashSet;
 use std::thread;
 
@@ -44,8 +46,11 @@ struct Paging {
     next_link: Option<String>,
     /// Pages fetched so far.
     pages: u32,
-    /// Every URL fetched: a link back to one of them is a loop.
-    fetched: HashSet<String>,
+    /// A keyed hash of every URL fetched: a link back to one of them is a loop. Hashes, not
+    /// the URLs, so a listing of 10,000 pages stays small; the per-handle random key means a
+    /// server cannot craft a collision that would end a listing early.
+    fetched: HashSet<u64>,
+    url_hasher: RandomState,
 }
 
 impl Listing {
@@ -175,6 +180,7 @@ impl Listing {
             next_link: Some(first),
             pages: 0,
             fetched: HashSet::new(),
+            url_hasher: RandomState::new(),
         }));
     }
 
@@ -189,7 +195,7 @@ impl Listing {
             .origin
             .resolve(link)
             .map_err(|why| Error::protocol(format!("page {page_no}: next_page refused: {why}")).redact(secret))?;
-        if !paging.fetched.insert(url.clone()) {
+        if !paging.fetched.insert(paging.url_hasher.hash_one(&url)) {
             return Err(Error::protocol(format!(
                 "page {page_no}: next_page {url} was fetched before: a pagination loop"
             ))
