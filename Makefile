@@ -95,7 +95,7 @@ check-header: | $(BUILD)
 bench: release | $(BUILD)
 	sh bench/setup.sh
 	ln -sf libvault_parts.so $(RELEASE)/libvault_parts.so.$(MAJOR)
-	$(CC) $(CFLAGS) -Iinclude bench/list_count.c -o $(BUILD)/list_count -L$(RELEASE) \
+	$(CC) $(CFLAGS) -Iinclude -Itests-c bench/list_count.c -o $(BUILD)/list_count -L$(RELEASE) \
 		-Wl,-rpath,$(CURDIR)/$(RELEASE) -lvault_parts
 	PATH="$$PATH:/usr/sbin" python3 bench/run.py
 

@@ -9,19 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vault_parts.h"
-
-/* Peak resident set size of this process image in KiB: VmHWM from /proc/self/status. Not
- * getrusage's ru_maxrss, which on Linux also counts the parent's memory from before exec. */
-static long peak_rss_kib(void) {
-    char line[256];
-    long kib = -1;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (f == NULL) return -1;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (strncmp(line, "VmHWM:", 6) == 0) kib = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kib;
-}
+#include "peak_rss.h"
 
 int main(int argc, char **argv) {
     vault_parts_iter *it = NULL;

@@ -9,8 +9,8 @@ use crate::page::{self, Outcome, Part};
 use crate::settings::Settings;
 use crate::transport::{Failure, Transport};
 use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::collections::HashSet;
+use std::hash::BuildHasher;
 use std::thread;
 
 /// Lists the parts of one upload session. Setters work until the first call to

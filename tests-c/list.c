@@ -10,19 +10,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "common.h"
+#include "peak_rss.h"
 
-/* Peak resident set size of this process image in KiB: VmHWM from /proc/self/status. Not
- * getrusage's ru_maxrss, which on Linux also counts the parent's memory from before exec. */
-static long peak_rss_kib(void) {
-    char line[256];
-    long kib = -1;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (f == NULL) return -1;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (strncmp(line, "VmHWM:", 6) == 0) kib = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kib;
-}
 
 static void print_log(void *userdata, int level, const char *message) {
     int *lines = (int *)userdata;

@@ -13,9 +13,14 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
 }
 
+/// A header's value by case-insensitive name, as HTTP/1.1 and HTTP/2 peers send them.
+pub fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        find_header(&self.headers, name)
     }
 
     pub fn keep_alive(&self) -> bool {

@@ -26,7 +26,7 @@ pub struct Recorded {
 impl Recorded {
     /// A header's value, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        crate::http::find_header(&self.headers, name)
     }
 }
 
