@@ -245,6 +245,12 @@ impl Listing {
     }
 }
 
+// The C API lets a handle move between threads.
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<Listing>();
+};
+
 impl Iterator for Listing {
     type Item = Result<Part, Error>;
 

@@ -155,14 +155,18 @@ fn parse_authority(authority: &str, secure: bool) -> Result<Origin, String> {
     Ok(Origin { secure, host, port })
 }
 
-/// The session ID goes into the Authorization header: it must be non-empty and hold no control
-/// characters. The message never repeats it.
+/// The session ID goes into the Authorization header: it must be non-empty printable ASCII
+/// (spaces allowed, for "Bearer ..."). The message never repeats it.
 pub fn check_session_id(session_id: &str) -> Result<(), Error> {
     if session_id.is_empty() {
         return Err(Error::arg("session_id is empty"));
     }
     if session_id.chars().any(|c| c.is_control()) {
         return Err(Error::arg("session_id contains a control character"));
+    }
+    // HTTP header values are ASCII in practice; Vault's session IDs and Bearer tokens are.
+    if !session_id.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Err(Error::arg("session_id contains a character that is not printable ASCII"));
     }
     Ok(())
 }
@@ -278,6 +282,8 @@ mod tests {
         assert!(check_session_id("ABC.123-x").is_ok());
         assert!(check_session_id("").is_err());
         assert!(check_session_id("a\nb").is_err());
+        assert!(check_session_id("Bearer abc.def").is_ok());
+        assert!(check_session_id("sé").unwrap_err().message().contains("printable ASCII"));
         assert!(check_upload_session_id("98f46c04fa7a65ff2e5eaf90fdf613ab").is_ok());
         for bad in ["", ".", "..", "a/b", "a?b", "a#b", "a%2F", "a b", "a\tb", "é"] {
             assert!(check_upload_session_id(bad).is_err(), "{bad:?}");

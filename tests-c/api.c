@@ -77,6 +77,7 @@ static void open_arguments(void) {
         expect_open(URL, SID, bad_uploads[i], VAULT_PARTS_E_ARG, "upload_session_id");
     expect_open(URL, "", UPLOAD, VAULT_PARTS_E_ARG, "session_id is empty");
     expect_open(URL, "sec\nret", UPLOAD, VAULT_PARTS_E_ARG, "control character");
+    expect_open(URL, "s\xc3\xa9ssion", UPLOAD, VAULT_PARTS_E_ARG, "printable ASCII");
     /* Accepted forms do no I/O, so any host will do. */
     expect_open("https://myvault.veevavault.com", SID, UPLOAD, VAULT_PARTS_OK, "");
     expect_open("myvault.veevavault.com", SID, UPLOAD, VAULT_PARTS_OK, "");

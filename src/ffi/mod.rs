@@ -83,6 +83,7 @@ pub type vault_parts_log_fn = Option<unsafe extern "C" fn(userdata: *mut c_void,
 /// `vault_url` is "https://host[:port]" (a trailing "/" is allowed) or a bare "host"
 /// (https). "http://" is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost).
 /// `session_id` is sent as the Authorization header, to that origin only; the library copies it.
+/// It must be non-empty printable ASCII (the raw session ID, or "Bearer <token>").
 /// `upload_session_id` is the id from "Create Resumable Upload Session"; one path segment.
 ///
 /// On return *out holds a new handle, even when the arguments were bad: then the handle is
@@ -223,8 +224,8 @@ pub unsafe extern "C" fn vault_parts_set_max_attempts(it: *mut vault_parts_iter,
 }
 
 /// Sets the waits between attempts: the first wait is about `initial_ms` (jittered between
-/// half and all of it), doubling each time; no wait, a server's Retry-After included, exceeds
-/// `max_ms`. Defaults: 250 and 30000. Requires initial_ms <= max_ms. Only before the first
+/// half and all of it), doubling each time. A server's Retry-After (seconds or an HTTP date)
+/// is waited for at least; no wait exceeds `max_ms`. Defaults: 250 and 30000. Requires initial_ms <= max_ms. Only before the first
 /// vault_parts_next.
 ///
 /// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
