@@ -637,4 +637,23 @@ fn example_list_parts_prints_a_table_and_exits_by_class() {
     let usage = go(&[], ALICE);
     assert_eq!(usage.code, 64);
     assert!(usage.stderr.contains("usage: list_parts"));
+    for bad in [&["--limit", "0", "ex"][..], &["--bogus", "ex"], &["ex", "extra"], &["--limit"]] {
+        assert_eq!(go(bad, ALICE).code, 64, "{bad:?}");
+    }
+    assert_eq!(go(&["--help"], ALICE).code, 0);
+
+    let before = sim.requests().len();
+    let verbose = go(&["--verbose", "--client-id", "acme-tool", "ex"], ALICE);
+    assert_eq!(verbose.code, 0, "{}", verbose.stderr);
+    assert!(verbose.stderr.contains("list_parts: info: page 1: 3 parts, last page"), "{}", verbose.stderr);
+    assert!(verbose.stderr.contains("list_parts: debug: GET "), "{}", verbose.stderr);
+    assert!(!verbose.stderr.contains(ALICE));
+    assert_eq!(sim.requests()[before].header("x-vaultapi-clientid"), Some("acme-tool"));
+
+    let missing_ca = go(&["--ca-file", "/nonexistent.pem", "ex"], ALICE);
+    assert_eq!(missing_ca.code, 11, "{}", missing_ca.stderr);
+    assert!(missing_ca.stderr.contains("cannot be read"), "{}", missing_ca.stderr);
+    let no_env = run(Mode::Native, &exe, &["ex".to_owned()], &[("VAULT_URL", ""), ("VAULT_SESSION_ID", "")]);
+    assert_eq!(no_env.code, 64);
+    assert!(no_env.stderr.contains("VAULT_URL is not set"), "{}", no_env.stderr);
 }
