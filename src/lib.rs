@@ -13,7 +13,6 @@ mod origin;
 pub mod page;
 mod resolve;
 pub mod settings;
-mod tcp;
 mod transport;
 
 pub use error::{Error, ErrorKind};

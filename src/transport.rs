@@ -60,7 +60,11 @@ impl Transport {
             .tls_config(tls.build())
             .build();
         Transport {
-            agent: Agent::with_parts(config, connector(), crate::resolve::CachingResolver::default()),
+            agent: Agent::with_parts(
+                config,
+                ureq::unversioned::transport::DefaultConnector::new(),
+                crate::resolve::CachingResolver::default(),
+            ),
             session_id: session_id.to_owned(),
             client_id: settings.client_id.clone(),
             burst_remaining: -1,
@@ -141,12 +145,6 @@ impl Transport {
         }
         Err(Failure::fatal(Error::protocol(format!("more than {MAX_REDIRECTS} redirects"))))
     }
-}
-
-/// ureq's default chain (CONNECT proxies, then TCP, then rustls), with our TCP layer.
-fn connector() -> impl ureq::unversioned::transport::Connector<()> {
-    use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
-    ().chain(ConnectProxyConnector::default()).chain(crate::tcp::TcpConnector).chain(RustlsConnector::default())
 }
 
 /// Maps ureq's errors to the C API's classes. TLS failures can arrive wrapped in io::Error,
