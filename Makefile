@@ -46,7 +46,7 @@ demo: $(BUILD)/list_parts
 	sim=$$!; trap 'kill $$sim 2>/dev/null' EXIT; \
 	for i in $$(seq 100); do [ -s $(BUILD)/sim.url ] && break; sleep 0.05; done; \
 	echo "vault-sim at $$(cat $(BUILD)/sim.url); listing upload session 3f9c2e71demo, 3 parts a page:"; \
-	VAULT_URL=$$(cat $(BUILD)/sim.url) VAULT_SESSION_ID=demo-session-id \
+	$(NO_PROXY_ENV) VAULT_URL=$$(cat $(BUILD)/sim.url) VAULT_SESSION_ID=demo-session-id \
 		$(BUILD)/list_parts --limit 3 --verbose 3f9c2e71demo 2>&1 | grep -v ' debug: '
 
 # Everything CI runs.
@@ -54,13 +54,16 @@ test: lint check-header
 	$(CARGO) test --workspace
 	$(MAKE) test-python test-install
 
+# Tests talk to vault-sim on loopback: a proxy from the environment must not intercept them.
+NO_PROXY_ENV := env -u http_proxy -u HTTP_PROXY -u https_proxy -u HTTPS_PROXY -u all_proxy -u ALL_PROXY
+
 # The ABI from a second language: Python's ctypes against the debug library and vault-sim.
 test-python: lib
-	VAULT_PARTS_LIB=$(DEBUG)/libvault_parts.so VAULT_SIM=$(DEBUG)/vault-sim python3 tests-py/test_ctypes.py
+	$(NO_PROXY_ENV) VAULT_PARTS_LIB=$(DEBUG)/libvault_parts.so VAULT_SIM=$(DEBUG)/vault-sim python3 tests-py/test_ctypes.py
 
 # Installs into a temporary prefix and builds C programs with nothing but pkg-config.
 test-install: release
-	sh tests-c/install_test.sh
+	$(NO_PROXY_ENV) sh tests-c/install_test.sh
 
 install: release
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
