@@ -31,6 +31,7 @@ release: | $(BUILD)
 		{ cat $(BUILD)/rustc-release.log; exit 1; }
 	sed -n 's/.*native-static-libs: //p' $(BUILD)/rustc-release.log | tail -n1 > $(BUILD)/native-static-libs
 	test -s $(BUILD)/native-static-libs
+	ln -sf libvault_parts.so $(RELEASE)/libvault_parts.so.$(MAJOR)
 
 $(BUILD)/list_parts: examples/list_parts.c include/vault_parts.h lib | $(BUILD)
 	$(CC) $(CFLAGS) -Iinclude $< -o $@ -L$(DEBUG) -Wl,-rpath,$(CURDIR)/$(DEBUG) -lvault_parts
@@ -97,7 +98,6 @@ check-header: | $(BUILD)
 # Python requests when missing.
 bench: release | $(BUILD)
 	sh bench/setup.sh
-	ln -sf libvault_parts.so $(RELEASE)/libvault_parts.so.$(MAJOR)
 	$(CC) $(CFLAGS) -Iinclude -Itests-c bench/list_count.c -o $(BUILD)/list_count -L$(RELEASE) \
 		-Wl,-rpath,$(CURDIR)/$(RELEASE) -lvault_parts
 	PATH="$$PATH:/usr/sbin" python3 bench/run.py
