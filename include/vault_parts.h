@@ -125,8 +125,8 @@
 #define VAULT_PARTS_LOG_DEBUG 4
 
 /**
- * An iterator over the parts of one upload session. Opaque: create it with
- * vault_parts_open, release it with vault_parts_free.
+ * An iterator over the parts of one upload session. Opaque: create it with vault_parts_open.
+ * The caller owns the handle and must pass it to vault_parts_free.
  */
 typedef struct vault_parts_iter vault_parts_iter;
 
@@ -171,8 +171,9 @@ extern "C" {
  * `upload_session_id` is the id from "Create Resumable Upload Session"; one path segment.
  *
  * On return *out holds a new handle, even when the arguments were bad: then the handle is
- * in the error state and vault_parts_errmsg explains. The caller owns the handle and must
- * pass it to vault_parts_free. Only when `out` is NULL is no handle made.
+ * in the error state and vault_parts_errmsg explains.
+ * The caller owns the handle and must pass it to vault_parts_free.
+ * Only when `out` is NULL is no handle made (and *out is not written).
  *
  * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG.
  */

@@ -605,6 +605,30 @@ fn cxx_wrapper_lists_and_throws() {
     );
 }
 
+/// Every function, type and macro in the public header carries a doc comment for a C reader.
+#[test]
+fn every_header_item_is_documented() {
+    let header = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/vault_parts.h")).unwrap();
+    let lines: Vec<&str> = header.lines().collect();
+    let mut items = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let is_item = (line.starts_with("#define VAULT_PARTS_") && !line.starts_with("#define VAULT_PARTS_H"))
+            || line.starts_with("typedef ")
+            || (line.contains(" vault_parts_") && line.ends_with(");"));
+        if !is_item {
+            continue;
+        }
+        items += 1;
+        // The item's comment ends right above it; version macros share one comment per group.
+        let above = lines[..i].iter().rev().find(|l| !l.starts_with("#define VAULT_PARTS_VERSION_")).unwrap();
+        assert!(above.trim_end().ends_with("*/"), "undocumented header item: {line}");
+    }
+    assert!(items >= 40, "only {items} items found");
+    for phrase in ["The caller owns the handle and must pass it to vault_parts_free", "The library owns the string"] {
+        assert!(header.contains(phrase), "the header lacks the fixed phrase {phrase:?}");
+    }
+}
+
 #[test]
 fn header_compiles_and_links_as_cpp11() {
     let exe = program("tests-c/header_cxx.cpp");

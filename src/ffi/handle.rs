@@ -4,8 +4,8 @@ use crate::error::Error;
 use crate::listing::Listing;
 use std::ffi::{c_int, CString};
 
-/// An iterator over the parts of one upload session. Opaque: create it with
-/// vault_parts_open, release it with vault_parts_free.
+/// An iterator over the parts of one upload session. Opaque: create it with vault_parts_open.
+/// The caller owns the handle and must pass it to vault_parts_free.
 pub struct vault_parts_iter {
     pub(super) listing: Listing,
     /// Kept here so the pointers vault_parts_errmsg and vault_parts_error_type return stay

@@ -87,8 +87,9 @@ pub type vault_parts_log_fn = Option<unsafe extern "C" fn(userdata: *mut c_void,
 /// `upload_session_id` is the id from "Create Resumable Upload Session"; one path segment.
 ///
 /// On return *out holds a new handle, even when the arguments were bad: then the handle is
-/// in the error state and vault_parts_errmsg explains. The caller owns the handle and must
-/// pass it to vault_parts_free. Only when `out` is NULL is no handle made.
+/// in the error state and vault_parts_errmsg explains.
+/// The caller owns the handle and must pass it to vault_parts_free.
+/// Only when `out` is NULL is no handle made (and *out is not written).
 ///
 /// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG.
 #[no_mangle]
