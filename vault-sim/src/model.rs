@@ -226,3 +226,37 @@ pub fn md5_for(upload_id: &str, part_number: u32) -> String {
 pub fn expected_parts(upload: &Upload) -> Vec<(u32, u64, String)> {
     (1..=upload.parts).map(|n| (n, upload.size_of(n), md5_for(&upload.id, n))).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_flags_parse() {
+        let (id, f) = Fault::parse("up1:2:status=503,7").unwrap();
+        assert_eq!((id.as_str(), f.when), ("up1", When::Request(2)));
+        assert!(matches!(f.action, Action::Status { code: 503, retry_after: Some(7), .. }));
+        let (_, f) = Fault::parse("u:first3:failure=API_LIMIT_EXCEEDED").unwrap();
+        assert_eq!(f.when, When::FirstN(3));
+        assert!(
+            matches!(f.action, Action::VaultError { ref status, ref kind, .. } if status == "FAILURE" && kind == "API_LIMIT_EXCEEDED")
+        );
+        let (_, f) = Fault::parse("u:all:next_page=\"/x?a=b:c\"").unwrap();
+        assert!(matches!(f.action, Action::NextPage(ref l) if l == "\"/x?a=b:c\""));
+        assert!(
+            matches!(Fault::parse("u:all:delay=250").unwrap().1.action, Action::Delay(d) if d == Duration::from_millis(250))
+        );
+        for bad in ["u", "u:all", "u:x:hang", "u:all:explode", "u:1:status=abc"] {
+            assert!(Fault::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn md5s_are_32_hex_digits_and_distinct() {
+        let a = md5_for("u", 1);
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert_ne!(a, md5_for("u", 2));
+        assert_ne!(a, md5_for("v", 1));
+    }
+}
