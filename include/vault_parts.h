@@ -168,7 +168,9 @@ extern "C" {
  * (https). "http://" is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost).
  * `session_id` is sent as the Authorization header, to that origin only; the library copies it.
  * It must be non-empty printable ASCII (the raw session ID, or "Bearer <token>").
- * `upload_session_id` is the id from "Create Resumable Upload Session"; one path segment.
+ * `upload_session_id` is the id from "Create Resumable Upload Session": one URL path segment
+ * of letters, digits and -._~!$&'()*+,;=:@ (no '/', '?', '#', '%', spaces or control
+ * characters; not "." or "..").
  *
  * On return *out holds a new handle, even when the arguments were bad: then the handle is
  * in the error state and vault_parts_errmsg explains.
