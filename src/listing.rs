@@ -174,7 +174,7 @@ impl Listing {
             first.push_str(&format!("?limit={limit}"));
         }
         self.state = State::Paging(Box::new(Paging {
-            transport: Transport::new(&self.settings, &target.session_id),
+            transport: Transport::new(&self.settings, &target.session_id, &target.origin),
             backoff: Backoff::new(self.settings.backoff_initial, self.settings.backoff_max),
             parts: Vec::new().into_iter(),
             next_link: Some(first),

@@ -54,6 +54,11 @@ impl Origin {
         }
     }
 
+    /// https, as opposed to plain http to a loopback host.
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
     fn is_loopback(&self) -> bool {
         let host = self.host.as_str();
         host == "localhost" || host == "[::1]" || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())

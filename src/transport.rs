@@ -44,14 +44,20 @@ pub struct Transport {
 }
 
 impl Transport {
-    pub fn new(settings: &Settings, session_id: &str) -> Self {
+    pub fn new(settings: &Settings, session_id: &str, origin: &Origin) -> Self {
         let mut tls = TlsConfig::builder();
         if let Some(certs) = &settings.ca_certs {
             let certs: Vec<Certificate<'static>> =
                 certs.iter().map(|der| Certificate::from_der(der).to_owned()).collect();
             tls = tls.root_certs(RootCerts::new_with_certs(&certs));
         }
-        let config = Agent::config_builder()
+        let mut config = Agent::config_builder();
+        if !origin.is_secure() {
+            // Plain http is only ever loopback: a proxy from the environment would be another
+            // host receiving the session ID in clear.
+            config = config.proxy(None);
+        }
+        let config = config
             .http_status_as_error(false)
             // Redirects are followed by hand, so every hop is checked against the origin.
             .max_redirects(0)

@@ -190,11 +190,14 @@ pub fn run(mode: Mode, exe: &Path, args: &[String], env: &[(&str, &str)]) -> Run
         }
     };
     // Cargo's LD_LIBRARY_PATH for tests outranks the rpath: point it at the fresh library.
-    cmd.args(args).env("LD_LIBRARY_PATH", lib_dir()).envs(env.iter().copied()).stdin(Stdio::null());
-    // A proxy from the environment must not intercept loopback test traffic.
-    for var in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] {
+    // A proxy from the environment must not intercept loopback test traffic; a test that wants
+    // one passes it in `env`.
+    for var in
+        ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"]
+    {
         cmd.env_remove(var);
     }
+    cmd.args(args).env("LD_LIBRARY_PATH", lib_dir()).envs(env.iter().copied()).stdin(Stdio::null());
     let started = Instant::now();
     let out = cmd.output().expect("the C program runs");
     Run {

@@ -1,0 +1,113 @@
+//! Proxies from the environment: HTTPS goes through an HTTP CONNECT proxy, which sees only the
+//! target and ciphertext, never the session ID; plain http (loopback only) never uses a proxy.
+
+mod harness;
+
+use harness::{list_args, program, run, Mode};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use vault_sim::tls::TestCa;
+use vault_sim::{Config, Sim, Upload};
+
+const SID: &str = "SID-proxy-4f1c0b9e77";
+
+/// A minimal CONNECT proxy that records each CONNECT target and every byte it relays upstream.
+struct Proxy {
+    port: u16,
+    connects: Arc<Mutex<Vec<String>>>,
+    upstream_bytes: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Proxy {
+    fn start() -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connects = Arc::new(Mutex::new(Vec::new()));
+        let upstream_bytes = Arc::new(Mutex::new(Vec::new()));
+        let (c, u) = (connects.clone(), upstream_bytes.clone());
+        thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let (c, u) = (c.clone(), u.clone());
+                thread::spawn(move || tunnel(client, c, u));
+            }
+        });
+        Proxy { port, connects, upstream_bytes }
+    }
+}
+
+fn tunnel(mut client: TcpStream, connects: Arc<Mutex<Vec<String>>>, upstream_bytes: Arc<Mutex<Vec<u8>>>) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if client.read(&mut byte).unwrap_or(0) == 0 {
+            return;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    upstream_bytes.lock().unwrap().extend_from_slice(head.as_bytes());
+    let first = head.lines().next().unwrap_or("").to_owned();
+    connects.lock().unwrap().push(first.clone());
+    let Some(target) = first.strip_prefix("CONNECT ").and_then(|r| r.split(' ').next()) else {
+        let _ = client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
+        return;
+    };
+    let Ok(server) = TcpStream::connect(target) else { return };
+    let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+    let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+    let down = thread::spawn(move || {
+        let _ = std::io::copy(&mut s2, &mut c2);
+        let _ = c2.shutdown(Shutdown::Write);
+    });
+    let (mut client, mut server) = (client, server);
+    let mut buf = [0u8; 16384];
+    while let Ok(n) = client.read(&mut buf) {
+        if n == 0 || server.write_all(&buf[..n]).is_err() {
+            break;
+        }
+        upstream_bytes.lock().unwrap().extend_from_slice(&buf[..n]);
+    }
+    let _ = server.shutdown(Shutdown::Write);
+    let _ = down.join();
+}
+
+#[test]
+fn https_goes_through_a_connect_proxy_without_exposing_the_session_id() {
+    let ca = TestCa::new("proxy test CA");
+    let ca_file = std::env::temp_dir().join(format!("vault_parts_proxy_ca_{}.pem", std::process::id()));
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let mut config = Config::default().user(SID, "alice", false).upload(Upload::new("px", "alice", 5));
+    config.tls = Some(ca.identity(&["127.0.0.1"]));
+    let sim = Sim::start(config).unwrap();
+    let proxy = Proxy::start();
+    let proxy_url = format!("http://127.0.0.1:{}", proxy.port);
+    let args = list_args(&sim, SID, "px", &["limit=2", &format!("ca_file={}", ca_file.display())]);
+    let r = run(Mode::Native, &program("tests-c/list.c"), &args, &[("HTTPS_PROXY", &proxy_url)]);
+    std::fs::remove_file(&ca_file).unwrap();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.field("result"), "DONE", "{}", r.stdout);
+    assert_eq!(r.parts().lines().count(), 5);
+    assert_eq!(sim.requests().len(), 3);
+    let connects = proxy.connects.lock().unwrap().clone();
+    assert!(!connects.is_empty(), "the proxy was not used");
+    assert!(connects.iter().all(|c| c.starts_with(&format!("CONNECT {} ", sim.addr()))), "{connects:?}");
+    let relayed = proxy.upstream_bytes.lock().unwrap().clone();
+    assert!(!relayed.windows(SID.len()).any(|w| w == SID.as_bytes()), "the proxy saw the session ID in clear");
+}
+
+#[test]
+fn plain_http_to_loopback_never_uses_a_proxy() {
+    let sim = Sim::start(Config::default().user(SID, "alice", false).upload(Upload::new("pl", "alice", 3))).unwrap();
+    let proxy = Proxy::start();
+    let proxy_url = format!("http://127.0.0.1:{}", proxy.port);
+    let args = list_args(&sim, SID, "pl", &[]);
+    for var in ["HTTP_PROXY", "ALL_PROXY", "http_proxy", "HTTPS_PROXY"] {
+        let r = run(Mode::Native, &program("tests-c/list.c"), &args, &[(var, &proxy_url)]);
+        assert_eq!(r.field("result"), "DONE", "{var}: {}", r.stdout);
+    }
+    assert!(proxy.connects.lock().unwrap().is_empty(), "{:?}", proxy.connects.lock().unwrap());
+    assert!(proxy.upstream_bytes.lock().unwrap().is_empty());
+    assert_eq!(sim.requests().len(), 4);
+}
