@@ -183,7 +183,9 @@ int vault_parts_open(struct vault_parts_iter **out, const char *vault_url, const
 
 /**
  * Moves to the next part. Blocks while it fetches a page (with retries, see
- * vault_parts_set_max_attempts).
+ * vault_parts_set_max_attempts). The first call reads the proxy environment: HTTPS goes
+ * through the HTTP proxy named by ALL_PROXY, HTTPS_PROXY or HTTP_PROXY (CONNECT; NO_PROXY
+ * honoured); plain http (loopback) never uses a proxy.
  *
  * Returns VAULT_PARTS_ROW after filling *out; VAULT_PARTS_DONE when every part has been
  * returned (and again on every later call); or an error code. Errors are sticky: once a
