@@ -34,7 +34,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             limit: None,
-            api_version: crate::settings::DEFAULT_API_VERSION.to_owned(),
+            api_version: DEFAULT_API_VERSION.to_owned(),
             timeout: DEFAULT_TIMEOUT,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             client_id: DEFAULT_CLIENT_ID.to_owned(),

@@ -107,13 +107,9 @@ pub unsafe extern "C" fn vault_parts_open(
     let made = or_fallback(None, || {
         // SAFETY: each pointer is NULL or a NUL-terminated string, per the C contract.
         let args = unsafe {
-            (|| {
-                Ok((
-                    c_str(vault_url, "vault_url")?,
-                    c_str(session_id, "session_id")?,
-                    c_str(upload_session_id, "upload_session_id")?,
-                ))
-            })()
+            c_str(vault_url, "vault_url").and_then(|url| {
+                Ok((url, c_str(session_id, "session_id")?, c_str(upload_session_id, "upload_session_id")?))
+            })
         };
         let listing = match args {
             Ok((url, sid, upload)) => Listing::new(url, sid, upload),
@@ -149,9 +145,12 @@ pub unsafe extern "C" fn vault_parts_next(it: *mut vault_parts_iter, out: *mut v
         }
         match h.listing.next_part() {
             Ok(Some(part)) => {
+                // The parser already holds the md5 as 32 ASCII hex bytes: copy them as they are.
                 let mut md5 = [0 as c_char; 33];
-                for (dst, src) in md5.iter_mut().zip(part.md5_hex().bytes()) {
-                    *dst = src as c_char;
+                if let Some(hex) = &part.md5 {
+                    for (dst, src) in md5.iter_mut().zip(hex) {
+                        *dst = *src as c_char;
+                    }
                 }
                 // SAFETY: out is non-NULL and points to a vault_part per the C contract.
                 unsafe {
