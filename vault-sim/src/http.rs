@@ -1,15 +1,23 @@
-//! Just enough HTTP/1.1 for a test server: read one request head, write one response in a
-//! single write (headers and body together, so Nagle and delayed ACK never stall keep-alive).
+//! Just enough HTTP/1.1 for a test server: request heads parsed by httparse, responses put on
+//! the wire by hand, because wire faults need bytes no real server library would send.
+//! A response goes out in a single write (headers and body together, on a TCP_NODELAY
+//! socket), so Nagle and delayed ACK never stall keep-alive.
 
+use crate::model::Action;
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
+/// A request head larger than this is refused (the connection closes).
 const MAX_HEAD: usize = 64 * 1024;
+/// A request with more headers than this is refused (the connection closes).
+const MAX_HEADERS: usize = 100;
 
 pub struct Request {
     pub method: String,
     pub target: String,
-    pub version: String,
+    /// True for HTTP/1.1, false for HTTP/1.0.
+    pub http11: bool,
     pub headers: Vec<(String, String)>,
 }
 
@@ -27,9 +35,42 @@ impl Request {
         match self.header("connection") {
             Some(v) if v.eq_ignore_ascii_case("close") => false,
             Some(v) if v.eq_ignore_ascii_case("keep-alive") => true,
-            _ => self.version == "HTTP/1.1",
+            _ => self.http11,
         }
     }
+
+    /// The target split at the first '?': (path, query).
+    pub fn path_and_query(&self) -> (&str, &str) {
+        self.target.split_once('?').unwrap_or((&self.target, ""))
+    }
+}
+
+fn bad_head(why: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, why)
+}
+
+/// Parses a complete head at the start of `buf`: the request and the head's length, or None
+/// while more bytes are needed.
+fn parse_head(buf: &[u8]) -> io::Result<Option<(Request, usize)>> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut headers);
+    let len = match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(bad_head("too many request headers")),
+        Err(_) => return Err(bad_head("bad request head")),
+    };
+    let request = Request {
+        method: parsed.method.unwrap_or_default().to_owned(),
+        target: parsed.path.unwrap_or_default().to_owned(),
+        http11: parsed.version == Some(1),
+        headers: parsed
+            .headers
+            .iter()
+            .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).trim().to_owned()))
+            .collect(),
+    };
+    Ok(Some((request, len)))
 }
 
 /// Reads requests from one connection, keeping bytes that arrive after a head.
@@ -46,18 +87,15 @@ impl Reader {
     /// stream must have a read timeout so `stop` is noticed.
     pub fn next(&mut self, stream: &mut impl Read, stop: &AtomicBool) -> io::Result<Option<Request>> {
         loop {
-            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&self.buf[..end]).into_owned();
-                self.buf.drain(..end + 4);
-                let request =
-                    parse_head(&head).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad request head"))?;
+            if let Some((request, len)) = parse_head(&self.buf)? {
+                self.buf.drain(..len);
                 // GET has no body; skip one if a client sent it anyway.
-                let body_len: usize = request.header("content-length").and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+                let body_len: usize = request.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
                 self.skip(stream, stop, body_len)?;
                 return Ok(Some(request));
             }
             if self.buf.len() > MAX_HEAD {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "request head too large"));
+                return Err(bad_head("request head too large"));
             }
             if !self.fill(stream, stop)? {
                 return Ok(None);
@@ -89,62 +127,28 @@ impl Reader {
                     self.buf.extend_from_slice(&chunk[..n]);
                     return Ok(true);
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if is_timeout(&e) => {}
                 Err(e) => return Err(e),
             }
         }
     }
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+/// The errors a socket read timeout (used to poll the stop flag) shows up as.
+pub fn is_timeout(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted)
 }
 
-fn parse_head(head: &str) -> Option<Request> {
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let (method, target, version) = (first.next()?, first.next()?, first.next()?);
-    let headers =
-        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect();
-    Some(Request { method: method.into(), target: target.into(), version: version.into(), headers })
-}
-
-/// How a response is put on the wire: normally, or broken in one of the ways faults ask for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Style {
-    Plain,
-    /// Header names in lower case.
-    Lowercase,
-    /// Transfer-Encoding: chunked, in three chunks.
-    Chunked,
-    /// Content-Encoding: gzip.
-    Gzip,
-    /// Content-Length larger than the body sent; then the connection closes.
-    Truncated,
-    /// Half the body, then the connection closes.
-    DropMid,
-}
-
-/// A response to write in one go.
+/// A response, before a wire fault shapes it.
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    pub style: Style,
 }
 
 impl Response {
     pub fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
-        Response {
-            status,
-            headers: vec![("Content-Type".into(), content_type.into())],
-            body: body.into(),
-            style: Style::Plain,
-        }
+        Response { status, headers: vec![("Content-Type".into(), content_type.into())], body: body.into() }
     }
 
     pub fn json(body: impl Into<Vec<u8>>) -> Self {
@@ -156,59 +160,78 @@ impl Response {
         self
     }
 
-    /// Writes the whole response with one write; false when the connection must close after it.
-    pub fn write_to(&self, stream: &mut impl Write, keep_alive: bool) -> io::Result<bool> {
-        let mut body = self.body.clone();
-        let mut headers = self.headers.clone();
-        let mut keep = keep_alive;
-        let mut content_length = Some(body.len());
-        match self.style {
-            Style::Plain | Style::Lowercase => {}
-            Style::Gzip => {
+    /// Writes the response with one write, broken as `fault` asks when it is a wire fault
+    /// (Gzip, Chunked, Truncated, DropMidBody, LowercaseHeaders; any other is written plainly).
+    /// Returns false when the connection must close after it.
+    pub fn write_to(mut self, stream: &mut impl Write, keep_alive: bool, fault: Option<&Action>) -> io::Result<bool> {
+        let mut content_length = Some(self.body.len());
+        match fault {
+            Some(Action::Gzip) => {
                 let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-                gz.write_all(&body)?;
-                body = gz.finish()?;
-                content_length = Some(body.len());
-                headers.push(("Content-Encoding".into(), "gzip".into()));
+                gz.write_all(&self.body)?;
+                self.body = gz.finish()?;
+                content_length = Some(self.body.len());
+                self.headers.push(("Content-Encoding".into(), "gzip".into()));
             }
-            Style::Chunked => {
-                let mut chunked = Vec::new();
-                for piece in body.chunks(body.len().div_ceil(3).max(1)) {
-                    write!(chunked, "{:x}\r\n", piece.len())?;
-                    chunked.extend_from_slice(piece);
-                    chunked.extend_from_slice(b"\r\n");
-                }
-                chunked.extend_from_slice(b"0\r\n\r\n");
-                body = chunked;
+            Some(Action::Chunked) => {
+                self.body = chunked(&self.body);
                 content_length = None;
-                headers.push(("Transfer-Encoding".into(), "chunked".into()));
+                self.headers.push(("Transfer-Encoding".into(), "chunked".into()));
             }
-            Style::Truncated => {
-                content_length = Some(body.len() + 512);
-                keep = false;
-            }
-            Style::DropMid => {
-                body.truncate(body.len() / 2);
-                keep = false;
-            }
+            Some(Action::Truncated) => content_length = Some(self.body.len() + 512),
+            Some(Action::DropMidBody) => self.body.truncate(self.body.len() / 2),
+            _ => {}
         }
         if let Some(n) = content_length {
-            headers.push(("Content-Length".into(), n.to_string()));
+            self.headers.push(("Content-Length".into(), n.to_string()));
         }
         if !keep_alive {
-            headers.push(("Connection".into(), "close".into()));
+            self.headers.push(("Connection".into(), "close".into()));
         }
-        let mut out = Vec::with_capacity(body.len() + 256);
+        let lower = matches!(fault, Some(Action::LowercaseHeaders));
+        let mut out = Vec::with_capacity(self.body.len() + 256);
         write!(out, "HTTP/1.1 {} {}\r\n", self.status, reason(self.status))?;
-        for (k, v) in &headers {
-            let name = if self.style == Style::Lowercase { k.to_ascii_lowercase() } else { k.clone() };
+        for (k, v) in &self.headers {
+            let name = if lower { k.to_ascii_lowercase() } else { k.clone() };
             write!(out, "{name}: {v}\r\n")?;
         }
         out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(&body);
+        out.extend_from_slice(&self.body);
         stream.write_all(&out)?;
         stream.flush()?;
-        Ok(keep)
+        Ok(keep_alive && !matches!(fault, Some(Action::Truncated | Action::DropMidBody)))
+    }
+}
+
+/// `body` in three chunks, with the last-chunk marker.
+fn chunked(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 32);
+    for piece in body.chunks(body.len().div_ceil(3).max(1)) {
+        out.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        out.extend_from_slice(piece);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    out
+}
+
+/// A 200 whose JSON array never ends, until the client gives up (bounded at 4 GiB or 5 minutes).
+pub fn write_endless(stream: &mut impl Write, stop: &AtomicBool) {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let opening = r#"{"responseStatus":"SUCCESS","data":["#;
+    let item = r#"{"part_number":1,"size":1,"part_content_md5":null},"#;
+    let chunk_body = item.repeat(65536 / item.len());
+    let chunk = format!("{:x}\r\n{chunk_body}\r\n", chunk_body.len());
+    let started = Instant::now();
+    if write!(stream, "{head}{:x}\r\n{opening}\r\n", opening.len()).is_err() {
+        return;
+    }
+    let mut sent = 0usize;
+    while !stop.load(Ordering::Relaxed) && sent < 4 << 30 && started.elapsed() < Duration::from_secs(300) {
+        if stream.write_all(chunk.as_bytes()).is_err() {
+            return;
+        }
+        sent += chunk.len();
     }
 }
 
@@ -231,22 +254,54 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Decodes %XX escapes (and nothing else) in a query value.
-pub fn percent_decode(s: &str) -> String {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push(hi << 4 | lo);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads_parse_with_keep_alive_rules() {
+        let raw = b"GET /a?b=c HTTP/1.0\r\nHost: x\r\nConnection:  Keep-Alive \r\n\r\nGET";
+        let (r, len) = parse_head(raw).unwrap().unwrap();
+        assert_eq!((r.method.as_str(), r.path_and_query(), len), ("GET", ("/a", "b=c"), raw.len() - 3));
+        assert!(!r.http11 && r.keep_alive());
+        assert_eq!(r.header("CONNECTION"), Some("Keep-Alive"));
+        assert!(parse_head(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap().is_none());
+        assert!(parse_head(b"GET / HTTP/1.1\r\nBad Header\r\n\r\n").is_err());
+        let many: String = (0..=MAX_HEADERS).map(|i| format!("X-{i}: v\r\n")).collect();
+        assert!(parse_head(format!("GET / HTTP/1.1\r\n{many}\r\n").as_bytes()).is_err());
     }
-    String::from_utf8_lossy(&out).into_owned()
+
+    fn wire(fault: Option<&Action>, keep_alive: bool) -> (String, bool) {
+        let mut out = Vec::new();
+        let keep = Response::json("0123456789").write_to(&mut out, keep_alive, fault).unwrap();
+        (String::from_utf8_lossy(&out).into_owned(), keep)
+    }
+
+    #[test]
+    fn wire_faults_shape_the_bytes() {
+        let ct = "Content-Type: application/json;charset=UTF-8\r\n";
+        assert_eq!(wire(None, true), (format!("HTTP/1.1 200 OK\r\n{ct}Content-Length: 10\r\n\r\n0123456789"), true));
+        assert_eq!(
+            wire(Some(&Action::Hang), false),
+            (format!("HTTP/1.1 200 OK\r\n{ct}Content-Length: 10\r\nConnection: close\r\n\r\n0123456789"), false)
+        );
+        assert_eq!(
+            wire(Some(&Action::Chunked), true).0,
+            format!("HTTP/1.1 200 OK\r\n{ct}Transfer-Encoding: chunked\r\n\r\n4\r\n0123\r\n4\r\n4567\r\n2\r\n89\r\n0\r\n\r\n")
+        );
+        assert_eq!(
+            wire(Some(&Action::Truncated), true),
+            (format!("HTTP/1.1 200 OK\r\n{ct}Content-Length: 522\r\n\r\n0123456789"), false)
+        );
+        assert_eq!(
+            wire(Some(&Action::DropMidBody), true),
+            (format!("HTTP/1.1 200 OK\r\n{ct}Content-Length: 10\r\n\r\n01234"), false)
+        );
+        assert_eq!(
+            wire(Some(&Action::LowercaseHeaders), true).0,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json;charset=UTF-8\r\ncontent-length: 10\r\n\r\n0123456789"
+        );
+        let (gz, keep) = wire(Some(&Action::Gzip), true);
+        assert!(keep && gz.contains("Content-Encoding: gzip\r\n"), "{gz}");
+    }
 }

@@ -86,7 +86,10 @@ impl When {
     }
 }
 
-/// What a fault does instead of (or to) the normal answer.
+/// What a fault does instead of (or to) the normal answer. The server and the response writer
+/// both dispatch on it: Close, Hang and Endless take the connection, Gzip, Chunked, Truncated,
+/// DropMidBody and LowercaseHeaders change how the answer is written, the others change the
+/// answer itself.
 #[derive(Clone, Debug)]
 pub enum Action {
     /// This HTTP status with this body (and Retry-After seconds, when set).
@@ -99,7 +102,8 @@ pub enum Action {
     Hang,
     /// HTTP 200 with exactly this body.
     Body(String),
-    /// The normal page, with next_page replaced by this value (JSON, e.g. "null" or "\"/x\"").
+    /// The normal page, with next_page replaced by this value (JSON, e.g. "null" or "\"/x\"";
+    /// text that is not JSON gets an HTTP 500 saying so).
     NextPage(String),
     /// A redirect (302) to this Location.
     Redirect(String),
@@ -147,7 +151,10 @@ impl Action {
             "hang" => Action::Hang,
             "close" => Action::Close,
             "body" => Action::Body(arg.into()),
-            "next_page" => Action::NextPage(arg.into()),
+            "next_page" => {
+                serde_json::from_str::<serde_json::Value>(arg).map_err(|_| bad())?;
+                Action::NextPage(arg.into())
+            }
             "redirect" => Action::Redirect(arg.into()),
             "truncated" => Action::Truncated,
             "drop" => Action::DropMidBody,
@@ -246,7 +253,7 @@ mod tests {
         assert!(
             matches!(Fault::parse("u:all:delay=250").unwrap().1.action, Action::Delay(d) if d == Duration::from_millis(250))
         );
-        for bad in ["u", "u:all", "u:x:hang", "u:all:explode", "u:1:status=abc"] {
+        for bad in ["u", "u:all", "u:x:hang", "u:all:explode", "u:1:status=abc", "u:all:next_page=/x"] {
             assert!(Fault::parse(bad).is_err(), "{bad}");
         }
     }

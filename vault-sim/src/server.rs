@@ -1,10 +1,12 @@
 //! The running simulator: accepts connections, answers the list-parts endpoint like Vault,
 //! applies faults, and records every request.
 
-use crate::http::{percent_decode, Reader, Request, Response, Style};
+use crate::http::{write_endless, Reader, Request, Response};
 use crate::model::{md5_for, Action, Config, LinkStyle, Upload};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -35,6 +37,8 @@ struct Shared {
     stop: AtomicBool,
     burst_remaining: AtomicI64,
     connections: AtomicU64,
+    full_handshakes: AtomicU64,
+    resumed_handshakes: AtomicU64,
     requests: Mutex<Vec<Recorded>>,
     /// Requests per upload session ID, for faults that fire on the Nth.
     per_upload: Mutex<HashMap<String, u32>>,
@@ -47,16 +51,22 @@ pub struct Sim {
     accept: Option<JoinHandle<()>>,
 }
 
+/// Room for many clients connecting at once (std listens with a backlog of 128).
+const BACKLOG: i32 = 1024;
+
 impl Sim {
     /// Binds `config.bind` and starts serving on a background thread.
     pub fn start(config: Config) -> io::Result<Sim> {
         let listener = TcpListener::bind(&config.bind)?;
+        widen_backlog(&listener)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             burst_remaining: AtomicI64::new(config.burst_limit),
             config,
             stop: AtomicBool::new(false),
             connections: AtomicU64::new(0),
+            full_handshakes: AtomicU64::new(0),
+            resumed_handshakes: AtomicU64::new(0),
             requests: Mutex::new(Vec::new()),
             per_upload: Mutex::new(HashMap::new()),
         });
@@ -82,9 +92,18 @@ impl Sim {
         self.shared.requests.lock().unwrap().clone()
     }
 
-    /// How many distinct TCP connections have been accepted.
+    /// How many TCP connections have been accepted, exactly: counted at accept, before any
+    /// byte is read, so every connection that carried a request is in the count by the time
+    /// its client has an answer (and one that never sent anything is counted too).
     pub fn connections(&self) -> u64 {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Completed TLS handshakes as (full, resumed): resumed ones reused an earlier session
+    /// (TLS 1.3 PSK, or TLS 1.2 session ID or ticket). Counted when the handshake completes,
+    /// before the connection's first request is read. (0, 0) over plain HTTP.
+    pub fn tls_handshakes(&self) -> (u64, u64) {
+        (self.shared.full_handshakes.load(Ordering::SeqCst), self.shared.resumed_handshakes.load(Ordering::SeqCst))
     }
 
     /// Stops accepting and ends every connection thread soon after.
@@ -103,6 +122,23 @@ impl Drop for Sim {
     }
 }
 
+#[cfg(unix)]
+fn widen_backlog(listener: &TcpListener) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // Linux and the BSDs take a second listen() on a listening socket as a new backlog.
+    // SAFETY: listen() on a socket descriptor the listener owns and keeps open.
+    if unsafe { libc::listen(listener.as_raw_fd(), BACKLOG) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(unix))]
+fn widen_backlog(_: &TcpListener) -> io::Result<()> {
+    Ok(())
+}
+
 fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     let tls = shared.config.tls.as_ref().map(crate::tls::server_config);
     for stream in listener.incoming() {
@@ -111,141 +147,140 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         }
         let Ok(stream) = stream else { continue };
         let id = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
-        let conn_shared = shared.clone();
+        let shared = shared.clone();
         let tls = tls.clone();
         let _ = thread::Builder::new().name(format!("vault-sim-conn-{id}")).spawn(move || {
             let _ = stream.set_nodelay(true);
             let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
-            match tls.map(rustls::ServerConnection::new) {
-                None => serve_connection(stream, id, conn_shared),
-                Some(Ok(conn)) => serve_connection(rustls::StreamOwned::new(conn, stream), id, conn_shared),
-                Some(Err(_)) => {}
+            match tls {
+                None => serve_connection(stream, id, &shared),
+                Some(config) => serve_tls(config, stream, id, &shared),
             }
         });
     }
 }
 
-fn serve_connection(mut stream: impl Read + Write, id: u64, shared: Arc<Shared>) {
+fn serve_tls(config: Arc<rustls::ServerConfig>, mut tcp: TcpStream, id: u64, shared: &Shared) {
+    let Ok(mut conn) = rustls::ServerConnection::new(config) else { return };
+    if crate::tls::handshake(&mut conn, &mut tcp, &shared.stop).is_err() {
+        return;
+    }
+    let counter = match conn.handshake_kind() {
+        Some(rustls::HandshakeKind::Resumed) => &shared.resumed_handshakes,
+        _ => &shared.full_handshakes,
+    };
+    counter.fetch_add(1, Ordering::SeqCst);
+    serve_connection(rustls::StreamOwned::new(conn, tcp), id, shared);
+}
+
+fn serve_connection(mut stream: impl Read + Write, id: u64, shared: &Shared) {
     let mut reader = Reader::new();
     while let Ok(Some(request)) = reader.next(&mut stream, &shared.stop) {
-        let keep_alive = request.keep_alive();
-        let (path, query) = request.target.split_once('?').unwrap_or((&request.target, ""));
-        shared.requests.lock().unwrap().push(Recorded {
-            connection: id,
+        shared.record(id, &request);
+        if !respond(&mut stream, &request, shared) {
+            return;
+        }
+    }
+}
+
+impl Shared {
+    fn record(&self, connection: u64, request: &Request) {
+        let (path, query) = request.path_and_query();
+        self.requests.lock().unwrap().push(Recorded {
+            connection,
             method: request.method.clone(),
             path: path.into(),
             query: query.into(),
             headers: request.headers.clone(),
         });
-        let response = match answer(&request, path, query, &shared) {
-            Answer::Respond(r) => r,
-            Answer::Close => return,
-            Answer::Endless => return endless(&mut stream, &shared.stop),
-            Answer::Hang => {
-                let until = Instant::now() + Duration::from_secs(120);
-                while !shared.stop.load(Ordering::SeqCst) && Instant::now() < until {
-                    thread::sleep(Duration::from_millis(20));
-                }
-                return;
-            }
-        };
-        let remaining = shared.burst_remaining.fetch_sub(1, Ordering::SeqCst) - 1;
-        let response = response
-            .header("X-VaultAPI-BurstLimit", shared.config.burst_limit)
-            .header("X-VaultAPI-BurstLimitRemaining", remaining.max(0));
-        if !matches!(response.write_to(&mut stream, keep_alive), Ok(true)) {
-            return;
-        }
     }
-}
 
-enum Answer {
-    Respond(Response),
-    Close,
-    Hang,
-    Endless,
-}
-
-/// A 200 whose JSON array never ends, until the client gives up (bounded at 4 GiB or 5 minutes).
-fn endless(stream: &mut impl Write, stop: &AtomicBool) {
-    let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
-    let opening = r#"{"responseStatus":"SUCCESS","data":["#;
-    let item = r#"{"part_number":1,"size":1,"part_content_md5":null},"#;
-    let chunk_body = item.repeat(65536 / item.len());
-    let chunk = format!("{:x}\r\n{chunk_body}\r\n", chunk_body.len());
-    let started = Instant::now();
-    if write!(stream, "{head}{:x}\r\n{opening}\r\n", opening.len()).is_err() {
-        return;
-    }
-    let mut sent = 0usize;
-    while !stop.load(Ordering::Relaxed) && sent < 4 << 30 && started.elapsed() < Duration::from_secs(300) {
-        if stream.write_all(chunk.as_bytes()).is_err() {
-            return;
-        }
-        sent += chunk.len();
-    }
-}
-
-fn vault_error(status: &str, kind: &str, message: &str) -> Response {
-    Response::json(format!(
-        r#"{{"responseStatus":"{status}","errors":[{{"type":"{kind}","message":"{}"}}]}}"#,
-        message.replace('\\', "\\\\").replace('"', "\\\"")
-    ))
-}
-
-fn failure(kind: &str, message: &str) -> Answer {
-    Answer::Respond(vault_error("FAILURE", kind, message))
-}
-
-/// The list-parts endpoint, as Vault answers it.
-fn answer(request: &Request, path: &str, query: &str, shared: &Shared) -> Answer {
-    let Some((version, upload_id)) = parse_path(path) else {
-        return Answer::Respond(Response::new(404, "text/html", "<html><body><h1>404 Not Found</h1></body></html>"));
-    };
-    if request.method != "GET" {
-        return failure(
-            "METHOD_NOT_SUPPORTED",
-            &format!("Method [{}] is not supported for this resource.", request.method),
-        );
-    }
-    let nth = {
-        let mut counts = shared.per_upload.lock().unwrap();
+    /// Counts a request to `upload_id` and returns its number (from 1).
+    fn count(&self, upload_id: &str) -> u32 {
+        let mut counts = self.per_upload.lock().unwrap();
         let n = counts.entry(upload_id.to_owned()).or_insert(0);
         *n += 1;
         *n
-    };
-    let upload = shared.config.uploads.iter().find(|u| u.id == upload_id);
-    let mut next_page_override = None;
-    let mut style = Style::Plain;
-    let mut status = "SUCCESS";
-    if let Some(fault) = upload.and_then(|u| u.faults.iter().find(|f| f.when.matches(nth))) {
-        match &fault.action {
-            Action::Status { code, body, retry_after } => {
-                let mut r = Response::new(*code, "text/html", body.clone());
-                if let Some(s) = retry_after {
-                    r = r.header("Retry-After", s);
-                }
-                return Answer::Respond(r);
-            }
-            Action::VaultError { status, kind, message } => return Answer::Respond(vault_error(status, kind, message)),
-            Action::Delay(d) => thread::sleep(*d),
-            Action::Hang => return Answer::Hang,
-            Action::Body(body) => return Answer::Respond(Response::json(body.clone())),
-            Action::NextPage(link) => next_page_override = Some(link.clone()),
-            Action::Redirect(location) => {
-                return Answer::Respond(Response::new(302, "text/html", "").header("Location", location))
-            }
-            Action::Close => return Answer::Close,
-            Action::Endless => return Answer::Endless,
-            Action::Truncated => style = Style::Truncated,
-            Action::DropMidBody => style = Style::DropMid,
-            Action::Gzip => style = Style::Gzip,
-            Action::Chunked => style = Style::Chunked,
-            Action::LowercaseHeaders => style = Style::Lowercase,
-            Action::Warning => status = "WARNING",
-        }
     }
 
+    /// Writes `response` with the burst-limit headers; false when the connection must end.
+    fn send(&self, stream: &mut impl Write, response: Response, keep_alive: bool, fault: Option<&Action>) -> bool {
+        let remaining = self.burst_remaining.fetch_sub(1, Ordering::SeqCst) - 1;
+        let response = response
+            .header("X-VaultAPI-BurstLimit", self.config.burst_limit)
+            .header("X-VaultAPI-BurstLimitRemaining", remaining.max(0));
+        matches!(response.write_to(stream, keep_alive, fault), Ok(true))
+    }
+}
+
+/// Answers one request, with the fault that applies to it; false when the connection must end.
+fn respond(stream: &mut impl Write, request: &Request, shared: &Shared) -> bool {
+    let keep_alive = request.keep_alive();
+    let (path, query) = request.path_and_query();
+    let Some((version, upload_id)) = parse_path(path) else {
+        let not_found = Response::new(404, "text/html", "<html><body><h1>404 Not Found</h1></body></html>");
+        return shared.send(stream, not_found, keep_alive, None);
+    };
+    if request.method != "GET" {
+        let message = format!("Method [{}] is not supported for this resource.", request.method);
+        return shared.send(stream, failure("METHOD_NOT_SUPPORTED", &message), keep_alive, None);
+    }
+    let nth = shared.count(upload_id);
+    let upload = shared.config.uploads.iter().find(|u| u.id == upload_id);
+    let fault = upload.and_then(|u| u.faults.iter().find(|f| f.when.matches(nth))).map(|f| &f.action);
+    match fault {
+        Some(Action::Close) => return false,
+        Some(Action::Hang) => return hang(&shared.stop),
+        Some(Action::Endless) => {
+            write_endless(stream, &shared.stop);
+            return false;
+        }
+        Some(Action::Delay(d)) => thread::sleep(*d),
+        _ => {}
+    }
+    let response = match fault {
+        Some(Action::Status { code, body, retry_after }) => {
+            let r = Response::new(*code, "text/html", body.clone());
+            match retry_after {
+                Some(s) => r.header("Retry-After", s),
+                None => r,
+            }
+        }
+        Some(Action::VaultError { status, kind, message }) => vault_error(status, kind, message),
+        Some(Action::Body(body)) => Response::json(body.clone()),
+        Some(Action::Redirect(location)) => Response::new(302, "text/html", "").header("Location", location),
+        _ => list_parts(request, query, version, upload, fault, shared),
+    };
+    shared.send(stream, response, keep_alive, fault)
+}
+
+/// Never answers: holds the connection until the server stops (at most 120 s); then it ends.
+fn hang(stop: &AtomicBool) -> bool {
+    let until = Instant::now() + Duration::from_secs(120);
+    while !stop.load(Ordering::SeqCst) && Instant::now() < until {
+        thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+fn vault_error(status: &str, kind: &str, message: &str) -> Response {
+    let body = serde_json::json!({"responseStatus": status, "errors": [{"type": kind, "message": message}]});
+    Response::json(body.to_string())
+}
+
+fn failure(kind: &str, message: &str) -> Response {
+    vault_error("FAILURE", kind, message)
+}
+
+/// The list-parts endpoint, as Vault answers it; `fault` may change next_page or the status.
+fn list_parts(
+    request: &Request,
+    query: &str,
+    version: &str,
+    upload: Option<&Upload>,
+    fault: Option<&Action>,
+    shared: &Shared,
+) -> Response {
     let token = request.header("authorization").unwrap_or("");
     let token = token.strip_prefix("Bearer ").unwrap_or(token);
     let Some(user) = shared.config.users.iter().find(|u| u.token == token) else {
@@ -267,24 +302,20 @@ fn answer(request: &Request, path: &str, query: &str, shared: &Shared) -> Answer
     };
     let offset = match params.get("cursor") {
         None => 0,
-        Some(c) => match decode_cursor(upload, &percent_decode(c)) {
+        Some(c) => match decode_cursor(upload, &percent_decode_str(c).decode_utf8_lossy()) {
             Some(o) => o,
             None => return failure("INVALID_DATA", "Invalid value for [cursor]."),
         },
     };
-    let host = request.header("host").unwrap_or("127.0.0.1");
-    let scheme = if shared.config.tls.is_some() { "https" } else { "http" };
-    let mut response = Response::json(page_body(
-        upload,
-        status,
-        &format!("{scheme}://{host}"),
-        version,
-        offset,
-        limit,
-        next_page_override,
-    ));
-    response.style = style;
-    Answer::Respond(response)
+    let next_page = match fault {
+        Some(Action::NextPage(json)) => match serde_json::from_str(json) {
+            Ok(value) => Some(value),
+            Err(e) => return Response::new(500, "text/plain", format!("vault-sim: NextPage fault is not JSON: {e}")),
+        },
+        _ => next_link(request, shared, upload, version, offset, limit).map(Value::String),
+    };
+    let status = if matches!(fault, Some(Action::Warning)) { "WARNING" } else { "SUCCESS" };
+    Response::json(page_body(upload, status, next_page, offset, limit))
 }
 
 /// "/api/{version}/services/file_staging/upload/{id}/parts" -> (version, id).
@@ -317,56 +348,71 @@ fn decode_cursor(upload: &Upload, cursor: &str) -> Option<u32> {
     (u64::from_str_radix(b, 16).ok()? == key.rotate_left(offset % 64) && offset <= upload.parts).then_some(offset)
 }
 
-fn url_encode_cursor(cursor: &str) -> String {
-    cursor.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
-}
-
-fn page_body(
+/// The link to the page after the one at `offset`, None on the last page.
+fn next_link(
+    request: &Request,
+    shared: &Shared,
     upload: &Upload,
-    status: &str,
-    origin: &str,
     version: &str,
     offset: u32,
     limit: u32,
-    next_override: Option<String>,
-) -> String {
-    let end = offset.saturating_add(limit).min(upload.parts);
-    let mut body = String::with_capacity(64 + (end - offset) as usize * 96);
-    let _ = write!(body, r#"{{"responseStatus":"{status}","#);
-    if status == "WARNING" {
-        body.push_str(r#""warnings":[{"type":"SIMULATED_WARNING","message":"Simulated warning."}],"#);
+) -> Option<String> {
+    let end = offset.saturating_add(limit);
+    if end >= upload.parts {
+        return None;
     }
-    body.push_str(r#""responseDetails":{"#);
-    let next = if end < upload.parts {
-        let path = format!(
-            "/api/{version}/services/file_staging/upload/{}/parts?cursor={}&limit={limit}",
-            upload.id,
-            url_encode_cursor(&encode_cursor(upload, end))
-        );
-        Some(match upload.links {
-            LinkStyle::Absolute => format!("\"{origin}{path}\""),
-            LinkStyle::Relative => format!("\"{path}\""),
-        })
-    } else {
-        None
-    };
-    if let Some(link) = next_override.or(next) {
-        let _ = write!(body, r#""next_page":{link}"#);
-    }
-    body.push_str(r#"},"data":["#);
-    for n in offset + 1..=end {
-        if n > offset + 1 {
-            body.push(',');
+    let cursor = encode_cursor(upload, end);
+    let path = format!(
+        "/api/{version}/services/file_staging/upload/{}/parts?cursor={}&limit={limit}",
+        upload.id,
+        utf8_percent_encode(&cursor, NON_ALPHANUMERIC)
+    );
+    Some(match upload.links {
+        LinkStyle::Absolute => {
+            let host = request.header("host").unwrap_or("127.0.0.1");
+            let scheme = if shared.config.tls.is_some() { "https" } else { "http" };
+            format!("{scheme}://{host}{path}")
         }
-        let _ = write!(
-            body,
-            r#"{{"size":{},"part_number":{n},"part_content_md5":"{}"}}"#,
-            upload.size_of(n),
-            md5_for(&upload.id, n)
-        );
-    }
-    body.push_str("]}");
-    body
+        LinkStyle::Relative => path,
+    })
+}
+
+/// A list-parts page, fields in the order Vault sends them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Page<'a> {
+    response_status: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<Value>,
+    response_details: Details,
+    data: Vec<Part>,
+}
+
+#[derive(Serialize)]
+struct Details {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_page: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct Part {
+    size: u64,
+    part_number: u32,
+    part_content_md5: String,
+}
+
+fn page_body(upload: &Upload, status: &str, next_page: Option<Value>, offset: u32, limit: u32) -> String {
+    let end = offset.saturating_add(limit).min(upload.parts);
+    let warnings = if status == "WARNING" {
+        vec![serde_json::json!({"type": "SIMULATED_WARNING", "message": "Simulated warning."})]
+    } else {
+        Vec::new()
+    };
+    let data = (offset + 1..=end)
+        .map(|n| Part { size: upload.size_of(n), part_number: n, part_content_md5: md5_for(&upload.id, n) })
+        .collect();
+    let page = Page { response_status: status, warnings, response_details: Details { next_page }, data };
+    serde_json::to_string(&page).expect("a page serializes")
 }
 
 #[cfg(test)]
