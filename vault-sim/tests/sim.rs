@@ -105,8 +105,8 @@ fn tls_get(sim: &Sim, client: &Arc<rustls::ClientConfig>) -> u16 {
 
 fn resumption(tls12: bool) {
     let ca = TestCa::new("sim test CA");
-    let sim = Sim::start(Config { tls: Some(ca.identity(&["127.0.0.1"])), ..config(Upload::new("t", "alice", 2)) })
-        .unwrap();
+    let sim =
+        Sim::start(Config { tls: Some(ca.identity(&["127.0.0.1"])), ..config(Upload::new("t", "alice", 2)) }).unwrap();
     let client = client_config(&ca, tls12);
     assert_eq!(tls_get(&sim, &client), 200);
     assert_eq!(sim.tls_handshakes(), (1, 0));
@@ -132,8 +132,8 @@ fn tls12_sessions_resume() {
 #[test]
 fn a_handshake_that_never_completes_does_not_count_or_hold_the_server() {
     let ca = TestCa::new("sim test CA");
-    let mut sim = Sim::start(Config { tls: Some(ca.identity(&["127.0.0.1"])), ..config(Upload::new("t", "alice", 2)) })
-        .unwrap();
+    let mut sim =
+        Sim::start(Config { tls: Some(ca.identity(&["127.0.0.1"])), ..config(Upload::new("t", "alice", 2)) }).unwrap();
     let mut silent = connect(&sim);
     silent.write_all(b"\x16\x03\x01").unwrap();
     std::thread::sleep(Duration::from_millis(100));
@@ -179,12 +179,16 @@ fn pages_keep_vaults_field_order() {
     );
     assert!(body.starts_with(&prefix), "{body}");
     let md5 = vault_sim::md5_for("o", 1);
-    assert!(body.ends_with(&format!(r#""data":[{{"size":5242880,"part_number":1,"part_content_md5":"{md5}"}}]}}"#)), "{body}");
+    assert!(
+        body.ends_with(&format!(r#""data":[{{"size":5242880,"part_number":1,"part_content_md5":"{md5}"}}]}}"#)),
+        "{body}"
+    );
 }
 
 #[test]
 fn a_next_page_fault_that_is_not_json_is_reported() {
-    let sim = Sim::start(config(Upload::new("n", "alice", 2).fault(When::Always, Action::NextPage("/x".into())))).unwrap();
+    let sim =
+        Sim::start(config(Upload::new("n", "alice", 2).fault(When::Always, Action::NextPage("/x".into())))).unwrap();
     let (status, body) = get(&mut connect(&sim), &parts_path("n", ""));
     assert_eq!(status, 500);
     assert!(body.starts_with("vault-sim: NextPage fault is not JSON"), "{body}");
