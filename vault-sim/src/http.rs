@@ -161,7 +161,8 @@ impl Response {
     }
 
     /// Writes the response with one write, broken as `fault` asks when it is a wire fault
-    /// (Gzip, Chunked, Truncated, DropMidBody, LowercaseHeaders; any other is written plainly).
+    /// (Gzip, Chunked, Truncated, DropMidBody, LowercaseHeaders, SlowBody in two writes; any
+    /// other is written plainly).
     /// Returns false when the connection must close after it.
     pub fn write_to(mut self, stream: &mut impl Write, keep_alive: bool, fault: Option<&Action>) -> io::Result<bool> {
         let mut content_length = Some(self.body.len());
@@ -196,7 +197,14 @@ impl Response {
             write!(out, "{name}: {v}\r\n")?;
         }
         out.extend_from_slice(b"\r\n");
+        let split = out.len() + self.body.len() / 2;
         out.extend_from_slice(&self.body);
+        if let Some(Action::SlowBody(pause)) = fault {
+            stream.write_all(&out[..split])?;
+            stream.flush()?;
+            std::thread::sleep(*pause);
+            out.drain(..split);
+        }
         stream.write_all(&out)?;
         stream.flush()?;
         Ok(keep_alive && !matches!(fault, Some(Action::Truncated | Action::DropMidBody)))

@@ -20,7 +20,8 @@ Serves Vault's GET /api/{version}/services/file_staging/upload/{id}/parts on loo
                      (the Nth request) or firstN; ACTION is one of status=CODE[,RETRY_AFTER],
                      failure=TYPE, exception=TYPE, delay=MS, hang, close, body=TEXT,
                      next_page=JSON, redirect=LOCATION, truncated, drop, endless, gzip,
-                     chunked, lowercase, warning
+                     chunked, lowercase, warning, slow_body=MS (half the body, a pause,
+                     the rest), after=MS,ACTION (wait, then ACTION)
   --tls-ca-out PATH  serve HTTPS with a certificate for 127.0.0.1 and localhost signed by a
                      fresh CA, and write that CA's PEM to PATH (for --ca-file)
   --url-file PATH    write the base URL (http://ADDR:PORT) to PATH once listening

@@ -87,9 +87,9 @@ impl When {
 }
 
 /// What a fault does instead of (or to) the normal answer. The server and the response writer
-/// both dispatch on it: Close, Hang and Endless take the connection, Gzip, Chunked, Truncated,
-/// DropMidBody and LowercaseHeaders change how the answer is written, the others change the
-/// answer itself.
+/// both dispatch on it: Close, Hang and Endless take the connection; Gzip, Chunked, Truncated,
+/// DropMidBody, LowercaseHeaders and SlowBody change how the answer is written; Delay and
+/// After wait first; the others change the answer itself.
 #[derive(Clone, Debug)]
 pub enum Action {
     /// This HTTP status with this body (and Retry-After seconds, when set).
@@ -123,13 +123,18 @@ pub enum Action {
     LowercaseHeaders,
     /// The normal page with responseStatus WARNING and a warnings array.
     Warning,
+    /// The normal page, sent as the head and the first half of the body, then a pause of this
+    /// long, then the rest: a server slow in the middle of a body.
+    SlowBody(Duration),
+    /// Wait this long, then do the other action (e.g. a slow redirect).
+    After(Duration, Box<Action>),
 }
 
 impl Action {
     /// Parses the command line form: `status=CODE[,RETRY_AFTER]`, `failure=TYPE`,
     /// `exception=TYPE`, `delay=MS`, `hang`, `close`, `body=TEXT`, `next_page=JSON`,
     /// `redirect=LOCATION`, `truncated`, `drop`, `endless`, `gzip`, `chunked`, `lowercase`,
-    /// `warning`.
+    /// `warning`, `slow_body=MS`, `after=MS,ACTION`.
     pub fn parse(spec: &str) -> Result<Action, String> {
         let (name, arg) = spec.split_once('=').unwrap_or((spec, ""));
         let bad = || format!("fault action {spec:?} is not understood");
@@ -163,6 +168,11 @@ impl Action {
             "chunked" => Action::Chunked,
             "lowercase" => Action::LowercaseHeaders,
             "warning" => Action::Warning,
+            "slow_body" => Action::SlowBody(Duration::from_millis(arg.parse().map_err(|_| bad())?)),
+            "after" => {
+                let (ms, then) = arg.split_once(',').ok_or_else(bad)?;
+                Action::After(Duration::from_millis(ms.parse().map_err(|_| bad())?), Box::new(Action::parse(then)?))
+            }
             _ => return Err(bad()),
         })
     }
@@ -253,6 +263,15 @@ mod tests {
         assert!(
             matches!(Fault::parse("u:all:delay=250").unwrap().1.action, Action::Delay(d) if d == Duration::from_millis(250))
         );
+        let (_, f) = Fault::parse("u:first5:after=1900,redirect=/a?b=c,d").unwrap();
+        assert!(matches!(f.action, Action::After(d, ref then)
+            if d == Duration::from_millis(1900) && matches!(**then, Action::Redirect(ref l) if l == "/a?b=c,d")));
+        assert!(
+            matches!(Fault::parse("u:2:slow_body=300").unwrap().1.action, Action::SlowBody(d) if d.as_millis() == 300)
+        );
+        for bad in ["u:all:after=5", "u:all:after=x,hang", "u:all:after=5,explode", "u:all:slow_body="] {
+            assert!(Fault::parse(bad).is_err(), "{bad}");
+        }
         for bad in ["u", "u:all", "u:x:hang", "u:all:explode", "u:1:status=abc", "u:all:next_page=/x"] {
             assert!(Fault::parse(bad).is_err(), "{bad}");
         }

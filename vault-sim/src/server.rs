@@ -227,7 +227,11 @@ fn respond(stream: &mut impl Write, request: &Request, shared: &Shared) -> bool 
     }
     let nth = shared.count(upload_id);
     let upload = shared.config.uploads.iter().find(|u| u.id == upload_id);
-    let fault = upload.and_then(|u| u.faults.iter().find(|f| f.when.matches(nth))).map(|f| &f.action);
+    let mut fault = upload.and_then(|u| u.faults.iter().find(|f| f.when.matches(nth))).map(|f| &f.action);
+    while let Some(Action::After(pause, then)) = fault {
+        thread::sleep(*pause);
+        fault = Some(then);
+    }
     match fault {
         Some(Action::Close) => return false,
         Some(Action::Hang) => return hang(&shared.stop),

@@ -193,3 +193,49 @@ fn a_next_page_fault_that_is_not_json_is_reported() {
     assert_eq!(status, 500);
     assert!(body.starts_with("vault-sim: NextPage fault is not JSON"), "{body}");
 }
+
+#[test]
+fn slow_body_sends_half_pauses_then_the_rest_and_keeps_the_connection() {
+    let pause = Duration::from_millis(400);
+    let sim =
+        Sim::start(config(Upload::new("s", "alice", 3).fault(When::Request(1), Action::SlowBody(pause)))).unwrap();
+    let mut stream = connect(&sim);
+    let started = std::time::Instant::now();
+    stream
+        .write_all(format!("GET {} HTTP/1.1\r\nAuthorization: {TOKEN}\r\n\r\n", parts_path("s", "")).as_bytes())
+        .unwrap();
+    let mut first = [0u8; 65536];
+    let n = stream.read(&mut first).unwrap();
+    let first = String::from_utf8_lossy(&first[..n]);
+    assert!(first.starts_with("HTTP/1.1 200 OK\r\n") && first.contains(r#""responseStatus":"SUCCESS""#), "{first}");
+    assert!(!first.ends_with("]}"), "the first write stops in the middle of the body: {first}");
+    let mut rest = Vec::new();
+    let mut chunk = [0u8; 65536];
+    while !rest.ends_with(b"]}") {
+        let n = stream.read(&mut chunk).unwrap();
+        assert!(n > 0);
+        rest.extend_from_slice(&chunk[..n]);
+    }
+    assert!(started.elapsed() >= pause, "the rest came after the pause");
+    let body = format!("{first}{}", String::from_utf8_lossy(&rest));
+    let json: serde_json::Value = serde_json::from_str(body.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert_eq!(json["data"].as_array().unwrap().len(), 3);
+    assert_eq!(get(&mut stream, &parts_path("s", "")).0, 200, "the connection is still usable");
+    assert_eq!(sim.connections(), 1);
+}
+
+#[test]
+fn after_waits_then_does_the_other_action() {
+    let pause = Duration::from_millis(300);
+    let redirect = Action::Redirect("/elsewhere".into());
+    let sim = Sim::start(config(
+        Upload::new("a", "alice", 1).fault(When::FirstN(2), Action::After(pause, Box::new(redirect))),
+    ))
+    .unwrap();
+    let mut stream = connect(&sim);
+    let started = std::time::Instant::now();
+    assert_eq!(get(&mut stream, &parts_path("a", "")).0, 302);
+    assert_eq!(get(&mut stream, &parts_path("a", "")).0, 302);
+    assert!(started.elapsed() >= pause * 2);
+    assert_eq!(get(&mut stream, &parts_path("a", "")).0, 200);
+}
