@@ -242,20 +242,28 @@ fn respond(stream: &mut impl Write, request: &Request, shared: &Shared) -> bool 
         Some(Action::Delay(d)) => thread::sleep(*d),
         _ => {}
     }
-    let response = match fault {
-        Some(Action::Status { code, body, retry_after }) => {
+    let response = match fault.and_then(canned) {
+        Some(response) => response,
+        None => list_parts(request, query, version, upload, fault, shared),
+    };
+    shared.send(stream, response, keep_alive, fault)
+}
+
+/// The answer a fault gives in place of the endpoint's, if it is one of those.
+fn canned(fault: &Action) -> Option<Response> {
+    Some(match fault {
+        Action::Status { code, body, retry_after } => {
             let r = Response::new(*code, "text/html", body.clone());
             match retry_after {
                 Some(s) => r.header("Retry-After", s),
                 None => r,
             }
         }
-        Some(Action::VaultError { status, kind, message }) => vault_error(status, kind, message),
-        Some(Action::Body(body)) => Response::json(body.clone()),
-        Some(Action::Redirect(location)) => Response::new(302, "text/html", "").header("Location", location),
-        _ => list_parts(request, query, version, upload, fault, shared),
-    };
-    shared.send(stream, response, keep_alive, fault)
+        Action::VaultError { status, kind, message } => vault_error(status, kind, message),
+        Action::Body(body) => Response::json(body.clone()),
+        Action::Redirect(location) => Response::new(302, "text/html", "").header("Location", location),
+        _ => return None,
+    })
 }
 
 /// Never answers: holds the connection until the server stops (at most 120 s); then it ends.
