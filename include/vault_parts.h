@@ -125,6 +125,11 @@
 #define VAULT_PARTS_LOG_DEBUG 4
 
 /**
+ * A point in time after which nothing may run; `Deadline::NONE` never comes.
+ */
+typedef struct Deadline Deadline;
+
+/**
  * An iterator over the parts of one upload session. Opaque: create it with vault_parts_open.
  * The caller owns the handle and must pass it to vault_parts_free.
  */
@@ -156,6 +161,8 @@ typedef struct vault_part {
  * Called on the thread that called vault_parts_next; it must not call back into the same handle.
  */
 typedef void (*vault_parts_log_fn)(void *userdata, int level, const char *message);
+
+
 
 #ifdef __cplusplus
 extern "C" {

@@ -5,9 +5,13 @@
 //! which build.rs generates include/vault_parts.h.
 
 mod backoff;
+#[allow(dead_code)] // wired in with issue 11
+mod cancel;
 pub mod error;
 pub mod ffi;
 mod listing;
+#[allow(dead_code)] // wired in with issue 11
+mod net;
 pub mod log;
 mod origin;
 pub mod page;

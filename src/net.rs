@@ -1,0 +1,431 @@
+//! The TCP layer under ureq, stoppable from another thread.
+//!
+//! A pooled connection serves many listings over its life, so nothing about a listing is
+//! bound to the connection: each connect, read and write looks up the [`RequestContext`] of
+//! the request now running on this thread (set with [`RequestContext::run`] around the agent
+//! call and the reading of the body) and obeys its interrupt and deadlines. Blocking socket
+//! calls wait at most [`SLICE`] before looking again, so an interrupt is noticed within that
+//! time; the socket timeouts are set only when the slice they need changes (near a deadline),
+//! so a request costs no extra system calls. TLS (rustls) and CONNECT proxies run over this
+//! layer, so the handshake and every body read are covered too.
+
+use crate::cancel::{Deadline, Interrupt, Stop};
+use std::cell::RefCell;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+use ureq::unversioned::transport::{
+    Buffers, ConnectProxyConnector, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, RustlsConnector,
+    ShutdownHandle, Transport,
+};
+use ureq::{Error, Timeout};
+
+/// Longest one blocking socket call waits before the interrupt is looked at again.
+pub const SLICE: Duration = Duration::from_millis(40);
+
+/// What one listing's requests cost on the network, counted below HTTP.
+#[derive(Debug, Default)]
+pub struct IoStats {
+    connections: AtomicU64,
+    bytes_received: AtomicU64,
+}
+
+impl IoStats {
+    /// TCP connections opened (to the server or to a proxy).
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    /// Bytes read from sockets: HTTP heads and bodies, and TLS records when over HTTPS.
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes_received.load(Ordering::Relaxed)
+    }
+}
+
+/// What the network calls of one request obey, and where they are counted.
+#[derive(Clone, Debug, Default)]
+pub struct RequestContext {
+    pub interrupt: Interrupt,
+    /// The end of this attempt: every hop of it, connection to the last byte of the body.
+    pub attempt: Deadline,
+    /// The end of the whole listing.
+    pub listing: Deadline,
+    pub stats: Arc<IoStats>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<RequestContext>> = const { RefCell::new(None) };
+}
+
+impl RequestContext {
+    /// Runs `f` with this context governing every network call it makes on this thread.
+    /// Wrap the agent call and the reading of the response body (both run on the caller's
+    /// thread). Nested calls see the innermost context; the previous one is restored after.
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct Restore(Option<RequestContext>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let previous = self.0.take();
+                let _ = CURRENT.try_with(|c| *c.borrow_mut() = previous);
+            }
+        }
+        let previous = CURRENT.with(|c| c.borrow_mut().replace(self.clone()));
+        let _restore = Restore(previous);
+        f()
+    }
+}
+
+fn with_current<R>(f: impl FnOnce(&RequestContext) -> R) -> Option<R> {
+    CURRENT.try_with(|c| c.borrow().as_ref().map(f)).ok().flatten()
+}
+
+/// The stop carried by an error out of an agent call or body read, if the error is one.
+pub fn stop_of(error: &Error) -> Option<Stop> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if let Some(stop) = e.downcast_ref::<Stop>() {
+            return Some(*stop);
+        }
+        // io::Error's source() skips the error it wraps; get_ref() does not.
+        cause = match e.downcast_ref::<io::Error>() {
+            Some(io) => io.get_ref().map(|inner| inner as _),
+            None => e.source(),
+        };
+    }
+    None
+}
+
+fn stop_error(stop: Stop) -> Error {
+    // Never ErrorKind::Interrupted: readers retry that kind, and a stop is sticky.
+    let kind = if stop == Stop::Cancelled { io::ErrorKind::Other } else { io::ErrorKind::TimedOut };
+    Error::Io(io::Error::new(kind, stop))
+}
+
+/// When the network call in progress must give up, and what it reports then.
+#[derive(Clone, Copy, Debug)]
+struct Limit {
+    end: Option<Instant>,
+    expiry: Expiry,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Expiry {
+    /// ureq's own timeout for this step.
+    Ureq(Timeout),
+    Stop(Stop),
+}
+
+impl Limit {
+    /// The earliest of ureq's timeout and the context's deadlines (the listing's wins a tie).
+    fn of(timeout: NextTimeout) -> Result<Limit, Error> {
+        if timeout.after.is_zero() {
+            return Err(Error::Timeout(timeout.reason));
+        }
+        let ureq_end = timeout.not_zero().and_then(|after| Instant::now().checked_add(*after));
+        let mut limit = Limit { end: ureq_end, expiry: Expiry::Ureq(timeout.reason) };
+        with_current(|ctx| {
+            for (deadline, stop) in [(ctx.attempt, Stop::AttemptTimeout), (ctx.listing, Stop::ListingDeadline)] {
+                if let Some(at) = deadline.instant() {
+                    if limit.end.is_none_or(|end| at <= end) {
+                        limit = Limit { end: Some(at), expiry: Expiry::Stop(stop) };
+                    }
+                }
+            }
+        });
+        Ok(limit)
+    }
+
+    fn expired(&self) -> Error {
+        match self.expiry {
+            Expiry::Ureq(reason) => Error::Timeout(reason),
+            Expiry::Stop(stop) => stop_error(stop),
+        }
+    }
+
+    /// How long the next blocking call may wait, or the error to stop with now.
+    fn next_wait(&self) -> Result<Duration, Error> {
+        if with_current(|ctx| ctx.interrupt.is_raised()) == Some(true) {
+            return Err(stop_error(Stop::Cancelled));
+        }
+        let Some(end) = self.end else { return Ok(SLICE) };
+        match end.saturating_duration_since(Instant::now()) {
+            left if left.is_zero() => Err(self.expired()),
+            left => Ok(left.min(SLICE)),
+        }
+    }
+}
+
+/// A socket call that gave up only because its slice ended (or a signal came).
+fn is_wait_over(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted)
+}
+
+/// Sets a socket timeout unless it is already the one wanted.
+fn arm(armed: &mut Option<Duration>, wanted: Duration, set: impl FnOnce(Option<Duration>) -> io::Result<()>) -> io::Result<()> {
+    if *armed != Some(wanted) {
+        set(Some(wanted))?;
+        *armed = Some(wanted);
+    }
+    Ok(())
+}
+
+/// ureq's connector chain (CONNECT proxies, TCP, rustls) with this module's TCP layer.
+pub fn connector() -> impl Connector<()> {
+    ().chain(ConnectProxyConnector::default()).chain(NetConnector).chain(RustlsConnector::default())
+}
+
+#[derive(Debug, Default)]
+pub struct NetConnector;
+
+impl<In: Transport> Connector<In> for NetConnector {
+    type Out = Either<In, NetTransport>;
+
+    fn connect(&self, details: &ConnectionDetails, chained: Option<In>) -> Result<Option<Self::Out>, Error> {
+        // A proxy connector before this one already opened the connection (over this layer).
+        if let Some(transport) = chained {
+            return Ok(Some(Either::A(transport)));
+        }
+        let limit = Limit::of(details.timeout)?;
+        let stream = connect_any(&details.addrs, &limit)?;
+        if details.config.no_delay() {
+            stream.set_nodelay(true)?;
+        }
+        let stream = Arc::new(stream);
+        // Agent shutdown (ureq) may end this connection from another thread.
+        (details.register_shutdown)(Arc::downgrade(&stream) as Weak<dyn ShutdownHandle>)?;
+        with_current(|ctx| ctx.stats.connections.fetch_add(1, Ordering::Relaxed));
+        let config = details.config;
+        let buffers = LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size());
+        Ok(Some(Either::B(NetTransport { stream, buffers, read_armed: None, write_armed: None })))
+    }
+}
+
+/// Tries each address in turn; all but the last get an equal share of the time left.
+fn connect_any(addrs: &[SocketAddr], limit: &Limit) -> Result<TcpStream, Error> {
+    let mut last = None;
+    for (i, addr) in addrs.iter().enumerate() {
+        let left = (addrs.len() - i) as u32;
+        let share_end = match limit.end {
+            Some(end) if left > 1 => Some(Instant::now() + end.saturating_duration_since(Instant::now()) / left),
+            _ => None,
+        };
+        match connect_one(*addr, limit, share_end) {
+            Ok(stream) => return Ok(stream),
+            Err(Attempt::NextAddress(e)) => last = Some(e),
+            Err(Attempt::Fail(e)) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::Io(io::ErrorKind::ConnectionRefused.into())))
+}
+
+enum Attempt {
+    /// This address failed in a way another address may not.
+    NextAddress(Error),
+    Fail(Error),
+}
+
+impl From<Error> for Attempt {
+    fn from(e: Error) -> Self {
+        Attempt::Fail(e)
+    }
+}
+
+impl From<io::Error> for Attempt {
+    fn from(e: io::Error) -> Self {
+        use io::ErrorKind::*;
+        match e.kind() {
+            ConnectionRefused | HostUnreachable | NetworkUnreachable | NetworkDown | AddrNotAvailable => {
+                Attempt::NextAddress(Error::Io(e))
+            }
+            _ => Attempt::Fail(Error::Io(e)),
+        }
+    }
+}
+
+/// A non-blocking connect, polled slice by slice.
+fn connect_one(addr: SocketAddr, limit: &Limit, share_end: Option<Instant>) -> Result<TcpStream, Attempt> {
+    let socket = sys::nonblocking_socket(&addr)?;
+    if let Err(e) = sys::start_connect(&socket, &addr) {
+        if e.raw_os_error() != Some(libc::EINPROGRESS) {
+            return Err(e.into());
+        }
+        loop {
+            let mut wait = limit.next_wait()?;
+            if let Some(share_end) = share_end {
+                let share_left = share_end.saturating_duration_since(Instant::now());
+                if share_left.is_zero() {
+                    return Err(Attempt::NextAddress(Error::Timeout(Timeout::Connect)));
+                }
+                wait = wait.min(share_left);
+            }
+            if sys::poll_writable(&socket, wait)? {
+                break;
+            }
+        }
+        if let Some(e) = sys::take_socket_error(&socket)? {
+            return Err(e.into());
+        }
+    }
+    let stream = TcpStream::from(socket);
+    stream.set_nonblocking(false)?;
+    Ok(stream)
+}
+
+pub struct NetTransport {
+    /// Shared only with ureq's shutdown registry (weakly), which may shut it down.
+    stream: Arc<TcpStream>,
+    buffers: LazyBuffers,
+    read_armed: Option<Duration>,
+    write_armed: Option<Duration>,
+}
+
+impl std::fmt::Debug for NetTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetTransport").field("peer", &self.stream.peer_addr().ok()).finish()
+    }
+}
+
+impl Transport for NetTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
+        let limit = Limit::of(timeout.for_write())?;
+        let mut stream = &*self.stream;
+        // Written by hand, not write_all: a write cut off by its slice may have sent part.
+        let mut output = &self.buffers.output()[..amount];
+        while !output.is_empty() {
+            let wait = limit.next_wait()?;
+            arm(&mut self.write_armed, wait, |t| stream.set_write_timeout(t))?;
+            match stream.write(output) {
+                Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
+                Ok(n) => output = &output[n..],
+                Err(e) if is_wait_over(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
+        let limit = Limit::of(timeout.for_read())?;
+        let mut stream = &*self.stream;
+        let input = self.buffers.input_append_buf();
+        let amount = loop {
+            let wait = limit.next_wait()?;
+            arm(&mut self.read_armed, wait, |t| stream.set_read_timeout(t))?;
+            match stream.read(input) {
+                Ok(n) => break n,
+                Err(e) if is_wait_over(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        };
+        with_current(|ctx| ctx.stats.bytes_received.fetch_add(amount as u64, Ordering::Relaxed));
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    /// Open means the peer has neither closed nor sent anything unasked: one non-blocking peek.
+    fn is_open(&mut self) -> bool {
+        sys::idle_and_open(&self.stream)
+    }
+}
+
+/// The socket calls std does not offer.
+mod sys {
+    use std::io;
+    use std::net::{SocketAddr, TcpStream};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::time::Duration;
+
+    fn check(result: libc::c_int) -> io::Result<libc::c_int> {
+        if result < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(result)
+    }
+
+    /// A TCP socket for `addr`'s family, close-on-exec and non-blocking.
+    pub fn nonblocking_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
+        let family = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+        // SAFETY: plain system calls on a descriptor owned from creation by OwnedFd.
+        unsafe {
+            let fd = OwnedFd::from_raw_fd(check(libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0))?);
+            let flags = check(libc::fcntl(fd.as_raw_fd(), libc::F_GETFL))?;
+            check(libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK))?;
+            Ok(fd)
+        }
+    }
+
+    pub fn start_connect(socket: &OwnedFd, addr: &SocketAddr) -> io::Result<()> {
+        // SAFETY: sockaddr_storage is plain data, valid when zeroed, and large enough for
+        // either family; the length passed is that of the structure filled in.
+        unsafe {
+            let mut storage: libc::sockaddr_storage = std::mem::zeroed();
+            let len = match addr {
+                SocketAddr::V4(a) => {
+                    let sin = &mut *(&mut storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in>();
+                    sin.sin_family = libc::AF_INET as libc::sa_family_t;
+                    sin.sin_port = a.port().to_be();
+                    sin.sin_addr.s_addr = u32::from_ne_bytes(a.ip().octets());
+                    std::mem::size_of::<libc::sockaddr_in>()
+                }
+                SocketAddr::V6(a) => {
+                    let sin6 = &mut *(&mut storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in6>();
+                    sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                    sin6.sin6_port = a.port().to_be();
+                    sin6.sin6_addr.s6_addr = a.ip().octets();
+                    sin6.sin6_flowinfo = a.flowinfo();
+                    sin6.sin6_scope_id = a.scope_id();
+                    std::mem::size_of::<libc::sockaddr_in6>()
+                }
+            };
+            let raw = (&storage as *const libc::sockaddr_storage).cast::<libc::sockaddr>();
+            check(libc::connect(socket.as_raw_fd(), raw, len as libc::socklen_t)).map(drop)
+        }
+    }
+
+    /// Waits up to `wait` for the connect to finish (either way); false when still going.
+    pub fn poll_writable(socket: &OwnedFd, wait: Duration) -> io::Result<bool> {
+        let mut pfd = libc::pollfd { fd: socket.as_raw_fd(), events: libc::POLLOUT, revents: 0 };
+        // Rounded up, so a wait never ends just before the deadline it was cut to.
+        let ms = wait.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
+        // SAFETY: one valid pollfd.
+        match check(unsafe { libc::poll(&mut pfd, 1, ms) }) {
+            Ok(n) => Ok(n > 0),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The outcome of a finished non-blocking connect.
+    pub fn take_socket_error(socket: &OwnedFd) -> io::Result<Option<io::Error>> {
+        let mut err: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: an int-sized option read into an int.
+        check(unsafe {
+            libc::getsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ERROR,
+                (&mut err as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        })?;
+        Ok((err != 0).then(|| io::Error::from_raw_os_error(err)))
+    }
+
+    /// True when nothing is waiting to be read and the peer has not closed.
+    pub fn idle_and_open(stream: &TcpStream) -> bool {
+        let mut byte = 0u8;
+        // SAFETY: a valid socket and a 1-byte buffer.
+        let n = unsafe {
+            libc::recv(stream.as_raw_fd(), (&mut byte as *mut u8).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT)
+        };
+        n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::WouldBlock
+    }
+}
+
