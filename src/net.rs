@@ -83,7 +83,11 @@ fn with_current<R>(f: impl FnOnce(&RequestContext) -> R) -> Option<R> {
 
 /// The stop carried by an error out of an agent call or body read, if the error is one.
 pub fn stop_of(error: &Error) -> Option<Stop> {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    // ureq's error does not name its io::Error as its source.
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = match error {
+        Error::Io(io) => Some(io),
+        other => Some(other),
+    };
     while let Some(e) = cause {
         if let Some(stop) = e.downcast_ref::<Stop>() {
             return Some(*stop);
@@ -429,3 +433,260 @@ mod sys {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::os::fd::AsRawFd;
+    use std::sync::atomic::AtomicUsize;
+    use std::thread;
+    use ureq::Agent;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    fn agent() -> Agent {
+        let config = Agent::config_builder().proxy(None).http_status_as_error(false).build();
+        Agent::with_parts(config, connector(), ureq::unversioned::resolver::DefaultResolver::default())
+    }
+
+    /// A loopback server handling each connection on its own thread; counts connections.
+    fn serve(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> (SocketAddr, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        let handle = Arc::new(handle);
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                count.fetch_add(1, Ordering::SeqCst);
+                let handle = handle.clone();
+                thread::spawn(move || handle(stream));
+            }
+        });
+        (addr, accepted)
+    }
+
+    /// Reads one request head; false when the client closed first.
+    fn read_head(stream: &mut TcpStream) -> bool {
+        let mut head = Vec::new();
+        let mut byte = [0u8];
+        while !head.ends_with(b"\r\n\r\n") {
+            match stream.read(&mut byte) {
+                Ok(1) => head.push(byte[0]),
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    fn hold(stream: TcpStream) {
+        thread::sleep(Duration::from_secs(20));
+        drop(stream);
+    }
+
+    /// Runs `work` under a fresh context that another thread interrupts after 150 ms:
+    /// the error and how long after the interrupt the work returned.
+    fn interrupted(work: impl FnOnce() -> Result<(), Error>) -> (Error, Duration) {
+        let ctx = RequestContext::default();
+        let interrupt = ctx.interrupt.clone();
+        let raiser = thread::spawn(move || {
+            thread::sleep(150 * MS);
+            interrupt.interrupt();
+            Instant::now()
+        });
+        let result = ctx.run(work);
+        let returned = Instant::now();
+        let raised = raiser.join().unwrap();
+        let error = result.expect_err("the work finished although it should hang");
+        (error, returned.saturating_duration_since(raised))
+    }
+
+    fn assert_cancelled_promptly((error, latency): (Error, Duration)) {
+        assert_eq!(stop_of(&error), Some(Stop::Cancelled), "{error:?}");
+        eprintln!("returned {latency:?} after the interrupt");
+        assert!(latency < 100 * MS, "returned {latency:?} after the interrupt");
+    }
+
+    #[test]
+    fn an_interrupt_ends_a_wait_for_a_server_that_never_answers() {
+        let (addr, _) = serve(|mut s| {
+            read_head(&mut s);
+            hold(s)
+        });
+        assert_cancelled_promptly(interrupted(|| agent().get(format!("http://{addr}/")).call().map(drop)));
+    }
+
+    #[test]
+    fn an_interrupt_ends_a_body_that_stalls_midway() {
+        let (addr, _) = serve(|mut s| {
+            read_head(&mut s);
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789").unwrap();
+            hold(s)
+        });
+        assert_cancelled_promptly(interrupted(|| {
+            let mut response = agent().get(format!("http://{addr}/")).call()?;
+            response.body_mut().read_to_vec().map(drop)
+        }));
+    }
+
+    #[test]
+    fn an_interrupt_ends_a_tls_handshake_that_never_completes() {
+        let (addr, _) = serve(hold);
+        assert_cancelled_promptly(interrupted(|| agent().get(format!("https://{addr}/")).call().map(drop)));
+    }
+
+    #[test]
+    fn an_interrupt_ends_a_connect_that_gets_no_answer() {
+        // A listener whose accept queue is full drops new SYNs, so a connect hangs as it would
+        // towards a host that does not answer.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        // SAFETY: a valid listening socket; listen again only changes its backlog.
+        assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0);
+        let addr = listener.local_addr().unwrap();
+        let mut queued = Vec::new();
+        let hung = (0..8).any(|_| match TcpStream::connect_timeout(&addr, 200 * MS) {
+            Ok(s) => {
+                queued.push(s);
+                false
+            }
+            Err(_) => true,
+        });
+        assert!(hung, "could not fill the accept queue");
+        let ctx_stats;
+        let (error, latency) = {
+            let ctx = RequestContext::default();
+            ctx_stats = ctx.stats.clone();
+            let interrupt = ctx.interrupt.clone();
+            let raiser = thread::spawn(move || {
+                thread::sleep(150 * MS);
+                interrupt.interrupt();
+                Instant::now()
+            });
+            let result = ctx.run(|| agent().get(format!("http://{addr}/")).call().map(drop));
+            let returned = Instant::now();
+            (result.unwrap_err(), returned.saturating_duration_since(raiser.join().unwrap()))
+        };
+        assert_cancelled_promptly((error, latency));
+        assert_eq!(ctx_stats.connections(), 0);
+    }
+
+    #[test]
+    fn the_attempt_deadline_and_the_listing_deadline_are_told_apart() {
+        let (addr, _) = serve(|mut s| {
+            read_head(&mut s);
+            hold(s)
+        });
+        for (attempt, listing, expected) in [
+            (200, 10_000, Stop::AttemptTimeout),
+            (10_000, 200, Stop::ListingDeadline),
+            (200, 200, Stop::ListingDeadline),
+        ] {
+            let started = Instant::now();
+            let ctx = RequestContext {
+                attempt: Deadline::at(started + attempt * MS),
+                listing: Deadline::at(started + listing * MS),
+                ..RequestContext::default()
+            };
+            let error = ctx.run(|| agent().get(format!("http://{addr}/")).call()).unwrap_err();
+            let took = started.elapsed();
+            assert_eq!(stop_of(&error), Some(expected), "{error:?}");
+            assert!(took >= 200 * MS && took < 400 * MS, "stopped after {took:?}");
+        }
+    }
+
+    #[test]
+    fn without_a_context_ureqs_own_timeout_applies_and_is_no_stop() {
+        let (addr, _) = serve(|mut s| {
+            read_head(&mut s);
+            hold(s)
+        });
+        let started = Instant::now();
+        let error = agent()
+            .get(format!("http://{addr}/"))
+            .config()
+            .timeout_global(Some(200 * MS))
+            .build()
+            .call()
+            .unwrap_err();
+        assert!(matches!(error, Error::Timeout(Timeout::Global)), "{error:?}");
+        assert_eq!(stop_of(&error), None);
+        assert!(started.elapsed() < 400 * MS);
+    }
+
+    #[test]
+    fn a_refused_connection_is_a_network_error_not_a_stop() {
+        let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let error = RequestContext::default().run(|| agent().get(format!("http://{addr}/")).call()).unwrap_err();
+        assert!(matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::ConnectionRefused), "{error:?}");
+        assert_eq!(stop_of(&error), None);
+    }
+
+    const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+    fn keep_answering(mut s: TcpStream) {
+        while read_head(&mut s) {
+            s.write_all(ANSWER).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_pooled_connection_obeys_the_context_of_the_request_running_on_it() {
+        let (addr, accepted) = serve(keep_answering);
+        let agent = agent();
+        let get = || agent.get(format!("http://{addr}/")).call()?.body_mut().read_to_string();
+        let first = RequestContext::default();
+        assert_eq!(first.run(get).unwrap(), "hello");
+        // The first listing is cancelled after its request; the connection it used lives on
+        // in the pool and serves the second, which must not see the first's interrupt.
+        first.interrupt.interrupt();
+        let second = RequestContext::default();
+        assert_eq!(second.run(get).unwrap(), "hello");
+        assert_eq!(accepted.load(Ordering::SeqCst), 1, "the connection was not reused");
+        assert_eq!((first.stats.connections(), first.stats.bytes_received()), (1, ANSWER.len() as u64));
+        assert_eq!((second.stats.connections(), second.stats.bytes_received()), (0, ANSWER.len() as u64));
+        // The interrupted context stops its next request before anything is sent.
+        let error = first.run(get).unwrap_err();
+        assert_eq!(stop_of(&error), Some(Stop::Cancelled));
+        assert_eq!(first.stats.bytes_received(), ANSWER.len() as u64);
+    }
+
+    #[test]
+    fn many_threads_share_one_agent() {
+        let (addr, accepted) = serve(keep_answering);
+        let agent = agent();
+        let workers: Vec<_> = (0..16)
+            .map(|_| {
+                let agent = agent.clone();
+                thread::spawn(move || {
+                    let ctx = RequestContext::default();
+                    for _ in 0..20 {
+                        let body = ctx.run(|| agent.get(format!("http://{addr}/")).call()?.body_mut().read_to_string());
+                        assert_eq!(body.unwrap(), "hello");
+                    }
+                    ctx.stats.bytes_received()
+                })
+            })
+            .collect();
+        for w in workers {
+            assert_eq!(w.join().unwrap(), 20 * ANSWER.len() as u64);
+        }
+        assert!(accepted.load(Ordering::SeqCst) <= 16);
+    }
+
+    #[test]
+    fn a_connection_with_unasked_bytes_or_a_closed_peer_is_not_reused() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        let mut t =
+            NetTransport { stream: Arc::new(stream), buffers: LazyBuffers::new(64, 64), read_armed: None, write_armed: None };
+        assert!(t.is_open());
+        server.write_all(b"x").unwrap();
+        thread::sleep(50 * MS);
+        assert!(!t.is_open(), "unasked bytes mean the connection cannot be reused");
+        drop(server);
+        thread::sleep(50 * MS);
+        assert!(!t.is_open());
+    }
+}
