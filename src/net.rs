@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{mpsc, Arc, Weak};
 use std::time::{Duration, Instant};
 use ureq::unversioned::transport::{
     Buffers, ConnectProxyConnector, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, RustlsConnector,
@@ -157,6 +157,28 @@ impl Limit {
         match end.saturating_duration_since(Instant::now()) {
             left if left.is_zero() => Err(self.expired()),
             left => Ok(left.min(SLICE)),
+        }
+    }
+}
+
+/// Runs `job` on a helper thread and waits for it slice by slice under the current context
+/// and ureq's `timeout`: for a blocking call that cannot be stopped (getaddrinfo). On a stop
+/// the caller returns at once and the thread finishes on its own.
+pub fn run_beside<T: Send + 'static>(timeout: NextTimeout, job: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
+    let limit = Limit::of(timeout)?;
+    limit.next_wait()?;
+    let (tx, rx) = mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("vault_parts-resolve".into())
+        .spawn(move || drop(tx.send(job())))
+        .map_err(Error::Io)?;
+    loop {
+        match rx.recv_timeout(limit.next_wait()?) {
+            Ok(value) => return Ok(value),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(Error::Io(io::Error::other("the helper thread ended without an answer")))
+            }
         }
     }
 }
@@ -620,6 +642,22 @@ mod tests {
         let error = RequestContext::default().run(|| agent().get(format!("http://{addr}/")).call()).unwrap_err();
         assert!(matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::ConnectionRefused), "{error:?}");
         assert_eq!(stop_of(&error), None);
+    }
+
+    #[test]
+    fn a_job_beside_the_caller_is_abandoned_on_interrupt_or_timeout() {
+        let slow = || thread::sleep(Duration::from_secs(5));
+        assert_cancelled_promptly(interrupted(|| run_beside(NextTimeout::default(), slow)));
+        let started = Instant::now();
+        let timeout = NextTimeout {
+            after: ureq::unversioned::transport::time::Duration::from_millis(200),
+            reason: Timeout::Resolve,
+            ..NextTimeout::default()
+        };
+        let error = RequestContext::default().run(|| run_beside(timeout, slow)).unwrap_err();
+        assert!(matches!(error, Error::Timeout(Timeout::Resolve)), "{error:?}");
+        assert!(started.elapsed() < 400 * MS);
+        assert_eq!(run_beside(NextTimeout::default(), || 7).unwrap(), 7, "works without a context too");
     }
 
     const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
