@@ -29,6 +29,11 @@
 #define VAULT_PARTS_VERSION_STRING "0.1.0"
 
 /**
+ * Idle connections kept when the caller sets no number.
+ */
+#define DEFAULT_MAX_IDLE_CONNECTIONS 8
+
+/**
  * Success: the call did what it was asked.
  */
 #define VAULT_PARTS_OK 0

@@ -7,6 +7,8 @@
 mod backoff;
 #[allow(dead_code)] // wired in with issue 11
 mod cancel;
+#[allow(dead_code)] // wired in with issue 11
+mod client;
 pub mod error;
 pub mod ffi;
 mod listing;
