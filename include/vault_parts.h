@@ -27,11 +27,8 @@
 #define VAULT_PARTS_VERSION_PATCH 0
 /** The same version as a string, "MAJOR.MINOR.PATCH"; vault_parts_version() returns the library's. */
 #define VAULT_PARTS_VERSION_STRING "0.1.0"
-
-/**
- * Idle connections kept when the caller sets no number.
- */
-#define DEFAULT_MAX_IDLE_CONNECTIONS 8
+/** The same version as one integer for #if: MAJOR*1000000 + MINOR*1000 + PATCH (1.2.3 is 1002003). */
+#define VAULT_PARTS_VERSION_NUMBER 1000
 
 /**
  * Success: the call did what it was asked.
@@ -130,11 +127,6 @@
 #define VAULT_PARTS_LOG_DEBUG 4
 
 /**
- * A point in time after which nothing may run; `Deadline::NONE` never comes.
- */
-typedef struct Deadline Deadline;
-
-/**
  * An iterator over the parts of one upload session. Opaque: create it with vault_parts_open.
  * The caller owns the handle and must pass it to vault_parts_free.
  */
@@ -166,8 +158,6 @@ typedef struct vault_part {
  * Called on the thread that called vault_parts_next; it must not call back into the same handle.
  */
 typedef void (*vault_parts_log_fn)(void *userdata, int level, const char *message);
-
-
 
 #ifdef __cplusplus
 extern "C" {

@@ -39,7 +39,7 @@ impl std::error::Error for Stop {}
 pub struct Deadline(Option<Instant>);
 
 impl Deadline {
-    pub const NONE: Deadline = Deadline(None);
+    pub(crate) const NONE: Deadline = Deadline(None);
 
     /// `budget` from now; a budget too large to represent never comes.
     pub fn after(budget: Duration) -> Deadline {

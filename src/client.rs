@@ -22,7 +22,7 @@ use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Proxy};
 
 /// Idle connections kept when the caller sets no number.
-pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 8;
+pub(crate) const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 8;
 
 /// Which proxy HTTPS requests go through. Plain-http (loopback only) never uses one: a proxy
 /// would be another host receiving the session ID in clear.

@@ -23,7 +23,7 @@ use ureq::unversioned::transport::{
 use ureq::{Error, Timeout};
 
 /// Longest one blocking socket call waits before the interrupt is looked at again.
-pub const SLICE: Duration = Duration::from_millis(40);
+pub(crate) const SLICE: Duration = Duration::from_millis(40);
 
 /// What one listing's requests cost on the network, counted below HTTP.
 #[derive(Debug, Default)]
@@ -164,7 +164,10 @@ impl Limit {
 /// Runs `job` on a helper thread and waits for it slice by slice under the current context
 /// and ureq's `timeout`: for a blocking call that cannot be stopped (getaddrinfo). On a stop
 /// the caller returns at once and the thread finishes on its own.
-pub fn run_beside<T: Send + 'static>(timeout: NextTimeout, job: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
+pub fn run_beside<T: Send + 'static>(
+    timeout: NextTimeout,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Error> {
     let limit = Limit::of(timeout)?;
     limit.next_wait()?;
     let (tx, rx) = mpsc::sync_channel(1);
@@ -189,7 +192,11 @@ fn is_wait_over(e: &io::Error) -> bool {
 }
 
 /// Sets a socket timeout unless it is already the one wanted.
-fn arm(armed: &mut Option<Duration>, wanted: Duration, set: impl FnOnce(Option<Duration>) -> io::Result<()>) -> io::Result<()> {
+fn arm(
+    armed: &mut Option<Duration>,
+    wanted: Duration,
+    set: impl FnOnce(Option<Duration>) -> io::Result<()>,
+) -> io::Result<()> {
     if *armed != Some(wanted) {
         set(Some(wanted))?;
         *armed = Some(wanted);
@@ -455,7 +462,6 @@ mod sys {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -624,13 +630,8 @@ mod tests {
             hold(s)
         });
         let started = Instant::now();
-        let error = agent()
-            .get(format!("http://{addr}/"))
-            .config()
-            .timeout_global(Some(200 * MS))
-            .build()
-            .call()
-            .unwrap_err();
+        let error =
+            agent().get(format!("http://{addr}/")).config().timeout_global(Some(200 * MS)).build().call().unwrap_err();
         assert!(matches!(error, Error::Timeout(Timeout::Global)), "{error:?}");
         assert_eq!(stop_of(&error), None);
         assert!(started.elapsed() < 400 * MS);
@@ -717,8 +718,12 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (mut server, _) = listener.accept().unwrap();
-        let mut t =
-            NetTransport { stream: Arc::new(stream), buffers: LazyBuffers::new(64, 64), read_armed: None, write_armed: None };
+        let mut t = NetTransport {
+            stream: Arc::new(stream),
+            buffers: LazyBuffers::new(64, 64),
+            read_armed: None,
+            write_armed: None,
+        };
         assert!(t.is_open());
         server.write_all(b"x").unwrap();
         thread::sleep(50 * MS);

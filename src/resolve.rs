@@ -18,7 +18,7 @@ use ureq::unversioned::transport::NextTimeout;
 
 /// How long an answer is used before the name is looked up again: a service that runs for
 /// months follows DNS changes within this time.
-pub const TTL: Duration = Duration::from_secs(60);
+pub(crate) const TTL: Duration = Duration::from_secs(60);
 /// Origins remembered at once; more are unusual (one per Vault a client talks to).
 const MAX_ENTRIES: usize = 64;
 
