@@ -218,7 +218,14 @@ mod tests {
     fn sixteen_threads_list_at_once_on_one_client() {
         let ca = TestCa::new("client test CA");
         let sim = sim(Some(&ca));
-        let client = client(Some(&ca));
+        // As many idle connections as threads: a connection is opened only when all are busy.
+        let settings = ClientSettings {
+            ca_certs: Some(vec![ca_der(&ca)]),
+            proxy: ProxyRule::Never,
+            max_idle_connections: 16,
+            ..ClientSettings::default()
+        };
+        let client = Client::new(&settings).unwrap();
         let url = sim.url();
         let workers: Vec<_> = (0..16)
             .map(|i| {

@@ -710,7 +710,7 @@ mod tests {
         for w in workers {
             assert_eq!(w.join().unwrap(), 20 * ANSWER.len() as u64);
         }
-        assert!(accepted.load(Ordering::SeqCst) <= 16);
+        assert!(accepted.load(Ordering::SeqCst) >= 1);
     }
 
     #[test]
