@@ -311,6 +311,73 @@ mod tests {
         assert_eq!(*kinds.lock().unwrap(), [Full, Resumed, Resumed]);
     }
 
+    /// A CONNECT proxy on loopback: records each CONNECT line; relays, or never answers.
+    fn connect_proxy(answer: bool) -> (String, Arc<Mutex<Vec<String>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let seen = lines.clone();
+        thread::spawn(move || {
+            for mut client in listener.incoming().flatten() {
+                let seen = seen.clone();
+                thread::spawn(move || {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8];
+                    while !head.ends_with(b"\r\n\r\n") && client.read(&mut byte).is_ok_and(|n| n == 1) {
+                        head.push(byte[0]);
+                    }
+                    let line = String::from_utf8_lossy(&head).lines().next().unwrap_or("").to_owned();
+                    seen.lock().unwrap().push(line.clone());
+                    let target = line.split(' ').nth(1).unwrap_or("").to_owned();
+                    if !answer {
+                        return thread::sleep(std::time::Duration::from_secs(20));
+                    }
+                    let server = std::net::TcpStream::connect(target).unwrap();
+                    client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").unwrap();
+                    let (mut up, mut down) = (server.try_clone().unwrap(), client.try_clone().unwrap());
+                    thread::spawn(move || std::io::copy(&mut up, &mut down));
+                    let _ = std::io::copy(&mut client, &mut { server });
+                });
+            }
+        });
+        (url, lines)
+    }
+
+    #[test]
+    fn https_goes_through_the_configured_connect_proxy_over_the_stoppable_layer() {
+        let ca = TestCa::new("proxy CA");
+        let sim = sim(Some(&ca));
+        let (proxy, lines) = connect_proxy(true);
+        let settings = ClientSettings {
+            ca_certs: Some(vec![ca_der(&ca)]),
+            proxy: ProxyRule::Url(proxy),
+            ..ClientSettings::default()
+        };
+        let client = Client::new(&settings).unwrap();
+        for i in 0..3 {
+            let (status, body, ctx) = list(&client, &sim.url(), ALICE, "up-a");
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(ctx.stats.connections(), u64::from(i == 0), "the proxy connection is counted once");
+        }
+        assert_eq!(*lines.lock().unwrap(), [format!("CONNECT {} HTTP/1.1", sim.addr())]);
+
+        // A proxy that never answers CONNECT is stopped like any other peer.
+        let (silent, _) = connect_proxy(false);
+        let settings = ClientSettings { proxy: ProxyRule::Url(silent), ..settings };
+        let client = Client::new(&settings).unwrap();
+        let ctx = RequestContext::default();
+        let interrupt = ctx.interrupt.clone();
+        let raiser = thread::spawn(move || {
+            thread::sleep(std::time::Duration::from_millis(150));
+            interrupt.interrupt();
+            std::time::Instant::now()
+        });
+        let error = ctx.run(|| client.agent(true).get(sim.url()).call()).unwrap_err();
+        let latency = raiser.join().unwrap().elapsed();
+        assert_eq!(crate::net::stop_of(&error), Some(crate::cancel::Stop::Cancelled), "{error:?}");
+        assert!(latency < std::time::Duration::from_millis(100), "returned {latency:?} after the interrupt");
+    }
+
     #[test]
     fn proxy_rules() {
         let with = |proxy| Client::new(&ClientSettings { proxy, ..ClientSettings::default() });
