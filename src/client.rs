@@ -28,8 +28,8 @@ pub(crate) const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 8;
 /// would be another host receiving the session ID in clear.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProxyRule {
-    /// The one the environment names (HTTPS_PROXY, ALL_PROXY, NO_PROXY and their lower-case
-    /// forms), read once when the client is built.
+    /// The first of ALL_PROXY, HTTPS_PROXY, HTTP_PROXY (or their lower-case forms) that is
+    /// set, honouring NO_PROXY; read once, when the client is built.
     FromEnvironment,
     Never,
     /// An HTTP CONNECT proxy, as "http://host:port" (user:password@ allowed).
