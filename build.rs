@@ -26,16 +26,24 @@ fn main() {
     let header = crate_dir.join("include").join("vault_parts.h");
 
     // Version macros come from Cargo.toml's version, never typed twice.
+    let part = |name: &str| -> u32 {
+        let value = env::var(format!("CARGO_PKG_VERSION_{name}")).unwrap();
+        value.parse().unwrap_or_else(|_| panic!("version {name} {value:?} is not a number"))
+    };
+    let (major, minor, patch) = (part("MAJOR"), part("MINOR"), part("PATCH"));
+    assert!(minor < 1000 && patch < 1000, "MINOR and PATCH must stay below 1000 for VAULT_PARTS_VERSION_NUMBER");
+    let number = major * 1_000_000 + minor * 1000 + patch;
+    // The library's own copy (vault_parts_version_number) comes from the same computation.
+    println!("cargo:rustc-env=VAULT_PARTS_VERSION_NUMBER={number}");
     let version = format!(
         "\n/** libvault_parts version this header belongs to (from Cargo.toml). */\n\
-         #define VAULT_PARTS_VERSION_MAJOR {}\n\
-         #define VAULT_PARTS_VERSION_MINOR {}\n\
-         #define VAULT_PARTS_VERSION_PATCH {}\n\
+         #define VAULT_PARTS_VERSION_MAJOR {major}\n\
+         #define VAULT_PARTS_VERSION_MINOR {minor}\n\
+         #define VAULT_PARTS_VERSION_PATCH {patch}\n\
          /** The same version as a string, \"MAJOR.MINOR.PATCH\"; vault_parts_version() returns the library's. */\n\
-         #define VAULT_PARTS_VERSION_STRING \"{}\"",
-        env::var("CARGO_PKG_VERSION_MAJOR").unwrap(),
-        env::var("CARGO_PKG_VERSION_MINOR").unwrap(),
-        env::var("CARGO_PKG_VERSION_PATCH").unwrap(),
+         #define VAULT_PARTS_VERSION_STRING \"{}\"\n\
+         /** The same version as one integer for #if: MAJOR*1000000 + MINOR*1000 + PATCH (1.2.3 is 1002003). */\n\
+         #define VAULT_PARTS_VERSION_NUMBER {number}",
         env::var("CARGO_PKG_VERSION").unwrap(),
     );
 

@@ -27,6 +27,8 @@
 #define VAULT_PARTS_VERSION_PATCH 0
 /** The same version as a string, "MAJOR.MINOR.PATCH"; vault_parts_version() returns the library's. */
 #define VAULT_PARTS_VERSION_STRING "0.1.0"
+/** The same version as one integer for #if: MAJOR*1000000 + MINOR*1000 + PATCH (1.2.3 is 1002003). */
+#define VAULT_PARTS_VERSION_NUMBER 1000
 
 /**
  * Success: the call did what it was asked.
