@@ -214,7 +214,8 @@ mod tests {
         assert_eq!(TrustRoots::BuiltIn.certs(), None);
         let ca = vec![vec![1u8, 2, 3]];
         assert_eq!(TrustRoots::Only(ca.clone()).certs(), Some(vec![&[1u8, 2, 3][..]]));
-        let plus = TrustRoots::BuiltInPlus(ca).certs().unwrap();
+        let trust = TrustRoots::BuiltInPlus(ca);
+        let plus = trust.certs().unwrap();
         assert_eq!(plus.len(), builtin + 1);
         assert_eq!(plus[builtin], &[1u8, 2, 3][..]);
     }
