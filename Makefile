@@ -47,13 +47,18 @@ release: | $(BUILD)
 # and compiler_builtins as global symbols, which clash with a second Rust static library in
 # the same program. A partial link (ld -r) makes one object of every member, then objcopy
 # turns every defined symbol but the exported ones local; references inside the object are
-# already resolved, so nothing else changes.
+# already resolved, so nothing else changes. --force-group-allocation dissolves COMDAT groups:
+# a kept group whose symbol we made local would otherwise displace the other library's copy
+# (seen with DW.ref.rust_eh_personality). The LTO'd crate also embeds LLVM bitcode
+# (.llvmbc), useless to a C linker and fatal to binutils' nm with the LLVM plugin: dropped.
+# readelf, not nm, lists the exports for that reason.
 static-archive: | $(BUILD)
-	nm -g --defined-only $(RELEASE)/libvault_parts.a 2>/dev/null | awk '$$3 ~ /^vault_parts_/ { print $$3 }' | \
-		sort -u > $(BUILD)/exports.txt
+	readelf -sW $(RELEASE)/libvault_parts.a | \
+		awk '$$5 == "GLOBAL" && $$7 != "UND" && $$8 ~ /^vault_parts_/ { print $$8 }' | sort -u > $(BUILD)/exports.txt
 	test -s $(BUILD)/exports.txt
-	$(LD) -r --whole-archive $(RELEASE)/libvault_parts.a -o $(BUILD)/vault_parts.o
-	objcopy --keep-global-symbols=$(BUILD)/exports.txt $(BUILD)/vault_parts.o
+	$(LD) -r --force-group-allocation --whole-archive $(RELEASE)/libvault_parts.a -o $(BUILD)/vault_parts.o
+	objcopy --keep-global-symbols=$(BUILD)/exports.txt --remove-section=.llvmbc --remove-section=.llvmcmd \
+		$(BUILD)/vault_parts.o
 	rm -f $(BUILD)/libvault_parts.a
 	ar rcs $(BUILD)/libvault_parts.a $(BUILD)/vault_parts.o
 

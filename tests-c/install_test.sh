@@ -105,9 +105,16 @@ cc $cflags -Iinclude tests-c/two-rust/main.c "$lib/libvault_parts.a" "$tmp/libot
     { cat "$tmp/two_rust.log"; bad "links libvault_parts.a beside another Rust static library"; }
 out=$("$tmp/two_rust" "$url" installed-sid up1)
 check "both Rust libraries work in one program" test "$out" = "two_rust: 7 parts, sum 55"
-# Control: rustc's own archive clashes, so the check above is meaningful.
-# shellcheck disable=SC2046
-check "rustc's unprocessed archive would clash" sh -c "! cc -Iinclude tests-c/two-rust/main.c target/release/libvault_parts.a '$tmp/libother_rust.a' $(cat build/native-static-libs) -o '$tmp/two_rust_raw' 2>/dev/null"
+# Every member of both archives, as when they are combined into one shared library: only the
+# installed archive survives this; rustc's own (the control) clashes on Rust's std symbols.
+both_whole() { # ARCHIVE OUTPUT
+    cc -Iinclude tests-c/two-rust/main.c -Wl,--whole-archive "$1" "$tmp/libother_rust.a" -Wl,--no-whole-archive \
+        $(cat build/native-static-libs) -o "$2"
+}
+check "links beside it even with --whole-archive" both_whole "$lib/libvault_parts.a" "$tmp/two_rust_whole"
+check "rustc's unprocessed archive clashes there (control)" sh -c "! $(command -v cc) -Iinclude tests-c/two-rust/main.c -Wl,--whole-archive target/release/libvault_parts.a '$tmp/libother_rust.a' -Wl,--no-whole-archive $(cat build/native-static-libs) -o '$tmp/two_rust_raw' 2>/dev/null"
+out=$("$tmp/two_rust_whole" "$url" installed-sid up1)
+check "the --whole-archive program works" test "$out" = "two_rust: 7 parts, sum 55"
 out=$(LD_LIBRARY_PATH="$lib" "$tmp/cxx" "$url" installed-sid up1 7 other-sid)
 check "C++ wrapper test passes" test "$out" = "cxx_wrapper: 7 parts, 0 failed checks"
 
