@@ -22,7 +22,8 @@ RELEASE    := target/release
 # Where the installed vault-parts looks for libvault_parts.so.MAJOR besides the loader's own
 # paths: the installed LIBDIR, never a build directory. TOOL_RPATH= leaves it to ld.so.conf.
 TOOL_RPATH ?= $(LIBDIR)
-# Run after an install into the real root (no DESTDIR), so the loader's cache knows the new SONAME.
+# Run after a root install into the real root (no DESTDIR), so the loader's cache knows the new
+# SONAME. A user's own prefix needs no cache: see README, "Install and link".
 LDCONFIG   ?= $(firstword $(wildcard /sbin/ldconfig /usr/sbin/ldconfig) $(shell command -v ldconfig))
 
 .PHONY: all lib release static-archive demo test lint check-header test-install test-python install uninstall bench fuzz clean
@@ -118,8 +119,8 @@ install: release
 		$(if $(TOOL_RPATH),-Wl$(comma)-rpath$(comma)$(TOOL_RPATH))
 	install -m 0755 $(BUILD)/vault-parts.installed $(DESTDIR)$(BINDIR)/vault-parts
 	install -m 0644 docs/vault-parts.1 $(DESTDIR)$(MANDIR)/man1/vault-parts.1
-	@if [ -z "$(DESTDIR)" ] && [ -n "$(LDCONFIG)" ]; then \
-		echo "$(LDCONFIG)"; $(LDCONFIG) || echo "warning: $(LDCONFIG) failed; run it as root so the loader finds libvault_parts.so.$(MAJOR)"; \
+	@if [ -z "$(DESTDIR)" ] && [ -n "$(LDCONFIG)" ] && [ "$$(id -u)" = 0 ]; then \
+		echo "$(LDCONFIG)"; $(LDCONFIG) || echo "warning: $(LDCONFIG) failed: the loader may not find libvault_parts.so.$(MAJOR) yet"; \
 	fi
 
 comma := ,
