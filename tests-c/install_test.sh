@@ -23,7 +23,11 @@ prefix=$tmp/prefix
 # LDCONFIG stands in for ldconfig, so the test shows it runs without touching the system cache.
 make -s install PREFIX="$prefix" LDCONFIG="touch $tmp/ldconfig-ran" >"$tmp/install.log" 2>&1 ||
     { cat "$tmp/install.log"; bad "make install"; }
-check "ldconfig runs after an install into the real root" test -f "$tmp/ldconfig-ran"
+if [ "$(id -u)" = 0 ]; then
+    check "ldconfig runs after a root install into the real root" test -f "$tmp/ldconfig-ran"
+else
+    check "ldconfig is left alone without root" test ! -e "$tmp/ldconfig-ran"
+fi
 
 lib=$prefix/lib
 check "installs libvault_parts.so.$version" test -f "$lib/libvault_parts.so.$version"
