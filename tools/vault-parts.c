@@ -48,10 +48,14 @@ struct list_opts {
     int json, verbose, system_roots;
 };
 
+/* Prints the problem (`fmt` with `arg` for its one %s, or `fmt` alone when arg is NULL). */
 static int usage_error(const char *fmt, const char *arg) {
-    fprintf(stderr, PROG ": ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry '" PROG " --help'.\n");
+    fputs(PROG ": ", stderr);
+    if (arg != NULL)
+        fprintf(stderr, fmt, arg);
+    else
+        fputs(fmt, stderr);
+    fputs("\nTry '" PROG " --help'.\n", stderr);
     return EXIT_USAGE;
 }
 
@@ -155,9 +159,9 @@ static int parse_list(int argc, char **argv, struct list_opts *o) {
             return usage_error("unknown option '%s'", a);
         }
     }
-    if (o->upload == NULL || o->upload[0] == '\0') return usage_error("%sthe upload session ID is missing", "");
+    if (o->upload == NULL || o->upload[0] == '\0') return usage_error("the upload session ID is missing", NULL);
     if ((o->ca_file != NULL) + (o->add_ca_file != NULL) + o->system_roots > 1)
-        return usage_error("%schoose one of --ca-file, --add-ca-file and --system-roots", "");
+        return usage_error("choose one of --ca-file, --add-ca-file and --system-roots", NULL);
     return 0;
 }
 
@@ -219,10 +223,10 @@ static int cmd_list(int argc, char **argv) {
 
     memset(&o, 0, sizeof o);
     if ((status = parse_list(argc, argv, &o)) != 0) return status;
-    if (url == NULL || *url == '\0') return usage_error("%sVAULT_URL is not set", "");
-    if (sid == NULL || *sid == '\0') return usage_error("%sVAULT_SESSION_ID is not set", "");
+    if (url == NULL || *url == '\0') return usage_error("VAULT_URL is not set", NULL);
+    if (sid == NULL || *sid == '\0') return usage_error("VAULT_SESSION_ID is not set", NULL);
     if (has_userinfo(url))
-        return usage_error("%sVAULT_URL must not hold a user name or password; the session ID goes in VAULT_SESSION_ID", "");
+        return usage_error("VAULT_URL must not hold a user name or password; the session ID goes in VAULT_SESSION_ID", NULL);
 
     rc = vault_parts_open(&it, url, sid, o.upload);
     if (rc == VAULT_PARTS_OK) rc = configure(it, &o);
@@ -262,7 +266,7 @@ static const struct {
 
 int main(int argc, char **argv) {
     size_t k;
-    if (argc < 2) return usage_error("%sa command is missing (list)", "");
+    if (argc < 2) return usage_error("a command is missing (list)", NULL);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(usage_text, stdout);
         return 0;
