@@ -9,14 +9,24 @@ CFLAGS ?= -std=c99 -Wall -Wextra -Wpedantic -Werror -O2
 # The version comes from Cargo.toml only.
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 MAJOR   := $(word 1,$(subst ., ,$(VERSION)))
+SIZEOF_VOID_P := $(shell echo $$(( $$(getconf LONG_BIT) / 8 )))
 
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+CMAKEDIR   ?= $(LIBDIR)/cmake/VaultParts
 DESTDIR    ?=
 RELEASE    := target/release
+# Where the installed vault-parts looks for libvault_parts.so.MAJOR besides the loader's own
+# paths: the installed LIBDIR, never a build directory. TOOL_RPATH= leaves it to ld.so.conf.
+TOOL_RPATH ?= $(LIBDIR)
+# Run after a root install into the real root (no DESTDIR), so the loader's cache knows the new
+# SONAME. A user's own prefix needs no cache: see README, "Install and link".
+LDCONFIG   ?= $(firstword $(wildcard /sbin/ldconfig /usr/sbin/ldconfig) $(shell command -v ldconfig))
 
-.PHONY: all lib release demo test lint check-header test-install test-python install uninstall bench fuzz clean
+.PHONY: all lib release static-archive demo test lint check-header test-install test-python install uninstall bench fuzz clean
 
 all: lib
 
@@ -32,15 +42,36 @@ release: | $(BUILD)
 	sed -n 's/.*native-static-libs: //p' $(BUILD)/rustc-release.log | tail -n1 > $(BUILD)/native-static-libs
 	test -s $(BUILD)/native-static-libs
 	ln -sf libvault_parts.so $(RELEASE)/libvault_parts.so.$(MAJOR)
+	$(MAKE) --no-print-directory static-archive
 
-$(BUILD)/list_parts: examples/list_parts.c include/vault_parts.h lib | $(BUILD)
+# The installed archive exports only vault_parts_*: rustc's staticlib carries Rust's std, ring
+# and compiler_builtins as global symbols, which clash with a second Rust static library in
+# the same program. A partial link (ld -r) makes one object of every member, then objcopy
+# turns every defined symbol but the exported ones local; references inside the object are
+# already resolved, so nothing else changes. --force-group-allocation dissolves COMDAT groups:
+# a kept group whose symbol we made local would otherwise displace the other library's copy
+# (seen with DW.ref.rust_eh_personality). The LTO'd crate also embeds LLVM bitcode
+# (.llvmbc), useless to a C linker and fatal to binutils' nm with the LLVM plugin: dropped.
+# readelf, not nm, lists the exports for that reason.
+static-archive: | $(BUILD)
+	readelf -sW $(RELEASE)/libvault_parts.a | \
+		awk '$$5 == "GLOBAL" && $$7 != "UND" && $$8 ~ /^vault_parts_/ { print $$8 }' | sort -u > $(BUILD)/exports.txt
+	test -s $(BUILD)/exports.txt
+	$(LD) -r --force-group-allocation --whole-archive $(RELEASE)/libvault_parts.a -o $(BUILD)/vault_parts.o
+	objcopy --keep-global-symbols=$(BUILD)/exports.txt --remove-section=.llvmbc --remove-section=.llvmcmd \
+		$(BUILD)/vault_parts.o
+	rm -f $(BUILD)/libvault_parts.a
+	ar rcs $(BUILD)/libvault_parts.a $(BUILD)/vault_parts.o
+
+# The command-line tool for the demo and tests, linked against the debug library in place.
+$(BUILD)/vault-parts: tools/vault-parts.c include/vault_parts.h lib | $(BUILD)
 	$(CC) $(CFLAGS) -Iinclude $< -o $@ -L$(DEBUG) -Wl,-rpath,$(CURDIR)/$(DEBUG) -lvault_parts
 
 $(BUILD):
 	mkdir -p $@
 
 # Builds, starts vault-sim with a 7-part demo session, lists it 3 parts a page, stops vault-sim.
-demo: $(BUILD)/list_parts
+demo: $(BUILD)/vault-parts
 	@rm -f $(BUILD)/sim.url
 	@$(DEBUG)/vault-sim --port 0 --url-file $(BUILD)/sim.url \
 		--user demo-session-id:alice --upload 3f9c2e71demo:alice:7:5242880:1048576 >/dev/null & \
@@ -48,7 +79,7 @@ demo: $(BUILD)/list_parts
 	for i in $$(seq 100); do [ -s $(BUILD)/sim.url ] && break; sleep 0.05; done; \
 	echo "vault-sim at $$(cat $(BUILD)/sim.url); listing upload session 3f9c2e71demo, 3 parts a page:"; \
 	$(NO_PROXY_ENV) VAULT_URL=$$(cat $(BUILD)/sim.url) VAULT_SESSION_ID=demo-session-id \
-		$(BUILD)/list_parts --limit 3 --verbose 3f9c2e71demo 2>&1 | grep -v ' debug: '
+		$(BUILD)/vault-parts list --limit 3 --verbose 3f9c2e71demo 2>&1 | grep -v ' debug: '
 
 # Everything CI runs.
 test: lint check-header
@@ -66,22 +97,42 @@ test-python: lib
 test-install: release
 	$(NO_PROXY_ENV) sh tests-c/install_test.sh
 
+# Fills a template's @NAME@ fields; the .pc and CMake files name the final prefix, not DESTDIR.
+SUBST = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	-e 's|@VERSION@|$(VERSION)|' -e 's|@MAJOR@|$(MAJOR)|' -e 's|@SIZEOF_VOID_P@|$(SIZEOF_VOID_P)|' \
+	-e "s|@LIBS_PRIVATE@|$$(cat $(BUILD)/native-static-libs)|" \
+	-e "s|@STATIC_LIBS@|$$(sed -e 's/-l//g' -e 's/  */;/g' -e 's/^;//' -e 's/;$$//' $(BUILD)/native-static-libs)|"
+
 install: release
-	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(CMAKEDIR)
 	install -m 0755 $(RELEASE)/libvault_parts.so $(DESTDIR)$(LIBDIR)/libvault_parts.so.$(VERSION)
 	ln -sf libvault_parts.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvault_parts.so.$(MAJOR)
 	ln -sf libvault_parts.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libvault_parts.so
-	install -m 0644 $(RELEASE)/libvault_parts.a $(DESTDIR)$(LIBDIR)/libvault_parts.a
+	install -m 0644 $(BUILD)/libvault_parts.a $(DESTDIR)$(LIBDIR)/libvault_parts.a
 	install -m 0644 include/vault_parts.h include/vault_parts.hpp $(DESTDIR)$(INCLUDEDIR)/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-		-e 's|@VERSION@|$(VERSION)|' -e "s|@LIBS_PRIVATE@|$$(cat $(BUILD)/native-static-libs)|" \
-		vault_parts.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/vault_parts.pc
+	$(SUBST) vault_parts.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/vault_parts.pc
+	$(SUBST) cmake/VaultPartsConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/VaultPartsConfig.cmake
+	$(SUBST) cmake/VaultPartsConfigVersion.cmake.in > $(DESTDIR)$(CMAKEDIR)/VaultPartsConfigVersion.cmake
+	# The tool links the release library by its SONAME; its run path is the installed LIBDIR.
+	$(CC) $(CFLAGS) -Iinclude tools/vault-parts.c -o $(BUILD)/vault-parts.installed -L$(RELEASE) -lvault_parts \
+		$(if $(TOOL_RPATH),-Wl$(comma)-rpath$(comma)$(TOOL_RPATH))
+	install -m 0755 $(BUILD)/vault-parts.installed $(DESTDIR)$(BINDIR)/vault-parts
+	install -m 0644 docs/vault-parts.1 $(DESTDIR)$(MANDIR)/man1/vault-parts.1
+	@if [ -z "$(DESTDIR)" ] && [ -n "$(LDCONFIG)" ] && [ "$$(id -u)" = 0 ]; then \
+		echo "$(LDCONFIG)"; $(LDCONFIG) || echo "warning: $(LDCONFIG) failed: the loader may not find libvault_parts.so.$(MAJOR) yet"; \
+	fi
+
+comma := ,
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libvault_parts.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvault_parts.so.$(MAJOR) \
 		$(DESTDIR)$(LIBDIR)/libvault_parts.so $(DESTDIR)$(LIBDIR)/libvault_parts.a \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/vault_parts.pc \
-		$(DESTDIR)$(INCLUDEDIR)/vault_parts.h $(DESTDIR)$(INCLUDEDIR)/vault_parts.hpp
+		$(DESTDIR)$(INCLUDEDIR)/vault_parts.h $(DESTDIR)$(INCLUDEDIR)/vault_parts.hpp \
+		$(DESTDIR)$(BINDIR)/vault-parts $(DESTDIR)$(MANDIR)/man1/vault-parts.1 \
+		$(DESTDIR)$(CMAKEDIR)/VaultPartsConfig.cmake $(DESTDIR)$(CMAKEDIR)/VaultPartsConfigVersion.cmake
+	-rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null
 
 lint:
 	$(CARGO) fmt --all -- --check

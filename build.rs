@@ -47,11 +47,37 @@ fn main() {
         env::var("CARGO_PKG_VERSION").unwrap(),
     );
 
-    match cbindgen::Builder::new().with_crate(&crate_dir).with_config(config).with_after_include(version).generate() {
-        // write_to_file leaves the file untouched when the content is the same.
-        Ok(bindings) => {
-            bindings.write_to_file(&header);
-        }
+    let bindings = match cbindgen::Builder::new()
+        .with_crate(&crate_dir)
+        .with_config(config)
+        .with_after_include(version)
+        .generate()
+    {
+        Ok(bindings) => bindings,
         Err(e) => panic!("cbindgen failed to generate {}: {e}", header.display()),
+    };
+    let mut text = Vec::new();
+    bindings.write(&mut text);
+    let text = c89_comments(&String::from_utf8(text).expect("cbindgen writes UTF-8"));
+    // Left untouched when the content is the same, so an unchanged header keeps its mtime.
+    if std::fs::read_to_string(&header).ok().as_deref() != Some(text.as_str()) {
+        std::fs::write(&header, text).unwrap_or_else(|e| panic!("writing {}: {e}", header.display()));
     }
+}
+
+/// cbindgen ends its C++ guards with `// ...` comments, which C89 rejects: the header promises
+/// C89, so they become `/* ... */`. Only line-final comments after code are rewritten; the
+/// documentation comments are already block comments.
+fn c89_comments(header: &str) -> String {
+    let mut out = String::with_capacity(header.len());
+    for line in header.split_inclusive('\n') {
+        let (body, newline) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        match body.split_once("// ") {
+            Some((code, comment)) if !code.trim().is_empty() && !code.contains("/*") && !code.contains('"') => {
+                out.push_str(&format!("{code}/* {} */{newline}", comment.trim_end()));
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }

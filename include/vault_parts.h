@@ -161,7 +161,7 @@ typedef void (*vault_parts_log_fn)(void *userdata, int level, const char *messag
 
 #ifdef __cplusplus
 extern "C" {
-#endif // __cplusplus
+#endif /* __cplusplus */
 
 /**
  * Creates an iterator over the parts of one upload session. Does no network I/O.
@@ -256,7 +256,9 @@ int vault_parts_set_client_id(struct vault_parts_iter *it, const char *client_id
 
 /**
  * Trusts only the certificates in the PEM file at `pem_path` (read now; at least one
- * certificate), instead of the built-in Mozilla roots. Only before the first vault_parts_next.
+ * certificate), instead of the built-in Mozilla roots: for a private CA. To keep the built-in
+ * roots as well, use vault_parts_add_ca_file; for the operating system's store,
+ * vault_parts_use_system_roots. Only before the first vault_parts_next.
  *
  * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG when the file is unreadable or holds no
  * certificate (and the handle keeps that error).
@@ -311,8 +313,33 @@ int64_t vault_parts_burst_remaining(const struct vault_parts_iter *it);
  */
 const char *vault_parts_version(void);
 
+/**
+ * Trusts the built-in Mozilla roots and, in addition, the certificates in the PEM file at
+ * `pem_path` (read now; at least one certificate): for a TLS-inspecting proxy whose CA signs
+ * the certificates it shows, while other hosts keep their public certificates. Replaces the
+ * effect of an earlier vault_parts_set_ca_file or vault_parts_use_system_roots. Only before
+ * the first vault_parts_next.
+ *
+ * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG when the file is unreadable or holds no
+ * certificate (and the handle keeps that error).
+ */
+int vault_parts_add_ca_file(struct vault_parts_iter *it, const char *pem_path);
+
+/**
+ * Trusts the operating system's certificate store instead of the built-in roots, found as
+ * OpenSSL-based tools find it: the PEM file named by SSL_CERT_FILE and the directories named
+ * by SSL_CERT_DIR (':'-separated) when set, otherwise the distribution's bundle (such as
+ * /etc/ssl/certs/ca-certificates.crt). Read now, when this is called; later changes to the
+ * store or the environment do not affect the handle. Replaces the effect of an earlier
+ * vault_parts_set_ca_file or vault_parts_add_ca_file. Only before the first vault_parts_next.
+ *
+ * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG when no certificate could be read (and the
+ * handle keeps that error).
+ */
+int vault_parts_use_system_roots(struct vault_parts_iter *it);
+
 #ifdef __cplusplus
-}  // extern "C"
-#endif  // __cplusplus
+}  /* extern "C" */
+#endif  /* __cplusplus */
 
 #endif  /* VAULT_PARTS_H */

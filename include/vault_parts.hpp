@@ -5,7 +5,10 @@
 //   for (const vault_part &p : parts) { ... }     // throws vault_parts::error on failure
 //
 // listing owns its handle and frees it (move-only). Every failure throws vault_parts::error,
-// which carries the library's code, Vault's error type and the message (never the session ID).
+// which carries the library's code, Vault's error type and the message (never the session ID):
+// the constructor (bad URL or IDs), every setter (a value out of range, or called after
+// iteration began), and iteration (a failed page). Put the constructor and the setters inside
+// the same try as the loop.
 // Threads: like the handle it wraps, a listing may move between threads but is used by one
 // thread at a time.
 #ifndef VAULT_PARTS_HPP
@@ -13,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <functional>
 #include <iterator>
 #include <memory>
@@ -67,19 +71,29 @@ public:
     }
     ~listing() { vault_parts_free(it_); }
 
-    // Setters chain and work only before iteration starts (see vault_parts.h).
+    // Setters chain and work only before iteration starts (see vault_parts.h). Each throws
+    // error (VAULT_PARTS_E_ARG) when the library rejects the value; the handle keeps that error.
     listing &limit(std::uint32_t n) { return check(vault_parts_set_limit(it_, n)); }
     listing &api_version(const std::string &v) { return check(vault_parts_set_api_version(it_, v.c_str())); }
+    /// Per attempt; 1 ms to UINT32_MAX ms. A negative or longer duration throws
+    /// error(VAULT_PARTS_E_ARG) before the library is called, so the handle is unchanged.
     listing &timeout(std::chrono::milliseconds t) {
-        return check(vault_parts_set_timeout_ms(it_, static_cast<std::uint32_t>(t.count())));
+        return check(vault_parts_set_timeout_ms(it_, to_ms("timeout", t)));
     }
     listing &max_attempts(std::uint32_t n) { return check(vault_parts_set_max_attempts(it_, n)); }
+    /// Both 0 to UINT32_MAX ms, as timeout() checks them.
     listing &backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max) {
-        return check(vault_parts_set_backoff_ms(it_, static_cast<std::uint32_t>(initial.count()),
-                                                static_cast<std::uint32_t>(max.count())));
+        return check(vault_parts_set_backoff_ms(it_, to_ms("backoff initial", initial), to_ms("backoff max", max)));
     }
     listing &client_id(const std::string &id) { return check(vault_parts_set_client_id(it_, id.c_str())); }
+    /// Trusts only this PEM file's certificates (vault_parts_set_ca_file).
     listing &ca_file(const std::string &pem_path) { return check(vault_parts_set_ca_file(it_, pem_path.c_str())); }
+    /// Trusts the built-in roots and this PEM file's certificates (vault_parts_add_ca_file).
+    listing &add_ca_file(const std::string &pem_path) {
+        return check(vault_parts_add_ca_file(it_, pem_path.c_str()));
+    }
+    /// Trusts the operating system's store (vault_parts_use_system_roots).
+    listing &system_roots() { return check(vault_parts_use_system_roots(it_)); }
     /// The function lives as long as the listing (it moves with it). An empty one turns logging off.
     listing &log(log_function fn) {
         if (!fn) {
@@ -136,6 +150,14 @@ public:
     iterator end() { return iterator(); }
 
 private:
+    static std::uint32_t to_ms(const char *what, std::chrono::milliseconds t) {
+        if (t.count() < 0 || t.count() > static_cast<std::chrono::milliseconds::rep>(
+                                              std::numeric_limits<std::uint32_t>::max()))
+            throw error(VAULT_PARTS_E_ARG, "",
+                        std::string(what) + " " + std::to_string(t.count()) +
+                            " ms is out of range: 0 to 4294967295 ms");
+        return static_cast<std::uint32_t>(t.count());
+    }
     listing &check(int rc) {
         if (rc != VAULT_PARTS_OK) throw make_error(rc);
         return *this;

@@ -148,7 +148,9 @@ impl Listing {
                     }
                     let Some(link) = paging.next_link.take() else {
                         let pages = paging.pages;
-                        self.log.emit(Level::Info, || format!("listing complete after {pages} pages"));
+                        self.log.emit(Level::Info, || {
+                            format!("listing complete after {pages} page{}", if pages == 1 { "" } else { "s" })
+                        });
                         self.state = State::Done;
                         return Ok(None);
                     };

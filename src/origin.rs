@@ -18,8 +18,12 @@ impl Origin {
     /// Parses vault_url: "https://host[:port][/]", a bare "host[:port]" (https), or
     /// "http://host[:port][/]" for loopback hosts only.
     pub fn parse_vault_url(url: &str) -> Result<Origin, Error> {
-        let bad =
-            |why: &str| Error::arg(format!("vault_url {:?} is not usable: {why}", crate::error::printable(url, 200)));
+        let bad = |why: &str| {
+            Error::arg(format!(
+                "vault_url {:?} is not usable: {why}",
+                crate::error::printable(&without_userinfo(url), 200)
+            ))
+        };
         if url.is_empty() {
             return Err(Error::arg(
                 "vault_url is empty: pass the Vault's address, like https://myvault.veevavault.com",
@@ -121,6 +125,17 @@ fn split_scheme(url: &str) -> Option<(&str, &str)> {
     let valid = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     valid.then_some((scheme, rest))
+}
+
+/// `url` with any user name and password in its authority replaced by "[userinfo]", so a
+/// message about a rejected URL never repeats a password.
+fn without_userinfo(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
+    match url[start..end].rfind('@') {
+        Some(at) => format!("{}[userinfo]{}", &url[..start], &url[start + at..]),
+        None => url.to_owned(),
+    }
 }
 
 fn parse_authority(authority: &str, secure: bool) -> Result<Origin, String> {
@@ -253,6 +268,21 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::Arg, "{bad}");
             assert!(e.message().contains("vault_url"), "{bad}: {}", e.message());
         }
+    }
+
+    #[test]
+    fn a_rejected_url_never_repeats_its_password() {
+        for (url, shown) in [
+            ("https://me:hunter2@h.example", "https://[userinfo]@h.example"),
+            ("me:hunter2@h.example/x@y", "[userinfo]@h.example/x@y"),
+            ("http://a@b:hunter2@127.0.0.1:1/", "http://[userinfo]@127.0.0.1:1/"),
+            ("ftp://me:hunter2@h", "ftp://[userinfo]@h"),
+        ] {
+            let e = Origin::parse_vault_url(url).unwrap_err();
+            assert!(!e.message().contains("hunter2"), "{}", e.message());
+            assert!(e.message().contains(&format!("{shown:?}")), "{}", e.message());
+        }
+        assert_eq!(without_userinfo("https://h/p@q"), "https://h/p@q");
     }
 
     #[test]

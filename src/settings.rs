@@ -16,6 +16,33 @@ pub(crate) const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// Sent as X-VaultAPI-ClientID unless the caller sets one; Vault logs it per request.
 pub(crate) const DEFAULT_CLIENT_ID: &str = concat!("libvault_parts-", env!("CARGO_PKG_VERSION"));
 
+/// The roots HTTPS trusts. Files and the system store are read when set, so a bad path or an
+/// empty store fails at the setter rather than at the first page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrustRoots {
+    /// Mozilla's roots, compiled in.
+    BuiltIn,
+    /// Only these DER certificates (a private CA).
+    Only(Vec<Vec<u8>>),
+    /// Mozilla's roots and these DER certificates (a TLS-inspecting proxy's CA).
+    BuiltInPlus(Vec<Vec<u8>>),
+    /// The operating system's store, as OpenSSL finds it (SSL_CERT_FILE, SSL_CERT_DIR, then the
+    /// distribution's bundle), in DER.
+    System(Vec<Vec<u8>>),
+}
+
+impl TrustRoots {
+    /// The DER certificates to trust; None means the built-in roots alone.
+    pub fn certs(&self) -> Option<Vec<&[u8]>> {
+        let builtin = || webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| c.as_ref());
+        match self {
+            TrustRoots::BuiltIn => None,
+            TrustRoots::Only(certs) | TrustRoots::System(certs) => Some(certs.iter().map(Vec::as_slice).collect()),
+            TrustRoots::BuiltInPlus(certs) => Some(builtin().chain(certs.iter().map(Vec::as_slice)).collect()),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// None: no limit parameter, Vault's default (1000).
@@ -24,8 +51,8 @@ pub struct Settings {
     pub timeout: Duration,
     pub max_attempts: u32,
     pub client_id: String,
-    /// DER certificates that replace the built-in roots.
-    pub ca_certs: Option<Vec<Vec<u8>>>,
+    /// Which certificates a server's chain must lead to.
+    pub trust: TrustRoots,
     pub backoff_initial: Duration,
     pub backoff_max: Duration,
 }
@@ -38,7 +65,7 @@ impl Default for Settings {
             timeout: DEFAULT_TIMEOUT,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             client_id: DEFAULT_CLIENT_ID.to_owned(),
-            ca_certs: None,
+            trust: TrustRoots::BuiltIn,
             backoff_initial: DEFAULT_BACKOFF_INITIAL,
             backoff_max: DEFAULT_BACKOFF_MAX,
         }
@@ -100,23 +127,48 @@ impl Settings {
         Ok(())
     }
 
-    /// Reads the PEM file now, so that a bad path fails here rather than at the first page.
+    /// Trusts only the certificates of the PEM file at `path`.
     pub fn set_ca_file(&mut self, path: &str) -> Result<(), Error> {
-        let pem = std::fs::read(path).map_err(|e| Error::arg(format!("ca_file {path:?} cannot be read: {e}")))?;
-        let mut certs = Vec::new();
-        for item in ureq::tls::parse_pem(&pem) {
-            match item {
-                Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c.der().to_vec()),
-                Ok(_) => {}
-                Err(e) => return Err(Error::arg(format!("ca_file {path:?} is not valid PEM: {e}"))),
-            }
-        }
-        if certs.is_empty() {
-            return Err(Error::arg(format!("ca_file {path:?} holds no PEM certificate")));
-        }
-        self.ca_certs = Some(certs);
+        self.trust = TrustRoots::Only(read_pem_certs(path)?);
         Ok(())
     }
+
+    /// Trusts the built-in roots and the certificates of the PEM file at `path`.
+    pub fn add_ca_file(&mut self, path: &str) -> Result<(), Error> {
+        self.trust = TrustRoots::BuiltInPlus(read_pem_certs(path)?);
+        Ok(())
+    }
+
+    /// Trusts the operating system's store, found as OpenSSL finds it.
+    pub fn use_system_roots(&mut self) -> Result<(), Error> {
+        let found = rustls_native_certs::load_native_certs();
+        if found.certs.is_empty() {
+            let why = found.errors.first().map_or("no certificate found".to_owned(), |e| e.to_string());
+            return Err(Error::arg(format!(
+                "the system's trust store is empty or unreadable ({}; set SSL_CERT_FILE or SSL_CERT_DIR)",
+                crate::error::printable(&why, 200)
+            )));
+        }
+        self.trust = TrustRoots::System(found.certs.into_iter().map(|c| c.to_vec()).collect());
+        Ok(())
+    }
+}
+
+/// The certificates of a PEM file, read now; at least one.
+fn read_pem_certs(path: &str) -> Result<Vec<Vec<u8>>, Error> {
+    let pem = std::fs::read(path).map_err(|e| Error::arg(format!("ca_file {path:?} cannot be read: {e}")))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c.der().to_vec()),
+            Ok(_) => {}
+            Err(e) => return Err(Error::arg(format!("ca_file {path:?} is not valid PEM: {e}"))),
+        }
+    }
+    if certs.is_empty() {
+        return Err(Error::arg(format!("ca_file {path:?} holds no PEM certificate")));
+    }
+    Ok(certs)
 }
 
 #[cfg(test)]
@@ -153,5 +205,18 @@ mod tests {
         std::fs::write(&dir, "not a pem").unwrap();
         assert!(s.set_ca_file(dir.to_str().unwrap()).unwrap_err().message().contains("no PEM certificate"));
         std::fs::remove_file(&dir).unwrap();
+    }
+
+    #[test]
+    fn trust_roots_replace_or_extend_the_built_in_ones() {
+        let builtin = webpki_root_certs::TLS_SERVER_ROOT_CERTS.len();
+        assert!(builtin > 100, "Mozilla's roots are compiled in");
+        assert_eq!(TrustRoots::BuiltIn.certs(), None);
+        let ca = vec![vec![1u8, 2, 3]];
+        assert_eq!(TrustRoots::Only(ca.clone()).certs(), Some(vec![&[1u8, 2, 3][..]]));
+        let trust = TrustRoots::BuiltInPlus(ca);
+        let plus = trust.certs().unwrap();
+        assert_eq!(plus.len(), builtin + 1);
+        assert_eq!(plus[builtin], &[1u8, 2, 3][..]);
     }
 }

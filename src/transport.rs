@@ -46,9 +46,9 @@ pub struct Transport {
 impl Transport {
     pub fn new(settings: &Settings, session_id: &str, origin: &Origin) -> Self {
         let mut tls = TlsConfig::builder();
-        if let Some(certs) = &settings.ca_certs {
+        if let Some(certs) = settings.trust.certs() {
             let certs: Vec<Certificate<'static>> =
-                certs.iter().map(|der| Certificate::from_der(der).to_owned()).collect();
+                certs.into_iter().map(|der| Certificate::from_der(der).to_owned()).collect();
             tls = tls.root_certs(RootCerts::new_with_certs(&certs));
         }
         let mut config = Agent::config_builder();

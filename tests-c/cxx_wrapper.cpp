@@ -57,6 +57,30 @@ int main(int argc, char **argv) {
     } catch (const vault_parts::error &e) {
         CHECK(e.code() == VAULT_PARTS_E_ARG);
     }
+    // Durations the C API cannot take throw E_ARG instead of wrapping, and leave the handle usable.
+    for (std::chrono::milliseconds bad : {std::chrono::milliseconds(-1), std::chrono::milliseconds(4294967296LL),
+                                          std::chrono::milliseconds(std::chrono::hours(24 * 50))}) {
+        vault_parts::listing l(url, sid, upload);
+        try {
+            l.timeout(bad);
+            CHECK(false);
+        } catch (const vault_parts::error &e) {
+            CHECK(e.code() == VAULT_PARTS_E_ARG);
+            CHECK(std::string(e.what()).find("out of range") != std::string::npos);
+        }
+        CHECK(vault_parts_errcode(l.native_handle()) == VAULT_PARTS_OK);
+        try {
+            l.backoff(std::chrono::milliseconds(1), bad);
+            CHECK(false);
+        } catch (const vault_parts::error &e) {
+            CHECK(e.code() == VAULT_PARTS_E_ARG);
+        }
+    }
+    {
+        vault_parts::listing l(url, sid, upload);
+        l.timeout(std::chrono::milliseconds(4294967295LL));  // the largest the C API takes
+        CHECK(vault_parts_errcode(l.native_handle()) == VAULT_PARTS_OK);
+    }
     // Vault's refusal throws with its error type, and the session ID stays out of the message.
     try {
         vault_parts::listing l(url, other, upload);

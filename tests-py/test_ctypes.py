@@ -20,7 +20,7 @@ class VaultPart(ctypes.Structure):
 
 
 LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
-ROW, DONE, E_ARG, E_AUTH, E_ACCESS = 100, 101, 1, 2, 3
+ROW, DONE, E_ARG, E_AUTH, E_ACCESS, E_TLS = 100, 101, 1, 2, 3, 9
 
 
 def load(path):
@@ -36,6 +36,11 @@ def load(path):
     lib.vault_parts_set_limit.restype = ctypes.c_int
     lib.vault_parts_set_log.argtypes = [it_p, LOG_FN, ctypes.c_void_p]
     lib.vault_parts_set_log.restype = ctypes.c_int
+    for name in ("vault_parts_set_ca_file", "vault_parts_add_ca_file"):
+        getattr(lib, name).argtypes = [it_p, ctypes.c_char_p]
+        getattr(lib, name).restype = ctypes.c_int
+    lib.vault_parts_use_system_roots.argtypes = [it_p]
+    lib.vault_parts_use_system_roots.restype = ctypes.c_int
     for name in ("vault_parts_errmsg", "vault_parts_error_type"):
         getattr(lib, name).argtypes = [it_p]
         getattr(lib, name).restype = ctypes.c_char_p
@@ -48,10 +53,15 @@ def load(path):
     return lib
 
 
-def list_parts(lib, url, sid, upload, limit=None, log=None):
-    """Returns (code, parts, errmsg, error_type)."""
+def list_parts(lib, url, sid, upload, limit=None, log=None, trust=None):
+    """Returns (code, parts, errmsg, error_type). trust: None, ("only"|"add", pem_path) or "system"."""
     it = ctypes.c_void_p()
     rc = lib.vault_parts_open(ctypes.byref(it), url.encode(), sid.encode(), upload.encode())
+    if rc == 0 and trust == "system":
+        rc = lib.vault_parts_use_system_roots(it)
+    elif rc == 0 and trust is not None:
+        setter = lib.vault_parts_set_ca_file if trust[0] == "only" else lib.vault_parts_add_ca_file
+        rc = setter(it, trust[1].encode())
     callback = LOG_FN(lambda _ud, level, msg: log.append((level, msg.decode()))) if log is not None else None
     if rc == 0 and limit is not None:
         rc = lib.vault_parts_set_limit(it, limit)
@@ -65,6 +75,46 @@ def list_parts(lib, url, sid, upload, limit=None, log=None):
     result = (rc, parts, lib.vault_parts_errmsg(it).decode(), lib.vault_parts_error_type(it).decode())
     lib.vault_parts_free(it)
     return result
+
+
+def start_sim(tmp, name, *args):
+    """Starts vault-sim with `args`; returns (process, base URL)."""
+    url_file = os.path.join(tmp, name + ".url")
+    sim = subprocess.Popen([os.environ["VAULT_SIM"], "--port", "0", "--url-file", url_file, *args],
+                           stdout=subprocess.DEVNULL)
+    for _ in range(200):
+        if os.path.exists(url_file) and os.path.getsize(url_file) > 0:
+            break
+        time.sleep(0.05)
+    return sim, open(url_file).read().strip()
+
+
+def check_trust_paths(lib, tmp, check):
+    """Each trust setter against an HTTPS vault-sim whose CA is made at run time."""
+    ca = os.path.join(tmp, "ca.pem")
+    sim, url = start_sim(tmp, "tls", "--user", "py-sid:alice", "--upload", "tls:alice:3", "--tls-ca-out", ca)
+    try:
+        check("HTTPS vault-sim", url.startswith("https://"), url)
+        rc, _, errmsg, _ = list_parts(lib, url, "py-sid", "tls")
+        check("the built-in roots refuse the test CA", rc == E_TLS and "UnknownIssuer" in errmsg, errmsg)
+        for trust in [("only", ca), ("add", ca)]:
+            rc, parts, errmsg, _ = list_parts(lib, url, "py-sid", "tls", trust=trust)
+            check(f"{trust[0]} CA file lists 3 parts", rc == DONE and len(parts) == 3, errmsg)
+        saved = {k: os.environ.get(k) for k in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+        try:
+            os.environ["SSL_CERT_FILE"] = ca
+            os.environ["SSL_CERT_DIR"] = os.path.join(tmp, "no-such-dir")
+            rc, parts, errmsg, _ = list_parts(lib, url, "py-sid", "tls", trust="system")
+            check("system roots honour SSL_CERT_FILE", rc == DONE and len(parts) == 3, errmsg)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    finally:
+        sim.kill()
+        sim.wait()
 
 
 def main():
@@ -113,6 +163,7 @@ def main():
             check("a bad URL gives E_ARG", rc == E_ARG and "vault_url" in errmsg, errmsg)
             check("errstr names codes", lib.vault_parts_errstr(E_AUTH) == b"session ID rejected")
             check("NULL handles are safe", lib.vault_parts_errmsg(None) == b"" and lib.vault_parts_burst_remaining(None) == -1)
+            check_trust_paths(lib, tmp, check)
         finally:
             sim.kill()
             sim.wait()

@@ -7,6 +7,7 @@
 
 mod boundary;
 mod handle;
+mod trust;
 
 use crate::error::{Error, ErrorKind};
 use crate::listing::Listing;
@@ -256,7 +257,9 @@ pub unsafe extern "C" fn vault_parts_set_client_id(it: *mut vault_parts_iter, cl
 }
 
 /// Trusts only the certificates in the PEM file at `pem_path` (read now; at least one
-/// certificate), instead of the built-in Mozilla roots. Only before the first vault_parts_next.
+/// certificate), instead of the built-in Mozilla roots: for a private CA. To keep the built-in
+/// roots as well, use vault_parts_add_ca_file; for the operating system's store,
+/// vault_parts_use_system_roots. Only before the first vault_parts_next.
 ///
 /// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG when the file is unreadable or holds no
 /// certificate (and the handle keeps that error).

@@ -1,4 +1,4 @@
-//! Builds the C programs in tests-c/ and examples/ against include/vault_parts.h and the
+//! Builds the C programs in tests-c/ and tools/ against include/vault_parts.h and the
 //! libvault_parts.so cargo just built, and runs them: natively, and under valgrind when it is
 //! installed, each run against a fresh vault-sim so both see the same server.
 #![allow(dead_code)]

@@ -1,0 +1,41 @@
+//! The trust-store setters beside vault_parts_set_ca_file: the built-in roots plus a CA, or the
+//! operating system's store. Each reads its certificates when called.
+
+use super::boundary::{c_str, with_handle};
+use super::handle::vault_parts_iter;
+use super::VAULT_PARTS_OK;
+use std::ffi::{c_char, c_int};
+
+/// Trusts the built-in Mozilla roots and, in addition, the certificates in the PEM file at
+/// `pem_path` (read now; at least one certificate): for a TLS-inspecting proxy whose CA signs
+/// the certificates it shows, while other hosts keep their public certificates. Replaces the
+/// effect of an earlier vault_parts_set_ca_file or vault_parts_use_system_roots. Only before
+/// the first vault_parts_next.
+///
+/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG when the file is unreadable or holds no
+/// certificate (and the handle keeps that error).
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_add_ca_file(it: *mut vault_parts_iter, pem_path: *const c_char) -> c_int {
+    with_handle(it, |h| {
+        // SAFETY: NULL or a NUL-terminated string, per the C contract.
+        let r = unsafe { c_str(pem_path, "pem_path") }.and_then(|p| h.listing.configure(|s| s.add_ca_file(p)));
+        h.code(r, VAULT_PARTS_OK)
+    })
+}
+
+/// Trusts the operating system's certificate store instead of the built-in roots, found as
+/// OpenSSL-based tools find it: the PEM file named by SSL_CERT_FILE and the directories named
+/// by SSL_CERT_DIR (':'-separated) when set, otherwise the distribution's bundle (such as
+/// /etc/ssl/certs/ca-certificates.crt). Read now, when this is called; later changes to the
+/// store or the environment do not affect the handle. Replaces the effect of an earlier
+/// vault_parts_set_ca_file or vault_parts_add_ca_file. Only before the first vault_parts_next.
+///
+/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG when no certificate could be read (and the
+/// handle keeps that error).
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_use_system_roots(it: *mut vault_parts_iter) -> c_int {
+    with_handle(it, |h| {
+        let r = h.listing.configure(|s| s.use_system_roots());
+        h.code(r, VAULT_PARTS_OK)
+    })
+}

@@ -1,0 +1,282 @@
+/*
+ * vault-parts: the command-line face of libvault_parts, written over its public C API only.
+ *
+ *   VAULT_URL=https://myvault.veevavault.com VAULT_SESSION_ID=... vault-parts list [options] UPLOAD_SESSION_ID
+ *
+ * Commands are dispatched from one table, so a new one (verify) is a row and a function.
+ * Exit status: 0 success; 64 usage error (including a value the library refuses before any
+ * request); otherwise 10 + the library's error code (12 session rejected ... 21 internal).
+ * See docs/vault-parts.1.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "vault_parts.h"
+
+#define PROG "vault-parts"
+#define EXIT_USAGE 64
+
+static const char usage_text[] =
+    "usage: " PROG " COMMAND [options] ARGUMENTS\n"
+    "       " PROG " --help | --version\n\n"
+    "Commands:\n"
+    "  list UPLOAD_SESSION_ID   print the parts uploaded to a Vault resumable upload session\n\n"
+    "The Vault comes from VAULT_URL, the session ID from VAULT_SESSION_ID (never a flag, so it\n"
+    "stays out of the process list). VAULT_URL is https://HOST[:PORT]; a bare HOST means https;\n"
+    "http:// is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost). A user name or\n"
+    "password in the URL is refused.\n\n"
+    "Options of list (--opt VALUE and --opt=VALUE both work):\n"
+    "  --limit N           parts per page, 1 to 1000 (default: Vault's, 1000)\n"
+    "  --json              one JSON object per part instead of a table\n"
+    "  --timeout SECONDS   time per HTTP attempt, like 30 or 0.5 (default 60)\n"
+    "  --max-attempts N    attempts per page, at least 1 (default 3)\n"
+    "  --api-version V     Vault API version, like v25.3 (default v25.3)\n"
+    "  --client-id ID      X-VaultAPI-ClientID to send (default libvault_parts-VERSION)\n"
+    "  --ca-file PEM       trust only the certificates in PEM (a private CA)\n"
+    "  --add-ca-file PEM   trust the built-in roots and the certificates in PEM (a TLS proxy)\n"
+    "  --system-roots      trust the system's store (SSL_CERT_FILE, SSL_CERT_DIR honoured)\n"
+    "  --verbose           log requests, retries and pages to stderr\n"
+    "  --help              this text\n\n"
+    "Exit status: 0 done; 64 usage error; otherwise 10 + the library's error code\n"
+    "(12 session rejected, 13 access denied, 14 rate limited, 15 Vault error, 16 HTTP status,\n"
+    "17 network, 18 timeout, 19 TLS, 20 protocol, 21 internal). See vault-parts(1).\n";
+
+/* What `list` was asked to do, from its arguments. */
+struct list_opts {
+    const char *upload, *api_version, *client_id, *ca_file, *add_ca_file;
+    unsigned long limit, timeout_ms, max_attempts;
+    int json, verbose, system_roots;
+};
+
+/* Prints the problem (`fmt` with `arg` for its one %s, or `fmt` alone when arg is NULL). */
+static int usage_error(const char *fmt, const char *arg) {
+    fputs(PROG ": ", stderr);
+    if (arg != NULL)
+        fprintf(stderr, fmt, arg);
+    else
+        fputs(fmt, stderr);
+    fputs("\nTry '" PROG " --help'.\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* An unsigned decimal in [min, max], the whole string. */
+static int parse_count(const char *s, unsigned long min, unsigned long max, unsigned long *out) {
+    char *end;
+    unsigned long v;
+    if (*s < '0' || *s > '9') return 0;
+    v = strtoul(s, &end, 10);
+    if (*end != '\0' || v < min || v > max) return 0;
+    *out = v;
+    return 1;
+}
+
+/* Seconds (decimals allowed) to whole milliseconds, at least 1, at most UINT32_MAX. */
+static int parse_seconds(const char *s, unsigned long *ms) {
+    char *end;
+    double v;
+    if ((*s < '0' || *s > '9') && *s != '.') return 0;
+    v = strtod(s, &end);
+    if (*end != '\0' || !(v * 1000.0 >= 1.0) || v * 1000.0 > 4294967295.0) return 0;
+    *ms = (unsigned long)(v * 1000.0);
+    return 1;
+}
+
+/* The value of option `name` at argv[*i]: "--name=VALUE" or "--name VALUE". NULL when absent. */
+static const char *option_value(int argc, char **argv, int *i, const char *name, int *missing) {
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    *missing = 0;
+    if (strncmp(a, name, n) != 0) return NULL;
+    if (a[n] == '=') return a + n + 1;
+    if (a[n] != '\0') return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* "--json=..." and the like: a known flag given a value it does not take. */
+static int is_flag_with_value(const char *a) {
+    static const char *const flags[] = {"--json=", "--verbose=", "--system-roots=", "--help="};
+    size_t k;
+    for (k = 0; k < sizeof flags / sizeof *flags; k++)
+        if (strncmp(a, flags[k], strlen(flags[k])) == 0) return 1;
+    return 0;
+}
+
+/* Parses list's arguments into *o; returns 0, or the exit status of a usage error. */
+static int parse_list(int argc, char **argv, struct list_opts *o) {
+    static const char *const valued[] = {"--limit", "--timeout", "--max-attempts", "--api-version",
+                                         "--client-id", "--ca-file", "--add-ca-file"};
+    int i, k, missing, only_args = 0;
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        if (only_args || a[0] != '-' || a[1] == '\0') {
+            if (o->upload != NULL) return usage_error("only one upload session ID may be given ('%s' is extra)", a);
+            o->upload = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_args = 1;
+            continue;
+        }
+        for (k = 0; k < (int)(sizeof valued / sizeof *valued); k++) {
+            v = option_value(argc, argv, &i, valued[k], &missing);
+            if (missing) return usage_error("option '%s' needs a value", valued[k]);
+            if (v != NULL) break;
+        }
+        if (v != NULL) {
+            switch (k) {
+            case 0:
+                if (!parse_count(v, 1, 1000, &o->limit)) return usage_error("--limit takes a number from 1 to 1000, not '%s'", v);
+                break;
+            case 1:
+                if (!parse_seconds(v, &o->timeout_ms))
+                    return usage_error("--timeout takes seconds from 0.001 to 4294967, not '%s'", v);
+                break;
+            case 2:
+                if (!parse_count(v, 1, 4294967295UL, &o->max_attempts))
+                    return usage_error("--max-attempts takes a number of at least 1, not '%s'", v);
+                break;
+            case 3: o->api_version = v; break;
+            case 4: o->client_id = v; break;
+            case 5: o->ca_file = v; break;
+            default: o->add_ca_file = v; break;
+            }
+        } else if (strcmp(a, "--json") == 0) {
+            o->json = 1;
+        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
+            o->verbose = 1;
+        } else if (strcmp(a, "--system-roots") == 0) {
+            o->system_roots = 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage_text, stdout);
+            exit(0);
+        } else if (is_flag_with_value(a)) {
+            return usage_error("option '%s' takes no value", a);
+        } else {
+            return usage_error("unknown option '%s'", a);
+        }
+    }
+    if (o->upload == NULL || o->upload[0] == '\0') return usage_error("the upload session ID is missing", NULL);
+    if ((o->ca_file != NULL) + (o->add_ca_file != NULL) + o->system_roots > 1)
+        return usage_error("choose one of --ca-file, --add-ca-file and --system-roots", NULL);
+    return 0;
+}
+
+/* The authority of a URL ("host:port" after "scheme://", or the bare host) holds '@'. */
+static int has_userinfo(const char *url) {
+    const char *start = strstr(url, "://");
+    size_t len;
+    start = start ? start + 3 : url;
+    len = strcspn(start, "/?#");
+    return memchr(start, '@', len) != NULL;
+}
+
+static void log_to_stderr(void *userdata, int level, const char *message) {
+    static const char *const names[] = {"?", "error", "warn", "info", "debug"};
+    (void)userdata;
+    /* The final error is printed once, by main, whether or not --verbose is on. */
+    if (level == VAULT_PARTS_LOG_ERROR) return;
+    fprintf(stderr, PROG ": %s: %s\n", names[level >= 1 && level <= 4 ? level : 0], message);
+}
+
+/* Applies the options to a freshly opened handle; the first failure sticks in the handle. */
+static int configure(vault_parts_iter *it, const struct list_opts *o) {
+    int rc = VAULT_PARTS_OK;
+    if (rc == VAULT_PARTS_OK && o->limit) rc = vault_parts_set_limit(it, (uint32_t)o->limit);
+    if (rc == VAULT_PARTS_OK && o->timeout_ms) rc = vault_parts_set_timeout_ms(it, (uint32_t)o->timeout_ms);
+    if (rc == VAULT_PARTS_OK && o->max_attempts) rc = vault_parts_set_max_attempts(it, (uint32_t)o->max_attempts);
+    if (rc == VAULT_PARTS_OK && o->api_version) rc = vault_parts_set_api_version(it, o->api_version);
+    if (rc == VAULT_PARTS_OK && o->client_id) rc = vault_parts_set_client_id(it, o->client_id);
+    if (rc == VAULT_PARTS_OK && o->ca_file) rc = vault_parts_set_ca_file(it, o->ca_file);
+    if (rc == VAULT_PARTS_OK && o->add_ca_file) rc = vault_parts_add_ca_file(it, o->add_ca_file);
+    if (rc == VAULT_PARTS_OK && o->system_roots) rc = vault_parts_use_system_roots(it);
+    if (rc == VAULT_PARTS_OK && o->verbose) {
+        /* Line-buffered, so parts and log lines interleave in the order they happen. */
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        rc = vault_parts_set_log(it, log_to_stderr, NULL);
+    }
+    return rc;
+}
+
+/* The final error, once; a certificate the built-in roots do not know gets a hint. */
+static int report_failure(vault_parts_iter *it, int rc, int before_io) {
+    const char *msg = vault_parts_errmsg(it);
+    fprintf(stderr, PROG ": %s: %s\n", vault_parts_errstr(rc), msg);
+    if (rc == VAULT_PARTS_E_TLS && (strstr(msg, "UnknownIssuer") || strstr(msg, "unknown issuer")))
+        fprintf(stderr, PROG ": hint: the server's certificate is not signed by a trusted CA; "
+                        "give its CA with --ca-file PEM (or --add-ca-file PEM behind a TLS-inspecting proxy, "
+                        "--system-roots for the system's store)\n");
+    return before_io && rc == VAULT_PARTS_E_ARG ? EXIT_USAGE : 10 + rc;
+}
+
+static int cmd_list(int argc, char **argv) {
+    const char *url = getenv("VAULT_URL"), *sid = getenv("VAULT_SESSION_ID");
+    struct list_opts o;
+    vault_parts_iter *it = NULL;
+    vault_part p;
+    unsigned long count = 0;
+    unsigned long long total = 0;
+    int rc, status;
+
+    memset(&o, 0, sizeof o);
+    if ((status = parse_list(argc, argv, &o)) != 0) return status;
+    if (url == NULL || *url == '\0') return usage_error("VAULT_URL is not set", NULL);
+    if (sid == NULL || *sid == '\0') return usage_error("VAULT_SESSION_ID is not set", NULL);
+    if (has_userinfo(url))
+        return usage_error("VAULT_URL must not hold a user name or password; the session ID goes in VAULT_SESSION_ID", NULL);
+
+    rc = vault_parts_open(&it, url, sid, o.upload);
+    if (rc == VAULT_PARTS_OK) rc = configure(it, &o);
+    if (rc != VAULT_PARTS_OK) {
+        status = report_failure(it, rc, 1);
+        vault_parts_free(it);
+        return status;
+    }
+    while ((rc = vault_parts_next(it, &p)) == VAULT_PARTS_ROW) {
+        if (o.json) {
+            printf("{\"part_number\":%u,\"size\":%llu,\"part_content_md5\":\"%s\"}\n", p.part_number,
+                   (unsigned long long)p.size, p.part_content_md5);
+        } else {
+            if (count == 0) printf("%8s %14s  %s\n", "part", "size", "md5");
+            printf("%8u %14llu  %s\n", p.part_number, (unsigned long long)p.size,
+                   p.part_content_md5[0] ? p.part_content_md5 : "-");
+        }
+        count++;
+        total += p.size;
+    }
+    if (rc != VAULT_PARTS_DONE) {
+        fflush(stdout);
+        status = report_failure(it, rc, 0);
+        vault_parts_free(it);
+        return status;
+    }
+    if (!o.json) printf("%lu part%s, %llu byte%s\n", count, count == 1 ? "" : "s", total, total == 1 ? "" : "s");
+    vault_parts_free(it);
+    return 0;
+}
+
+/* One row per subcommand: the verify issue adds {"verify", cmd_verify}. */
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} commands[] = {{"list", cmd_list}};
+
+int main(int argc, char **argv) {
+    size_t k;
+    if (argc < 2) return usage_error("a command is missing (list)", NULL);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf(PROG " %s (libvault_parts %s)\n", VAULT_PARTS_VERSION_STRING, vault_parts_version());
+        return 0;
+    }
+    for (k = 0; k < sizeof commands / sizeof *commands; k++)
+        if (strcmp(argv[1], commands[k].name) == 0) return commands[k].run(argc - 2, argv + 2);
+    if (argv[1][0] == '-') return usage_error("unknown option '%s' (options follow the command)", argv[1]);
+    return usage_error("unknown command '%s' (commands: list)", argv[1]);
+}
