@@ -2,6 +2,7 @@
 //! tree) and validated field by field, so a bad page is refused with a message naming the field.
 
 use crate::error::{printable, Error, ErrorKind};
+use serde::de::value::MapAccessDeserializer;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -39,30 +40,47 @@ pub enum Outcome {
 
 /// Parses and validates one response body. Err is a protocol violation.
 pub fn parse(body: &[u8]) -> Result<Outcome, Error> {
-    let raw: RawPage = serde_json::from_slice(body).map_err(|e| {
-        let what =
-            if e.is_syntax() || e.is_eof() { "the body is not valid JSON" } else { "the body has an unexpected shape" };
-        Error::protocol(format!("{what} ({e})"))
-    })?;
-    let status = raw.status.ok_or_else(|| Error::protocol("the body has no responseStatus"))?;
+    let raw = match serde_json::from_slice(body) {
+        Ok(Object::Is(raw)) => raw,
+        Ok(Object::Not(kind)) => return Err(Error::protocol(format!("the body is {kind}, not an object"))),
+        Err(e) => {
+            let what = if e.is_syntax() || e.is_eof() {
+                "the body is not valid JSON"
+            } else {
+                "the body has an unexpected shape"
+            };
+            return Err(Error::protocol(format!("{what} ({e})")));
+        }
+    };
+    let RawPage { status, details, data, errors } = raw;
+    let status = status.ok_or_else(|| Error::protocol("the body has no responseStatus"))?;
     match status.as_ref() {
         "SUCCESS" | "WARNING" => {}
-        "FAILURE" | "EXCEPTION" => return Ok(Outcome::Failed(vault_failure(&status, raw.errors.unwrap_or_default()))),
+        "FAILURE" | "EXCEPTION" => return vault_failure(&status, errors.unwrap_or_default()).map(Outcome::Failed),
         other => return Err(Error::protocol(format!("unknown responseStatus {:?}", printable(other, 40)))),
     }
-    let parts = match raw.data {
+    let parts = match data {
         Data::Missing | Data::Null => Vec::new(),
         Data::NotArray(kind) => return Err(Error::protocol(format!("data is {kind}, not an array"))),
         Data::Parts(Ok(parts)) => parts,
         Data::Parts(Err(why)) => return Err(Error::protocol(why)),
     };
-    let next_page = raw.details.and_then(|d| d.next_page).filter(|l| !l.is_empty()).map(Cow::into_owned);
+    let next_page = match details {
+        None => None,
+        Some(Object::Is(d)) => d.next_page.filter(|l| !l.is_empty()).map(Cow::into_owned),
+        Some(Object::Not(kind)) => {
+            return Err(Error::protocol(format!("responseDetails is {kind}, not an object")));
+        }
+    };
     Ok(Outcome::Parts(Page { parts, next_page }))
 }
 
-fn vault_failure(status: &str, errors: Vec<RawError>) -> Error {
-    let Some(first) = errors.first() else {
-        return Error::new(ErrorKind::Vault, format!("Vault answered {status} without an error type"));
+fn vault_failure(status: &str, errors: Vec<Object<RawError>>) -> Result<Error, Error> {
+    if let Some((i, kind)) = errors.iter().enumerate().find_map(|(i, e)| e.not().map(|k| (i, k))) {
+        return Err(Error::protocol(format!("errors[{i}] is {kind}, not an object")));
+    }
+    let Some(Object::Is(first)) = errors.first() else {
+        return Ok(Error::new(ErrorKind::Vault, format!("Vault answered {status} without an error type")));
     };
     let vault_type = first.kind.as_deref().map(|t| printable(t, 64)).unwrap_or_default();
     let kind = match vault_type.as_str() {
@@ -80,11 +98,7 @@ fn vault_failure(status: &str, errors: Vec<RawError>) -> Error {
         message.push_str(&format!(" (and {} more errors)", errors.len() - 1));
     }
     let error = Error::new(kind, message);
-    if vault_type.is_empty() {
-        error
-    } else {
-        error.with_vault_type(vault_type)
-    }
+    Ok(if vault_type.is_empty() { error } else { error.with_vault_type(vault_type) })
 }
 
 #[derive(Deserialize)]
@@ -92,10 +106,11 @@ struct RawPage<'a> {
     #[serde(rename = "responseStatus", borrow)]
     status: Option<Cow<'a, str>>,
     #[serde(rename = "responseDetails", borrow)]
-    details: Option<RawDetails<'a>>,
+    details: Option<Object<RawDetails<'a>>>,
     #[serde(default)]
     data: Data,
-    errors: Option<Vec<RawError<'a>>>,
+    #[serde(borrow)]
+    errors: Option<Vec<Object<RawError<'a>>>>,
 }
 
 #[derive(Deserialize)]
@@ -142,11 +157,14 @@ impl<'de> Visitor<'de> for DataVisitor {
         let mut parts = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1000));
         let mut violation = None;
         let mut index = 0usize;
-        while let Some(raw) = seq.next_element::<RawPart>()? {
+        while let Some(raw) = seq.next_element::<Object<RawPart>>()? {
             if violation.is_none() {
-                match raw.validate() {
-                    Ok(part) => parts.push(part),
-                    Err(why) => violation = Some(format!("data[{index}].{why}")),
+                match raw {
+                    Object::Is(raw) => match raw.validate() {
+                        Ok(part) => parts.push(part),
+                        Err(why) => violation = Some(format!("data[{index}].{why}")),
+                    },
+                    Object::Not(kind) => violation = Some(format!("data[{index}] is {kind}, not an object")),
                 }
             }
             index += 1;
@@ -178,8 +196,66 @@ impl<'de> Visitor<'de> for DataVisitor {
     }
 }
 
+/// A JSON value that must be an object. serde's derived structs also read an array as their
+/// fields in order, so `["SUCCESS", ...]` would pass for a page: only a map reaches `T`, and any
+/// other value is kept as the name of its type so the caller can say where it was found.
+enum Object<T> {
+    Is(T),
+    Not(&'static str),
+}
+
+impl<T> Object<T> {
+    fn not(&self) -> Option<&'static str> {
+        match self {
+            Object::Is(_) => None,
+            Object::Not(kind) => Some(kind),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ObjectVisitor(std::marker::PhantomData))
+    }
+}
+
+struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+    type Value = Object<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(Object::Is)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Object::Not("an array"))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Object::Not("null"))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Object::Not("a boolean"))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Object::Not("a number"))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Object::Not("a number"))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Object::Not("a number"))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Object::Not("a string"))
+    }
+}
+
 /// One element of data, fields kept as whatever JSON type arrived so validation can say what
-/// was wrong. An element that is not an object fails the whole page as malformed.
+/// was wrong.
 #[derive(Deserialize)]
 struct RawPart<'a> {
     #[serde(default)]
@@ -407,11 +483,42 @@ mod tests {
         assert!(violation(r#"{"responseStatus":"MAYBE","data":[]}"#).contains("unknown responseStatus \"MAYBE\""));
         assert!(violation(r#"{"responseStatus":"SUCCESS","data":{"a":1}}"#).contains("data is an object, not an array"));
         assert!(violation(r#"{"responseStatus":"SUCCESS","data":"x"}"#).contains("data is a string"));
-        assert!(violation(r#"{"responseStatus":"SUCCESS","data":[1]}"#).contains("unexpected shape"));
+        assert_eq!(violation(r#"{"responseStatus":"SUCCESS","data":[1]}"#), "data[0] is a number, not an object");
         assert!(
             violation(r#"{"responseStatus":"SUCCESS","responseDetails":{"next_page":5}}"#).contains("unexpected shape")
         );
-        assert!(violation("[]").contains("unexpected shape"));
+    }
+
+    /// serde's derived structs read an array as positional fields: only objects may pass.
+    #[test]
+    fn arrays_are_not_objects() {
+        let array_page = r#"["SUCCESS", ["/p?c=2"], [[7, 42, "c24a2d4b1c4e03a9f4113903edac6f47"]], null]"#;
+        assert_eq!(violation(array_page), "the body is an array, not an object");
+        for (body, kind) in [("[]", "an array"), ("\"SUCCESS\"", "a string"), ("5", "a number"), ("null", "null")] {
+            assert_eq!(violation(body), format!("the body is {kind}, not an object"), "{body}");
+        }
+        for (details, kind) in [(r#"["/p?c=2"]"#, "an array"), ("\"/p?c=2\"", "a string"), ("true", "a boolean")] {
+            let body = format!(r#"{{"responseStatus":"SUCCESS","responseDetails":{details},"data":[]}}"#);
+            assert_eq!(violation(&body), format!("responseDetails is {kind}, not an object"), "{body}");
+        }
+        for (element, kind) in
+            [(r#"[7,42,"c24a2d4b1c4e03a9f4113903edac6f47"]"#, "an array"), ("null", "null"), ("7", "a number")]
+        {
+            let body = format!(
+                r#"{{"responseStatus":"SUCCESS","data":[{{"part_number":1,"size":5}},{{"part_number":2,"size":5}},{element}]}}"#
+            );
+            assert_eq!(violation(&body), format!("data[2] is {kind}, not an object"), "{body}");
+        }
+        for errors in [r#"[["INVALID_SESSION_ID","Invalid"]]"#, r#"["INVALID_SESSION_ID"]"#] {
+            let body = format!(r#"{{"responseStatus":"FAILURE","errors":{errors}}}"#);
+            assert!(violation(&body).starts_with("errors[0] is "), "{body}");
+        }
+        let later = r#"{"responseStatus":"FAILURE","errors":[{"type":"INVALID_DATA"},[1]]}"#;
+        assert_eq!(violation(later), "errors[1] is an array, not an object");
+        // Objects nested inside ignored values stay ignored, and null details mean none.
+        assert_eq!(page(r#"{"responseStatus":"SUCCESS","responseDetails":null,"data":[]}"#).next_page, None);
+        let p = page(r#"{"responseStatus":"SUCCESS","responseDetails":{"next_page":"/n","x":[1]},"data":[]}"#);
+        assert_eq!(p.next_page.as_deref(), Some("/n"));
     }
 
     #[test]
