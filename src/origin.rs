@@ -50,9 +50,10 @@ impl Host {
     fn parse(text: &str) -> Result<Host, String> {
         if let Some(inside) = text.strip_prefix('[') {
             let inside = inside.strip_suffix(']').ok_or("an IPv6 address lacks its closing ']'")?;
-            return inside.parse().map(Host::V6).map_err(|_| {
-                format!("{:?} is not an IPv6 address", crate::error::printable(inside, 60))
-            });
+            return inside
+                .parse()
+                .map(Host::V6)
+                .map_err(|_| format!("{:?} is not an IPv6 address", crate::error::printable(inside, 60)));
         }
         if text.is_empty() {
             return Err("the host is missing".into());
@@ -64,7 +65,10 @@ impl Host {
         // (even "127.1" or "0x7f.1"): only the plain dotted-quad form is accepted.
         if text.rsplit('.').next().is_some_and(|last| !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit())) {
             return text.parse().map(Host::V4).map_err(|_| {
-                format!("{:?} is neither a host name nor an IPv4 address like 127.0.0.1", crate::error::printable(text, 60))
+                format!(
+                    "{:?} is neither a host name nor an IPv4 address like 127.0.0.1",
+                    crate::error::printable(text, 60)
+                )
             });
         }
         for label in text.split('.') {

@@ -1,0 +1,116 @@
+/*
+ * vault_parts_open's argument rules: the maximum lengths, hosts no URL can reach, and other
+ * spellings of a usable origin. open does no I/O, so no server is needed.
+ *
+ * usage: args
+ * prints "args: N failed checks"; exits 0 when every check held.
+ */
+#include "common.h"
+
+#define SID "SID-args-3f9c1e"
+#define UPLOAD "98f46c04fa7a65ff2e5eaf90fdf613ab"
+
+/* Opens; checks the code, that errmsg holds `needle` (unless NULL), and that it repeats no
+ * run of 16 copies of `fill` (the padding of a long argument). */
+static void expect_open(const char *url, const char *sid, const char *upload, int code, const char *needle,
+                        char fill) {
+    vault_parts_iter *it = NULL;
+    char run[17];
+    memset(run, fill, 16);
+    run[16] = '\0';
+    CHECK_CODE(vault_parts_open(&it, url, sid, upload), code);
+    CHECK(it != NULL);
+    CHECK_CODE(vault_parts_errcode(it), code);
+    if (needle) CHECK_CONTAINS(vault_parts_errmsg(it), needle);
+    if (code == VAULT_PARTS_OK) CHECK(strcmp(vault_parts_errmsg(it), "") == 0);
+    CHECK(strstr(vault_parts_errmsg(it), run) == NULL);
+    if (code != VAULT_PARTS_OK) {
+        vault_part p;
+        CHECK_CODE(vault_parts_next(it, &p), code);
+    }
+    vault_parts_free(it);
+}
+
+/* A string of `len` copies of `c`; the caller owns it and must pass it to free. */
+static char *repeated(char c, size_t len) {
+    char *s = (char *)malloc(len + 1);
+    if (s == NULL) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    memset(s, c, len);
+    s[len] = '\0';
+    return s;
+}
+
+static void lengths(void) {
+    char *s;
+    s = repeated('Q', 8000);
+    expect_open("https://v.example", s, UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
+    free(s);
+    s = repeated('Q', 8001);
+    expect_open("https://v.example", s, UPLOAD, VAULT_PARTS_E_ARG, "session_id is 8001 bytes long; at most 8000", 'Q');
+    free(s);
+    s = repeated('Q', 300000);
+    expect_open("https://v.example", s, UPLOAD, VAULT_PARTS_E_ARG, "at most 8000", 'Q');
+    free(s);
+
+    s = repeated('U', 256);
+    expect_open("https://v.example", SID, s, VAULT_PARTS_OK, NULL, 'U');
+    free(s);
+    s = repeated('U', 257);
+    expect_open("https://v.example", SID, s, VAULT_PARTS_E_ARG, "upload_session_id is 257 bytes long; at most 256", 'U');
+    free(s);
+    s = repeated('U', 100000);
+    expect_open("https://v.example", SID, s, VAULT_PARTS_E_ARG, "at most 256", 'U');
+    free(s);
+
+    s = repeated('w', 600);
+    memcpy(s, "https://", 8);
+    expect_open(s, SID, UPLOAD, VAULT_PARTS_E_ARG, "vault_url is 600 bytes long; at most 512", 'w');
+    free(s);
+}
+
+static void hosts(void) {
+    static const char *bad[] = {
+        "https://..",        "https://-",           "https://.",          "https://[:::]",
+        "https://[]",        "https://[::1]x",      "https://[fe80::1%25eth0]", "https://v..example",
+        "https://.v.example", "https://v.example.", "https://-v.example", "https://v-.example",
+        "https://v_x.example", "https://127.1",     "https://0x7f.0.0.1", "https://1.2.3.256",
+        "http://[::2]:80",   "http://127.1:80",     "https://h:1:2",      "https://[127.0.0.1]",
+    };
+    size_t i;
+    char label[80], host[400];
+    for (i = 0; i < sizeof bad / sizeof *bad; i++) expect_open(bad[i], SID, UPLOAD, VAULT_PARTS_E_ARG, "vault_url", 'Q');
+
+    /* RFC 1123: labels of at most 63 characters, names of at most 253. */
+    memset(label, 'a', 64);
+    label[64] = '\0';
+    snprintf(host, sizeof host, "https://%s.example", label);
+    expect_open(host, SID, UPLOAD, VAULT_PARTS_E_ARG, "longer than 63", 'Q');
+    label[63] = '\0';
+    snprintf(host, sizeof host, "https://%s.example", label);
+    expect_open(host, SID, UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
+    snprintf(host, sizeof host, "https://%s.%s.%s.%.61s", label, label, label, label);
+    expect_open(host, SID, UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
+    snprintf(host, sizeof host, "https://%s.%s.%s.%.62s", label, label, label, label);
+    expect_open(host, SID, UPLOAD, VAULT_PARTS_E_ARG, "longer than 253", 'Q');
+}
+
+static void spellings(void) {
+    static const char *good[] = {
+        "https://h:/", "https://h:", "http://[0:0:0:0:0:0:0:1]:8080", "http://[0000::0001]",
+        "http://[::FFFF:127.0.0.1]:1", "HTTPS://MyVault.VeevaVault.com:443/", "https://v.example:08443",
+        "http://127.0.0.1:", "https://[2001:DB8::1]",
+    };
+    size_t i;
+    for (i = 0; i < sizeof good / sizeof *good; i++) expect_open(good[i], SID, UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
+}
+
+int main(void) {
+    lengths();
+    hosts();
+    spellings();
+    printf("args: %d failed checks\n", test_failures);
+    return test_failures ? 1 : 0;
+}
