@@ -125,22 +125,25 @@
 #define VAULT_PARTS_LOG_DEBUG 4
 
 /**
- * The longest vault_url accepted, in bytes. A valid one is at most about 270 ("https://", a
- * 253-character host name, ":65535/"); the cap keeps a message about a bad one short.
+ * The longest vault_url vault_parts_open accepts, in bytes (the NUL not counted); a longer
+ * one gives VAULT_PARTS_E_ARG. A usable one is at most about 270 bytes: "https://", a host
+ * name of at most 253 characters, ":65535/".
  */
-#define MAX_VAULT_URL_LEN 512
+#define VAULT_PARTS_MAX_VAULT_URL_LEN 512
 
 /**
- * The longest session_id accepted, in bytes. Vault session IDs are about 100-200 characters
- * and OAuth bearer tokens (JWTs with many claims) a few KB; a longer Authorization header
- * would break the 8 KiB header-line limit of common servers and proxies.
+ * The longest session_id vault_parts_open accepts, in bytes (the NUL not counted); a longer
+ * one gives VAULT_PARTS_E_ARG. Vault session IDs are about 100-200 characters and OAuth
+ * bearer tokens a few KB; a longer Authorization header would exceed the 8 KiB header-line
+ * limit of common servers and proxies.
  */
-#define MAX_SESSION_ID_LEN 8000
+#define VAULT_PARTS_MAX_SESSION_ID_LEN 8000
 
 /**
- * The longest upload_session_id accepted, in bytes. Vault's are 32 hex digits.
+ * The longest upload_session_id vault_parts_open accepts, in bytes (the NUL not counted); a
+ * longer one gives VAULT_PARTS_E_ARG. Vault's are 32 hex digits.
  */
-#define MAX_UPLOAD_SESSION_ID_LEN 256
+#define VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN 256
 
 /**
  * An iterator over the parts of one upload session. Opaque: create it with vault_parts_open.

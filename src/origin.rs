@@ -7,15 +7,20 @@ use std::borrow::Cow;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// The longest vault_url accepted, in bytes. A valid one is at most about 270 ("https://", a
-/// 253-character host name, ":65535/"); the cap keeps a message about a bad one short.
-pub const MAX_VAULT_URL_LEN: usize = 512;
-/// The longest session_id accepted, in bytes. Vault session IDs are about 100-200 characters
-/// and OAuth bearer tokens (JWTs with many claims) a few KB; a longer Authorization header
-/// would break the 8 KiB header-line limit of common servers and proxies.
-pub const MAX_SESSION_ID_LEN: usize = 8000;
-/// The longest upload_session_id accepted, in bytes. Vault's are 32 hex digits.
-pub const MAX_UPLOAD_SESSION_ID_LEN: usize = 256;
+// The three limits below are exported into include/vault_parts.h (cbindgen reads them here).
+
+/// The longest vault_url vault_parts_open accepts, in bytes (the NUL not counted); a longer
+/// one gives VAULT_PARTS_E_ARG. A usable one is at most about 270 bytes: "https://", a host
+/// name of at most 253 characters, ":65535/".
+pub const VAULT_PARTS_MAX_VAULT_URL_LEN: usize = 512;
+/// The longest session_id vault_parts_open accepts, in bytes (the NUL not counted); a longer
+/// one gives VAULT_PARTS_E_ARG. Vault session IDs are about 100-200 characters and OAuth
+/// bearer tokens a few KB; a longer Authorization header would exceed the 8 KiB header-line
+/// limit of common servers and proxies.
+pub const VAULT_PARTS_MAX_SESSION_ID_LEN: usize = 8000;
+/// The longest upload_session_id vault_parts_open accepts, in bytes (the NUL not counted); a
+/// longer one gives VAULT_PARTS_E_ARG. Vault's are 32 hex digits.
+pub const VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN: usize = 256;
 
 /// Scheme, host and port of the Vault: the only place the session ID is ever sent. Kept in
 /// one canonical form (host lower case, IP addresses as std prints them, the port always
@@ -107,9 +112,9 @@ impl Origin {
     /// Parses vault_url: "https://host[:port][/]", a bare "host[:port]" (https), or
     /// "http://host[:port][/]" for loopback hosts only.
     pub fn parse_vault_url(url: &str) -> Result<Origin, Error> {
-        if url.len() > MAX_VAULT_URL_LEN {
+        if url.len() > VAULT_PARTS_MAX_VAULT_URL_LEN {
             return Err(Error::arg(format!(
-                "vault_url is {} bytes long; at most {MAX_VAULT_URL_LEN} are accepted",
+                "vault_url is {} bytes long; at most {VAULT_PARTS_MAX_VAULT_URL_LEN} are accepted",
                 url.len()
             )));
         }
@@ -244,9 +249,9 @@ pub fn check_session_id(session_id: &str) -> Result<(), Error> {
     if session_id.is_empty() {
         return Err(Error::arg("session_id is empty"));
     }
-    if session_id.len() > MAX_SESSION_ID_LEN {
+    if session_id.len() > VAULT_PARTS_MAX_SESSION_ID_LEN {
         return Err(Error::arg(format!(
-            "session_id is {} bytes long; at most {MAX_SESSION_ID_LEN} are accepted",
+            "session_id is {} bytes long; at most {VAULT_PARTS_MAX_SESSION_ID_LEN} are accepted",
             session_id.len()
         )));
     }
@@ -265,9 +270,9 @@ pub fn check_upload_session_id(id: &str) -> Result<(), Error> {
     if id.is_empty() {
         return Err(Error::arg("upload_session_id is empty"));
     }
-    if id.len() > MAX_UPLOAD_SESSION_ID_LEN {
+    if id.len() > VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN {
         return Err(Error::arg(format!(
-            "upload_session_id is {} bytes long; at most {MAX_UPLOAD_SESSION_ID_LEN} are accepted",
+            "upload_session_id is {} bytes long; at most {VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN} are accepted",
             id.len()
         )));
     }
@@ -379,7 +384,7 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::Arg, "{bad}");
             assert!(e.message().contains("vault_url"), "{bad}: {}", e.message());
         }
-        let too_long = format!("https://v.example/{}", "a".repeat(MAX_VAULT_URL_LEN));
+        let too_long = format!("https://v.example/{}", "a".repeat(VAULT_PARTS_MAX_VAULT_URL_LEN));
         let e = Origin::parse_vault_url(&too_long).unwrap_err();
         assert_eq!(e.message(), format!("vault_url is {} bytes long; at most 512 are accepted", too_long.len()));
     }
@@ -471,11 +476,11 @@ mod tests {
 
     #[test]
     fn identifier_lengths() {
-        assert!(check_session_id(&"s".repeat(MAX_SESSION_ID_LEN)).is_ok());
-        let e = check_session_id(&"s".repeat(MAX_SESSION_ID_LEN + 1)).unwrap_err();
+        assert!(check_session_id(&"s".repeat(VAULT_PARTS_MAX_SESSION_ID_LEN)).is_ok());
+        let e = check_session_id(&"s".repeat(VAULT_PARTS_MAX_SESSION_ID_LEN + 1)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Arg);
         assert_eq!(e.message(), "session_id is 8001 bytes long; at most 8000 are accepted");
-        assert!(check_upload_session_id(&"u".repeat(MAX_UPLOAD_SESSION_ID_LEN)).is_ok());
+        assert!(check_upload_session_id(&"u".repeat(VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN)).is_ok());
         let e = check_upload_session_id(&"u".repeat(100_000)).unwrap_err();
         assert_eq!(e.message(), "upload_session_id is 100000 bytes long; at most 256 are accepted");
     }

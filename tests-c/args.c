@@ -45,26 +45,34 @@ static char *repeated(char c, size_t len) {
 
 static void lengths(void) {
     char *s;
-    s = repeated('Q', 8000);
+    /* The header's limits are the ones open enforces. */
+    CHECK(VAULT_PARTS_MAX_VAULT_URL_LEN == 512);
+    CHECK(VAULT_PARTS_MAX_SESSION_ID_LEN == 8000);
+    CHECK(VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN == 256);
+    s = repeated('Q', VAULT_PARTS_MAX_SESSION_ID_LEN);
     expect_open("https://v.example", s, UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
     free(s);
-    s = repeated('Q', 8001);
+    s = repeated('Q', VAULT_PARTS_MAX_SESSION_ID_LEN + 1);
     expect_open("https://v.example", s, UPLOAD, VAULT_PARTS_E_ARG, "session_id is 8001 bytes long; at most 8000", 'Q');
     free(s);
     s = repeated('Q', 300000);
     expect_open("https://v.example", s, UPLOAD, VAULT_PARTS_E_ARG, "at most 8000", 'Q');
     free(s);
 
-    s = repeated('U', 256);
+    s = repeated('U', VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN);
     expect_open("https://v.example", SID, s, VAULT_PARTS_OK, NULL, 'U');
     free(s);
-    s = repeated('U', 257);
+    s = repeated('U', VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN + 1);
     expect_open("https://v.example", SID, s, VAULT_PARTS_E_ARG, "upload_session_id is 257 bytes long; at most 256", 'U');
     free(s);
     s = repeated('U', 100000);
     expect_open("https://v.example", SID, s, VAULT_PARTS_E_ARG, "at most 256", 'U');
     free(s);
 
+    s = repeated('w', VAULT_PARTS_MAX_VAULT_URL_LEN);
+    memcpy(s, "https://", 8);
+    expect_open(s, SID, UPLOAD, VAULT_PARTS_E_ARG, "longer than 253", 'Q'); /* within the cap: the host rule speaks */
+    free(s);
     s = repeated('w', 600);
     memcpy(s, "https://", 8);
     expect_open(s, SID, UPLOAD, VAULT_PARTS_E_ARG, "vault_url is 600 bytes long; at most 512", 'w');
