@@ -40,23 +40,15 @@ pub enum Outcome {
 
 /// Parses and validates one response body. Err is a protocol violation.
 pub fn parse(body: &[u8]) -> Result<Outcome, Error> {
-    let raw = match serde_json::from_slice(body) {
-        Ok(Object::Is(raw)) => raw,
-        Ok(Object::Not(kind)) => return Err(Error::protocol(format!("the body is {kind}, not an object"))),
-        Err(e) => {
-            let what = if e.is_syntax() || e.is_eof() {
-                "the body is not valid JSON"
-            } else {
-                "the body has an unexpected shape"
-            };
-            return Err(Error::protocol(format!("{what} ({e})")));
-        }
-    };
-    let RawPage { status, details, data, errors } = raw;
+    let RawPage { status, details, data, errors } = read(body)?;
     let status = status.ok_or_else(|| Error::protocol("the body has no responseStatus"))?;
     match status.as_ref() {
         "SUCCESS" | "WARNING" => {}
-        "FAILURE" | "EXCEPTION" => return vault_failure(&status, errors.unwrap_or_default()).map(Outcome::Failed),
+        "FAILURE" | "EXCEPTION" => {
+            let errors = errors.unwrap_or_default().into_iter().enumerate();
+            let errors = errors.map(|(i, e)| e.get(format_args!("errors[{i}]"))).collect::<Result<Vec<_>, _>>();
+            return Ok(Outcome::Failed(vault_failure(&status, errors.map_err(Error::protocol)?)));
+        }
         other => return Err(Error::protocol(format!("unknown responseStatus {:?}", printable(other, 40)))),
     }
     let parts = match data {
@@ -65,22 +57,24 @@ pub fn parse(body: &[u8]) -> Result<Outcome, Error> {
         Data::Parts(Ok(parts)) => parts,
         Data::Parts(Err(why)) => return Err(Error::protocol(why)),
     };
-    let next_page = match details {
-        None => None,
-        Some(Object::Is(d)) => d.next_page.filter(|l| !l.is_empty()).map(Cow::into_owned),
-        Some(Object::Not(kind)) => {
-            return Err(Error::protocol(format!("responseDetails is {kind}, not an object")));
-        }
-    };
+    let details = details.map(|d| d.get("responseDetails")).transpose().map_err(Error::protocol)?;
+    let next_page = details.and_then(|d| d.next_page).filter(|l| !l.is_empty()).map(Cow::into_owned);
     Ok(Outcome::Parts(Page { parts, next_page }))
 }
 
-fn vault_failure(status: &str, errors: Vec<Object<RawError>>) -> Result<Error, Error> {
-    if let Some((i, kind)) = errors.iter().enumerate().find_map(|(i, e)| e.not().map(|k| (i, k))) {
-        return Err(Error::protocol(format!("errors[{i}] is {kind}, not an object")));
-    }
-    let Some(Object::Is(first)) = errors.first() else {
-        return Ok(Error::new(ErrorKind::Vault, format!("Vault answered {status} without an error type")));
+/// The body as a page object, borrowing its strings where JSON needs no unescaping.
+fn read(body: &[u8]) -> Result<RawPage<'_>, Error> {
+    let page: Object<RawPage> = serde_json::from_slice(body).map_err(|e| {
+        let what =
+            if e.is_syntax() || e.is_eof() { "the body is not valid JSON" } else { "the body has an unexpected shape" };
+        Error::protocol(format!("{what} ({e})"))
+    })?;
+    page.get("the body").map_err(Error::protocol)
+}
+
+fn vault_failure(status: &str, errors: Vec<RawError>) -> Error {
+    let Some(first) = errors.first() else {
+        return Error::new(ErrorKind::Vault, format!("Vault answered {status} without an error type"));
     };
     let vault_type = first.kind.as_deref().map(|t| printable(t, 64)).unwrap_or_default();
     let kind = match vault_type.as_str() {
@@ -98,7 +92,11 @@ fn vault_failure(status: &str, errors: Vec<Object<RawError>>) -> Result<Error, E
         message.push_str(&format!(" (and {} more errors)", errors.len() - 1));
     }
     let error = Error::new(kind, message);
-    Ok(if vault_type.is_empty() { error } else { error.with_vault_type(vault_type) })
+    if vault_type.is_empty() {
+        error
+    } else {
+        error.with_vault_type(vault_type)
+    }
 }
 
 #[derive(Deserialize)]
@@ -159,12 +157,10 @@ impl<'de> Visitor<'de> for DataVisitor {
         let mut index = 0usize;
         while let Some(raw) = seq.next_element::<Object<RawPart>>()? {
             if violation.is_none() {
-                match raw {
-                    Object::Is(raw) => match raw.validate() {
-                        Ok(part) => parts.push(part),
-                        Err(why) => violation = Some(format!("data[{index}].{why}")),
-                    },
-                    Object::Not(kind) => violation = Some(format!("data[{index}] is {kind}, not an object")),
+                let part = raw.get(format_args!("data[{index}]"));
+                match part.and_then(|raw| raw.validate().map_err(|why| format!("data[{index}].{why}"))) {
+                    Ok(part) => parts.push(part),
+                    Err(why) => violation = Some(why),
                 }
             }
             index += 1;
@@ -205,10 +201,11 @@ enum Object<T> {
 }
 
 impl<T> Object<T> {
-    fn not(&self) -> Option<&'static str> {
+    /// The object, or the violation: `what` is named with the type found instead.
+    fn get(self, what: impl fmt::Display) -> Result<T, String> {
         match self {
-            Object::Is(_) => None,
-            Object::Not(kind) => Some(kind),
+            Object::Is(object) => Ok(object),
+            Object::Not(kind) => Err(format!("{what} is {kind}, not an object")),
         }
     }
 }
