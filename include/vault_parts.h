@@ -127,6 +127,27 @@
 #define VAULT_PARTS_LOG_DEBUG 4
 
 /**
+ * The longest vault_url vault_parts_open accepts, in bytes (the NUL not counted); a longer
+ * one gives VAULT_PARTS_E_ARG. A usable one is at most about 270 bytes: "https://", a host
+ * name of at most 253 characters, ":65535/".
+ */
+#define VAULT_PARTS_MAX_VAULT_URL_LEN 512
+
+/**
+ * The longest session_id vault_parts_open accepts, in bytes (the NUL not counted); a longer
+ * one gives VAULT_PARTS_E_ARG. Vault session IDs are about 100-200 characters and OAuth
+ * bearer tokens a few KB; a longer Authorization header would exceed the 8 KiB header-line
+ * limit of common servers and proxies.
+ */
+#define VAULT_PARTS_MAX_SESSION_ID_LEN 8000
+
+/**
+ * The longest upload_session_id vault_parts_open accepts, in bytes (the NUL not counted); a
+ * longer one gives VAULT_PARTS_E_ARG. Vault's are 32 hex digits.
+ */
+#define VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN 256
+
+/**
  * An iterator over the parts of one upload session. Opaque: create it with vault_parts_open.
  * The caller owns the handle and must pass it to vault_parts_free.
  */

@@ -3,21 +3,121 @@
 //! must stay on that origin so the session ID never reaches another host.
 
 use crate::error::Error;
-use std::net::Ipv4Addr;
+use std::borrow::Cow;
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// Scheme, host and port of the Vault: the only place the session ID is ever sent.
+// The three limits below are exported into include/vault_parts.h (cbindgen reads them here).
+
+/// The longest vault_url vault_parts_open accepts, in bytes (the NUL not counted); a longer
+/// one gives VAULT_PARTS_E_ARG. A usable one is at most about 270 bytes: "https://", a host
+/// name of at most 253 characters, ":65535/".
+pub const VAULT_PARTS_MAX_VAULT_URL_LEN: usize = 512;
+/// The longest session_id vault_parts_open accepts, in bytes (the NUL not counted); a longer
+/// one gives VAULT_PARTS_E_ARG. Vault session IDs are about 100-200 characters and OAuth
+/// bearer tokens a few KB; a longer Authorization header would exceed the 8 KiB header-line
+/// limit of common servers and proxies.
+pub const VAULT_PARTS_MAX_SESSION_ID_LEN: usize = 8000;
+/// The longest upload_session_id vault_parts_open accepts, in bytes (the NUL not counted); a
+/// longer one gives VAULT_PARTS_E_ARG. Vault's are 32 hex digits.
+pub const VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN: usize = 256;
+
+/// Scheme, host and port of the Vault: the only place the session ID is ever sent. Kept in
+/// one canonical form (host lower case, IP addresses as std prints them, the port always
+/// explicit), so two spellings of one origin compare equal and every URL fetched uses it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
     secure: bool,
-    /// Lower case; IPv6 literals keep their brackets.
-    host: String,
+    host: Host,
     port: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Host {
+    /// A DNS name of RFC 1123 labels, lower case.
+    Name(String),
+    V4(Ipv4Addr),
+    V6(Ipv6Addr),
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Host::Name(name) => f.write_str(name),
+            Host::V4(ip) => write!(f, "{ip}"),
+            Host::V6(ip) => write!(f, "[{ip}]"),
+        }
+    }
+}
+
+impl Host {
+    /// A host as written in a URL: "[IPv6]", a dotted-quad IPv4 address, or a DNS name.
+    fn parse(text: &str) -> Result<Host, String> {
+        if let Some(inside) = text.strip_prefix('[') {
+            let inside = inside.strip_suffix(']').ok_or("an IPv6 address lacks its closing ']'")?;
+            return inside
+                .parse()
+                .map(Host::V6)
+                .map_err(|_| format!("{:?} is not an IPv6 address", crate::error::printable(inside, 60)));
+        }
+        if text.is_empty() {
+            return Err("the host is missing".into());
+        }
+        if text.len() > 253 {
+            return Err("the host name is longer than 253 characters".into());
+        }
+        // A name ending in a numeric label would be read as an IPv4 address by the resolver
+        // (even "127.1" or "0x7f.1"): only the plain dotted-quad form is accepted.
+        if text.rsplit('.').next().is_some_and(|last| !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit())) {
+            return text.parse().map(Host::V4).map_err(|_| {
+                format!(
+                    "{:?} is neither a host name nor an IPv4 address like 127.0.0.1",
+                    crate::error::printable(text, 60)
+                )
+            });
+        }
+        for label in text.split('.') {
+            if let Some(why) = label_flaw(label) {
+                return Err(format!("the host name {:?} {why}", crate::error::printable(text, 60)));
+            }
+        }
+        Ok(Host::Name(text.to_ascii_lowercase()))
+    }
+
+    fn is_loopback(&self) -> bool {
+        match self {
+            Host::Name(name) => name == "localhost",
+            Host::V4(ip) => ip.is_loopback(),
+            Host::V6(ip) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        }
+    }
+}
+
+/// What breaks RFC 1123's rule for one label of a host name, if anything.
+fn label_flaw(label: &str) -> Option<&'static str> {
+    if label.is_empty() {
+        Some("has an empty label")
+    } else if label.len() > 63 {
+        Some("has a label longer than 63 characters")
+    } else if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        Some("holds characters other than letters, digits, '-' and '.'")
+    } else if label.starts_with('-') || label.ends_with('-') {
+        Some("has a label that starts or ends with '-'")
+    } else {
+        None
+    }
 }
 
 impl Origin {
     /// Parses vault_url: "https://host[:port][/]", a bare "host[:port]" (https), or
     /// "http://host[:port][/]" for loopback hosts only.
     pub fn parse_vault_url(url: &str) -> Result<Origin, Error> {
+        if url.len() > VAULT_PARTS_MAX_VAULT_URL_LEN {
+            return Err(Error::arg(format!(
+                "vault_url is {} bytes long; at most {VAULT_PARTS_MAX_VAULT_URL_LEN} are accepted",
+                url.len()
+            )));
+        }
         let bad = |why: &str| {
             Error::arg(format!(
                 "vault_url {:?} is not usable: {why}",
@@ -42,7 +142,7 @@ impl Origin {
             ));
         }
         let origin = parse_authority(authority, secure).map_err(|why| bad(&why))?;
-        if !secure && !origin.is_loopback() {
+        if !secure && !origin.host.is_loopback() {
             return Err(bad("plain http:// is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost): the session ID must not cross a network in clear"));
         }
         Ok(origin)
@@ -63,14 +163,9 @@ impl Origin {
         self.secure
     }
 
-    fn is_loopback(&self) -> bool {
-        let host = self.host.as_str();
-        host == "localhost" || host == "[::1]" || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
-    }
-
     /// Resolves a link Vault sent (next_page or a redirect's Location): an absolute URL on this
-    /// origin or a path starting with one "/". Returns the canonical absolute URL; anything
-    /// else is refused before a request is made.
+    /// origin, however spelled, or a path starting with one "/". Returns the absolute URL on
+    /// the canonical origin; anything else is refused before a request is made.
     pub fn resolve(&self, link: &str) -> Result<String, String> {
         let shown = crate::error::printable(link, 200);
         if let Some(bad) = link.chars().find(|c| !c.is_ascii_graphic()) {
@@ -80,7 +175,7 @@ impl Origin {
         if link.contains('\\') {
             return Err(format!("link {shown:?} contains a backslash"));
         }
-        let path_and_query = if let Some((scheme, rest)) = split_scheme(link) {
+        let path_and_query: Cow<str> = if let Some((scheme, rest)) = split_scheme(link) {
             let secure = if scheme.eq_ignore_ascii_case("https") {
                 true
             } else if scheme.eq_ignore_ascii_case("http") {
@@ -96,13 +191,13 @@ impl Origin {
                     self.base()
                 ));
             }
+            // "http://h?x=1" and "http://h" mean the path "/".
             match &rest[end..] {
-                "" => "/",
-                p if p.starts_with('/') => p,
-                _ => return Err(format!("link {shown:?} has no path")),
+                p if p.starts_with('/') => Cow::Borrowed(p),
+                p => Cow::Owned(format!("/{p}")),
             }
         } else if link.starts_with('/') && !link.starts_with("//") {
-            link
+            Cow::Borrowed(link)
         } else {
             return Err(format!("link {shown:?} is neither an absolute URL nor a path starting with \"/\""));
         };
@@ -138,37 +233,25 @@ fn without_userinfo(url: &str) -> String {
     }
 }
 
+/// "host[:port]": an empty port, as in "h:", is the scheme's default, as URLs define it.
 fn parse_authority(authority: &str, secure: bool) -> Result<Origin, String> {
     if authority.contains('@') {
         return Err("user names or passwords in the URL are not allowed".into());
     }
-    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
-        let (inside, after) = rest.split_once(']').ok_or("an IPv6 address lacks its closing ']'")?;
-        if inside.is_empty() || !inside.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
-            return Err("the IPv6 address is malformed".into());
-        }
-        let port = match after {
-            "" => None,
-            p => Some(p.strip_prefix(':').ok_or("junk after the IPv6 address")?),
-        };
-        (format!("[{}]", inside.to_ascii_lowercase()), port)
-    } else {
-        let (host, port) = match authority.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        };
-        if host.is_empty() {
-            return Err("the host is missing".into());
-        }
-        if host.len() > 253 || !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')) {
-            return Err("the host name holds characters a host name cannot".into());
-        }
-        (host.to_ascii_lowercase(), port)
+    // The port follows the last ':' after an IPv6 literal's closing bracket, if any.
+    let host_end = authority.rfind(']').map_or(0, |i| i + 1);
+    let (host, port) = match authority[host_end..].find(':') {
+        Some(i) => (&authority[..host_end + i], Some(&authority[host_end + i + 1..])),
+        None => (authority, None),
     };
+    if authority.starts_with('[') && host_end == 0 {
+        return Err("an IPv6 address lacks its closing ']'".into());
+    }
+    let host = Host::parse(host)?;
     let port = match port {
-        None => default_port(secure),
+        None | Some("") => default_port(secure),
         Some(p) => match p.parse::<u16>() {
-            Ok(n) if n > 0 && p.chars().all(|c| c.is_ascii_digit()) => n,
+            Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => n,
             _ => return Err(format!("the port {:?} is not a number from 1 to 65535", crate::error::printable(p, 20))),
         },
     };
@@ -180,6 +263,12 @@ fn parse_authority(authority: &str, secure: bool) -> Result<Origin, String> {
 pub fn check_session_id(session_id: &str) -> Result<(), Error> {
     if session_id.is_empty() {
         return Err(Error::arg("session_id is empty"));
+    }
+    if session_id.len() > VAULT_PARTS_MAX_SESSION_ID_LEN {
+        return Err(Error::arg(format!(
+            "session_id is {} bytes long; at most {VAULT_PARTS_MAX_SESSION_ID_LEN} are accepted",
+            session_id.len()
+        )));
     }
     if session_id.chars().any(|c| c.is_control()) {
         return Err(Error::arg("session_id contains a control character"));
@@ -193,10 +282,16 @@ pub fn check_session_id(session_id: &str) -> Result<(), Error> {
 
 /// The upload session ID becomes one path segment: only characters that need no encoding.
 pub fn check_upload_session_id(id: &str) -> Result<(), Error> {
-    let shown = crate::error::printable(id, 100);
     if id.is_empty() {
         return Err(Error::arg("upload_session_id is empty"));
     }
+    if id.len() > VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN {
+        return Err(Error::arg(format!(
+            "upload_session_id is {} bytes long; at most {VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN} are accepted",
+            id.len()
+        )));
+    }
+    let shown = crate::error::printable(id, 100);
     if id == "." || id == ".." {
         return Err(Error::arg(format!("upload_session_id {shown:?} is not a usable path segment")));
     }
@@ -245,6 +340,15 @@ mod tests {
         assert_eq!(origin("http://127.9.9.9:1").base(), "http://127.9.9.9:1");
         assert_eq!(origin("http://localhost").base(), "http://localhost");
         assert_eq!(origin("http://[::1]:99").base(), "http://[::1]:99");
+        // Other spellings of the same origins come out in the one canonical form.
+        assert_eq!(origin("http://[0:0:0:0:0:0:0:1]:99").base(), "http://[::1]:99");
+        assert_eq!(origin("http://[::FFFF:127.0.0.1]:99").base(), "http://[::ffff:127.0.0.1]:99");
+        assert_eq!(origin("https://h:/").base(), "https://h");
+        assert_eq!(origin("https://h:").base(), "https://h");
+        assert_eq!(origin("HTTPS://V.Example:08443").base(), "https://v.example:8443");
+        assert_eq!(origin(&format!("https://{}.example", "a".repeat(63))).base().len(), "https://.example".len() + 63);
+        let longest = format!("{}.{}", vec!["a".repeat(63); 3].join("."), "b".repeat(61));
+        assert_eq!(origin(&longest).base(), format!("https://{longest}"));
     }
 
     #[test]
@@ -263,11 +367,99 @@ mod tests {
             "https://h:+1",
             "https://h h",
             "https://[::1",
+            "https://..",
+            "https://-",
+            "https://.",
+            "https://[:::]",
+            "https://[]",
+            "https://[::1]x",
+            "https://[::1]:x",
+            "https://[fe80::1%25eth0]",
+            "https://[127.0.0.1]",
+            "https://v..example",
+            "https://.v.example",
+            "https://v.example.",
+            "https://-v.example",
+            "https://v-.example",
+            "https://v.-example",
+            "https://v_x.example",
+            "https://127.1",
+            "https://0x7f.0.0.1",
+            "https://127.000.0.1",
+            "https://1.2.3.256",
+            "https://a.1",
+            "http://127.1:80",
+            "http://[::2]:80",
+            "https://h:1:2",
+            "https://h]:1",
+            &format!("https://{}.example", "a".repeat(64)),
+            &format!("https://{}.{}", vec!["a".repeat(63); 3].join("."), "b".repeat(62)),
         ] {
             let e = Origin::parse_vault_url(bad).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Arg, "{bad}");
             assert!(e.message().contains("vault_url"), "{bad}: {}", e.message());
         }
+        let too_long = format!("https://v.example/{}", "a".repeat(VAULT_PARTS_MAX_VAULT_URL_LEN));
+        let e = Origin::parse_vault_url(&too_long).unwrap_err();
+        assert_eq!(e.message(), format!("vault_url is {} bytes long; at most 512 are accepted", too_long.len()));
+    }
+
+    /// Spellings of one origin and of different ones, each checked both ways: B as a link
+    /// against A as vault_url, and A against B. Equal ones resolve to the canonical origin.
+    #[test]
+    fn origins_compare_in_canonical_form() {
+        let equal = [
+            ("http://[::1]:8080", "http://[0:0:0:0:0:0:0:1]:8080"),
+            ("http://[::1]:8080", "HTTP://[0000::0001]:8080"),
+            ("https://[2001:db8::1]", "https://[2001:DB8:0:0::1]:443"),
+            ("https://[::ffff:7f00:1]", "https://[::ffff:127.0.0.1]"),
+            ("https://v.example", "https://V.Example:443"),
+            ("https://v.example", "https://v.example:"),
+            ("https://v.example:8443", "https://v.example:08443"),
+            ("http://localhost", "http://LOCALHOST:80"),
+            ("http://127.0.0.1", "http://127.0.0.1:80"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ];
+        let unequal = [
+            ("http://[::1]:8080", "http://127.0.0.1:8080"),
+            ("https://[2001:db8::1]", "https://[2001:db8::1:0]"),
+            ("https://[::ffff:127.0.0.1]", "https://127.0.0.1"),
+            ("https://127.0.0.1:443", "http://127.0.0.1:443"),
+            ("https://v.example", "https://v.example:8443"),
+            ("https://v.example", "https://v.example.com"),
+            ("https://a.v.example", "https://v.example"),
+            ("http://localhost", "http://127.0.0.1"),
+            ("http://localhost:80", "http://localhost:8080"),
+        ];
+        for (a, b, same) in equal.iter().map(|(a, b)| (a, b, true)).chain(unequal.iter().map(|(a, b)| (a, b, false))) {
+            for (url, other) in [(a, b), (b, a)] {
+                let base = origin(url);
+                let link = format!("{other}/p?q=1");
+                match base.resolve(&link) {
+                    Ok(resolved) => {
+                        assert!(same, "{link} accepted against {url}");
+                        assert_eq!(resolved, format!("{}/p?q=1", base.base()));
+                        assert_eq!(base.base(), origin(other).base());
+                    }
+                    Err(why) => {
+                        assert!(!same, "{link} refused against {url}: {why}");
+                        assert!(why.contains("another origin"), "{why}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn links_without_a_path_mean_the_root() {
+        let o = origin("http://127.0.0.1:8080");
+        assert_eq!(o.resolve("http://127.0.0.1:8080?x=1").unwrap(), "http://127.0.0.1:8080/?x=1");
+        assert_eq!(o.resolve("http://127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080/");
+        assert_eq!(o.resolve("http://127.0.0.1:8080#f").unwrap(), "http://127.0.0.1:8080/");
+        assert_eq!(o.resolve("http://127.0.0.1:8080?x=1#f").unwrap(), "http://127.0.0.1:8080/?x=1");
+        let v6 = origin("http://[0:0::1]:9");
+        assert_eq!(v6.resolve("http://[::1]:9?c=2").unwrap(), "http://[::1]:9/?c=2");
+        assert_eq!(v6.resolve("/p").unwrap(), "http://[::1]:9/p");
     }
 
     #[test]
@@ -310,6 +502,17 @@ mod tests {
         ] {
             assert!(o.resolve(bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn identifier_lengths() {
+        assert!(check_session_id(&"s".repeat(VAULT_PARTS_MAX_SESSION_ID_LEN)).is_ok());
+        let e = check_session_id(&"s".repeat(VAULT_PARTS_MAX_SESSION_ID_LEN + 1)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Arg);
+        assert_eq!(e.message(), "session_id is 8001 bytes long; at most 8000 are accepted");
+        assert!(check_upload_session_id(&"u".repeat(VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN)).is_ok());
+        let e = check_upload_session_id(&"u".repeat(100_000)).unwrap_err();
+        assert_eq!(e.message(), "upload_session_id is 100000 bytes long; at most 256 are accepted");
     }
 
     #[test]
@@ -358,6 +561,35 @@ mod props {
             let _ = origin.resolve(&link);
             let _ = check_upload_session_id(&link);
             let _ = check_api_version(&link);
+        }
+
+        /// Every spelling of an IPv6 address (std's, all eight groups, leading zeros, upper
+        /// case) names the same origin, and a different address never does.
+        #[test]
+        fn ipv6_spellings_compare_by_address(groups in any::<[u16; 8]>(), other in any::<[u16; 8]>(), upper in any::<bool>()) {
+            let ip = Ipv6Addr::from(groups);
+            let origin = Origin::parse_vault_url(&format!("https://[{ip}]:8443")).unwrap();
+            let expanded: Vec<String> = groups.iter().map(|g| if upper { format!("{g:04X}") } else { format!("{g:x}") }).collect();
+            for spelling in [ip.to_string(), expanded.join(":")] {
+                let link = format!("https://[{spelling}]:8443/p");
+                prop_assert_eq!(origin.resolve(&link), Ok(format!("{}/p", origin.base())));
+                prop_assert_eq!(Origin::parse_vault_url(&format!("https://[{spelling}]:8443")).unwrap(), origin.clone());
+            }
+            if other != groups {
+                let link = format!("https://[{}]:8443/p", Ipv6Addr::from(other));
+                prop_assert!(origin.resolve(&link).is_err(), "{}", link);
+            }
+        }
+
+        /// The canonical form is a fixed point: an accepted vault_url's base parses back to
+        /// the same origin, and a host's case never matters.
+        #[test]
+        fn canonical_base_round_trips(url in r#"(https?://)?[a-zA-Z0-9.\-\[\]:]{1,40}/?"#) {
+            if let Ok(origin) = Origin::parse_vault_url(&url) {
+                let again = Origin::parse_vault_url(&origin.base()).unwrap();
+                prop_assert_eq!(&again, &origin);
+                prop_assert_eq!(Origin::parse_vault_url(&url.to_ascii_uppercase()).ok(), Some(origin));
+            }
         }
 
         /// Any host and port written back as an absolute link resolves exactly when it is ours.

@@ -2,6 +2,7 @@
 //! tree) and validated field by field, so a bad page is refused with a message naming the field.
 
 use crate::error::{printable, Error, ErrorKind};
+use serde::de::value::MapAccessDeserializer;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -39,25 +40,36 @@ pub enum Outcome {
 
 /// Parses and validates one response body. Err is a protocol violation.
 pub fn parse(body: &[u8]) -> Result<Outcome, Error> {
-    let raw: RawPage = serde_json::from_slice(body).map_err(|e| {
-        let what =
-            if e.is_syntax() || e.is_eof() { "the body is not valid JSON" } else { "the body has an unexpected shape" };
-        Error::protocol(format!("{what} ({e})"))
-    })?;
-    let status = raw.status.ok_or_else(|| Error::protocol("the body has no responseStatus"))?;
+    let RawPage { status, details, data, errors } = read(body)?;
+    let status = status.ok_or_else(|| Error::protocol("the body has no responseStatus"))?;
     match status.as_ref() {
         "SUCCESS" | "WARNING" => {}
-        "FAILURE" | "EXCEPTION" => return Ok(Outcome::Failed(vault_failure(&status, raw.errors.unwrap_or_default()))),
+        "FAILURE" | "EXCEPTION" => {
+            let errors = errors.unwrap_or_default().into_iter().enumerate();
+            let errors = errors.map(|(i, e)| e.get(format_args!("errors[{i}]"))).collect::<Result<Vec<_>, _>>();
+            return Ok(Outcome::Failed(vault_failure(&status, errors.map_err(Error::protocol)?)));
+        }
         other => return Err(Error::protocol(format!("unknown responseStatus {:?}", printable(other, 40)))),
     }
-    let parts = match raw.data {
+    let parts = match data {
         Data::Missing | Data::Null => Vec::new(),
         Data::NotArray(kind) => return Err(Error::protocol(format!("data is {kind}, not an array"))),
         Data::Parts(Ok(parts)) => parts,
         Data::Parts(Err(why)) => return Err(Error::protocol(why)),
     };
-    let next_page = raw.details.and_then(|d| d.next_page).filter(|l| !l.is_empty()).map(Cow::into_owned);
+    let details = details.map(|d| d.get("responseDetails")).transpose().map_err(Error::protocol)?;
+    let next_page = details.and_then(|d| d.next_page).filter(|l| !l.is_empty()).map(Cow::into_owned);
     Ok(Outcome::Parts(Page { parts, next_page }))
+}
+
+/// The body as a page object, borrowing its strings where JSON needs no unescaping.
+fn read(body: &[u8]) -> Result<RawPage<'_>, Error> {
+    let page: Object<RawPage> = serde_json::from_slice(body).map_err(|e| {
+        let what =
+            if e.is_syntax() || e.is_eof() { "the body is not valid JSON" } else { "the body has an unexpected shape" };
+        Error::protocol(format!("{what} ({e})"))
+    })?;
+    page.get("the body").map_err(Error::protocol)
 }
 
 fn vault_failure(status: &str, errors: Vec<RawError>) -> Error {
@@ -92,10 +104,11 @@ struct RawPage<'a> {
     #[serde(rename = "responseStatus", borrow)]
     status: Option<Cow<'a, str>>,
     #[serde(rename = "responseDetails", borrow)]
-    details: Option<RawDetails<'a>>,
+    details: Option<Object<RawDetails<'a>>>,
     #[serde(default)]
     data: Data,
-    errors: Option<Vec<RawError<'a>>>,
+    #[serde(borrow)]
+    errors: Option<Vec<Object<RawError<'a>>>>,
 }
 
 #[derive(Deserialize)]
@@ -142,11 +155,12 @@ impl<'de> Visitor<'de> for DataVisitor {
         let mut parts = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1000));
         let mut violation = None;
         let mut index = 0usize;
-        while let Some(raw) = seq.next_element::<RawPart>()? {
+        while let Some(raw) = seq.next_element::<Object<RawPart>>()? {
             if violation.is_none() {
-                match raw.validate() {
+                let part = raw.get(format_args!("data[{index}]"));
+                match part.and_then(|raw| raw.validate().map_err(|why| format!("data[{index}].{why}"))) {
                     Ok(part) => parts.push(part),
-                    Err(why) => violation = Some(format!("data[{index}].{why}")),
+                    Err(why) => violation = Some(why),
                 }
             }
             index += 1;
@@ -178,8 +192,67 @@ impl<'de> Visitor<'de> for DataVisitor {
     }
 }
 
+/// A JSON value that must be an object. serde's derived structs also read an array as their
+/// fields in order, so `["SUCCESS", ...]` would pass for a page: only a map reaches `T`, and any
+/// other value is kept as the name of its type so the caller can say where it was found.
+enum Object<T> {
+    Is(T),
+    Not(&'static str),
+}
+
+impl<T> Object<T> {
+    /// The object, or the violation: `what` is named with the type found instead.
+    fn get(self, what: impl fmt::Display) -> Result<T, String> {
+        match self {
+            Object::Is(object) => Ok(object),
+            Object::Not(kind) => Err(format!("{what} is {kind}, not an object")),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ObjectVisitor(std::marker::PhantomData))
+    }
+}
+
+struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+    type Value = Object<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(Object::Is)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Object::Not("an array"))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Object::Not("null"))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Object::Not("a boolean"))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Object::Not("a number"))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Object::Not("a number"))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Object::Not("a number"))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Object::Not("a string"))
+    }
+}
+
 /// One element of data, fields kept as whatever JSON type arrived so validation can say what
-/// was wrong. An element that is not an object fails the whole page as malformed.
+/// was wrong.
 #[derive(Deserialize)]
 struct RawPart<'a> {
     #[serde(default)]
@@ -407,11 +480,42 @@ mod tests {
         assert!(violation(r#"{"responseStatus":"MAYBE","data":[]}"#).contains("unknown responseStatus \"MAYBE\""));
         assert!(violation(r#"{"responseStatus":"SUCCESS","data":{"a":1}}"#).contains("data is an object, not an array"));
         assert!(violation(r#"{"responseStatus":"SUCCESS","data":"x"}"#).contains("data is a string"));
-        assert!(violation(r#"{"responseStatus":"SUCCESS","data":[1]}"#).contains("unexpected shape"));
+        assert_eq!(violation(r#"{"responseStatus":"SUCCESS","data":[1]}"#), "data[0] is a number, not an object");
         assert!(
             violation(r#"{"responseStatus":"SUCCESS","responseDetails":{"next_page":5}}"#).contains("unexpected shape")
         );
-        assert!(violation("[]").contains("unexpected shape"));
+    }
+
+    /// serde's derived structs read an array as positional fields: only objects may pass.
+    #[test]
+    fn arrays_are_not_objects() {
+        let array_page = r#"["SUCCESS", ["/p?c=2"], [[7, 42, "c24a2d4b1c4e03a9f4113903edac6f47"]], null]"#;
+        assert_eq!(violation(array_page), "the body is an array, not an object");
+        for (body, kind) in [("[]", "an array"), ("\"SUCCESS\"", "a string"), ("5", "a number"), ("null", "null")] {
+            assert_eq!(violation(body), format!("the body is {kind}, not an object"), "{body}");
+        }
+        for (details, kind) in [(r#"["/p?c=2"]"#, "an array"), ("\"/p?c=2\"", "a string"), ("true", "a boolean")] {
+            let body = format!(r#"{{"responseStatus":"SUCCESS","responseDetails":{details},"data":[]}}"#);
+            assert_eq!(violation(&body), format!("responseDetails is {kind}, not an object"), "{body}");
+        }
+        for (element, kind) in
+            [(r#"[7,42,"c24a2d4b1c4e03a9f4113903edac6f47"]"#, "an array"), ("null", "null"), ("7", "a number")]
+        {
+            let body = format!(
+                r#"{{"responseStatus":"SUCCESS","data":[{{"part_number":1,"size":5}},{{"part_number":2,"size":5}},{element}]}}"#
+            );
+            assert_eq!(violation(&body), format!("data[2] is {kind}, not an object"), "{body}");
+        }
+        for errors in [r#"[["INVALID_SESSION_ID","Invalid"]]"#, r#"["INVALID_SESSION_ID"]"#] {
+            let body = format!(r#"{{"responseStatus":"FAILURE","errors":{errors}}}"#);
+            assert!(violation(&body).starts_with("errors[0] is "), "{body}");
+        }
+        let later = r#"{"responseStatus":"FAILURE","errors":[{"type":"INVALID_DATA"},[1]]}"#;
+        assert_eq!(violation(later), "errors[1] is an array, not an object");
+        // Objects nested inside ignored values stay ignored, and null details mean none.
+        assert_eq!(page(r#"{"responseStatus":"SUCCESS","responseDetails":null,"data":[]}"#).next_page, None);
+        let p = page(r#"{"responseStatus":"SUCCESS","responseDetails":{"next_page":"/n","x":[1]},"data":[]}"#);
+        assert_eq!(p.next_page.as_deref(), Some("/n"));
     }
 
     #[test]

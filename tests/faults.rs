@@ -34,6 +34,18 @@ struct Case {
     min: Duration,
     max: Duration,
     why: &'static str,
+    target: Target,
+}
+
+/// Where vault-sim listens and what list.c is given. "{port}" in `url` and in the faults'
+/// links becomes vault-sim's port, chosen before it starts so a link can name it.
+struct Target {
+    /// "127.0.0.1" or "[::1]".
+    bind: &'static str,
+    /// The vault_url; None: vault-sim's own URL.
+    url: Option<String>,
+    session: String,
+    upload: String,
 }
 
 #[derive(Clone, Copy)]
@@ -59,6 +71,7 @@ fn case(name: &'static str, code: &'static str, requests: usize, needle: &'stati
         min: Duration::ZERO,
         max: ms(1500),
         why,
+        target: Target { bind: "127.0.0.1", url: None, session: SID.into(), upload: UPLOAD.into() },
     }
 }
 
@@ -84,6 +97,38 @@ impl Case {
         self.links = LinkStyle::Relative;
         self
     }
+    fn ipv6(mut self) -> Self {
+        self.target.bind = "[::1]";
+        self
+    }
+    fn url(mut self, url: &str) -> Self {
+        self.target.url = Some(url.into());
+        self
+    }
+    fn session(mut self, session: String) -> Self {
+        self.target.session = session;
+        self
+    }
+    fn upload(mut self, upload: String) -> Self {
+        self.target.upload = upload;
+        self
+    }
+}
+
+/// `action` with "{port}" in its text replaced, or None when it holds none.
+fn with_port(action: &Action, port: u16) -> Option<Action> {
+    let fill = |text: &String| text.contains("{port}").then(|| text.replace("{port}", &port.to_string()));
+    match action {
+        Action::NextPage(link) => fill(link).map(Action::NextPage),
+        Action::Redirect(location) => fill(location).map(Action::Redirect),
+        Action::Body(body) => fill(body).map(Action::Body),
+        _ => None,
+    }
+}
+
+/// A free port on `ip`, for a simulator whose links must name its port before it starts.
+fn free_port(ip: &str) -> u16 {
+    std::net::TcpListener::bind(format!("{ip}:0")).unwrap().local_addr().unwrap().port()
 }
 
 fn status(code: u16) -> Action {
@@ -280,14 +325,95 @@ fn cases() -> Vec<Case> {
             .on(Always, body(r#"{"data":[]}"#)),
         case("status_unknown", "E_PROTOCOL", 1, "unknown responseStatus", "only SUCCESS, WARNING, FAILURE, EXCEPTION")
             .on(Always, body(r#"{"responseStatus":"PARTIAL","data":[]}"#)),
+        // Issue 8, findings 4, 7 and 8: page shapes, argument limits, spellings of one origin.
+        case("body_is_an_array", "E_PROTOCOL", 1, "the body is an array, not an object", "a page's fields by position")
+            .on(Always, body(r#"["SUCCESS", ["/p?c=2"], [[7, 42, "c24a2d4b1c4e03a9f4113903edac6f47"]], null]"#)),
+        case(
+            "details_is_an_array",
+            "E_PROTOCOL",
+            1,
+            "responseDetails is an array, not an object",
+            "next_page by position",
+        )
+        .on(
+            Always,
+            body(&format!(r#"{{"responseStatus":"SUCCESS","responseDetails":["/p?c=2"],"data":[{ok_item}]}}"#)),
+        ),
+        case("part_is_an_array", "E_PROTOCOL", 1, "data[1] is an array, not an object", "a part's fields by position")
+            .on(Always, items(&format!(r#"{ok_item},[2,5,"c24a2d4b1c4e03a9f4113903edac6f47"]"#))),
+        case("part_is_null", "E_PROTOCOL", 1, "data[0] is null, not an object", "every element of data is a part")
+            .on(Always, items("null")),
+        case(
+            "error_is_an_array",
+            "E_PROTOCOL",
+            1,
+            "errors[0] is an array, not an object",
+            "an error's fields by position",
+        )
+        .on(Always, body(r#"{"responseStatus":"FAILURE","errors":[["INVALID_SESSION_ID","Invalid session"]]}"#)),
+        case("session_id_longest", "DONE", 3, "", "a session ID of 8000 bytes, the maximum, is sent")
+            .session(long_id(SID, 8000)),
+        case("session_id_too_long", "E_ARG", 0, "at most 8000", "8001 bytes: refused by vault_parts_open")
+            .session(long_id(SID, 8001)),
+        case("upload_id_longest", "DONE", 3, "", "an upload session ID of 256 bytes, the maximum")
+            .upload(long_id("u", 256)),
+        case("upload_id_too_long", "E_ARG", 0, "at most 256", "257 bytes: refused by vault_parts_open")
+            .upload(long_id("u", 257)),
+        case("vault_url_host_dots", "E_ARG", 0, "empty label", "\"..\" is no host name").url("http://..:{port}"),
+        case("vault_url_host_dash", "E_ARG", 0, "starts or ends with '-'", "nor is \"-\"").url("https://-"),
+        case("vault_url_bad_ipv6", "E_ARG", 0, "not an IPv6 address", "nor is \"[:::]\"").url("http://[:::]:{port}"),
+        case("vault_url_ipv6_spelled_out", "DONE", 3, "", "http://[0:0:0:0:0:0:0:1] is the loopback ::1")
+            .ipv6()
+            .url("http://[0:0:0:0:0:0:0:1]:{port}"),
+        case("next_page_ipv6_spelled_out", "DONE", 2, "", "a link to [0:0:0:0:0:0:0:1] stays on [::1]")
+            .ipv6()
+            .on(
+                Request(1),
+                link(&format!("\"http://[0:0:0:0:0:0:0:1]:{{port}}{}\"", FIRST_URL.replace("limit=2", "limit=5"))),
+            )
+            .parts(Parts::Count(7)),
+        case(
+            "next_page_query_without_path",
+            "E_HTTP",
+            2,
+            "HTTP 404",
+            "a link with a query and no path is fetched at /",
+        )
+        .on(Request(1), link("\"http://127.0.0.1:{port}?limit=5\""))
+        .parts(Parts::Count(2)),
+        case("next_page_loop_respelled", "E_PROTOCOL", 1, "pagination loop", "the first page's URL, spelled otherwise")
+            .ipv6()
+            .on(Always, link(&format!("\"http://[0::1]:{{port}}{FIRST_URL}\"")))
+            .parts(Parts::Count(2)),
     ]
 }
 
+/// `prefix` padded with 'x' to `len` bytes.
+fn long_id(prefix: &str, len: usize) -> String {
+    format!("{prefix}{}", "x".repeat(len - prefix.len()))
+}
+
 fn sim_config(c: &Case) -> Config {
-    let mut upload = Upload::new(UPLOAD, "alice", PARTS);
+    let t = &c.target;
+    let needs_port = c.faults.iter().any(|(_, a)| with_port(a, 0).is_some());
+    let port = if needs_port { free_port(t.bind) } else { 0 };
+    let mut upload = Upload::new(&t.upload, "alice", PARTS);
     upload.links = c.links;
-    upload.faults = c.faults.iter().map(|(when, action)| Fault { when: *when, action: action.clone() }).collect();
-    Config::default().user(SID, "alice", false).upload(upload)
+    upload.faults = c
+        .faults
+        .iter()
+        .map(|(when, action)| Fault { when: *when, action: with_port(action, port).unwrap_or_else(|| action.clone()) })
+        .collect();
+    Config { bind: format!("{}:{port}", t.bind), ..Config::default() }.user(&t.session, "alice", false).upload(upload)
+}
+
+/// list.c's arguments for `c` against `sim`.
+fn case_args(c: &Case, sim: &Sim, options: &[&str]) -> Vec<String> {
+    let port = sim.addr().port().to_string();
+    let url = c.target.url.as_ref().map_or_else(|| sim.url(), |u| u.replace("{port}", &port));
+    let mut args = vec![url, c.target.session.clone(), c.target.upload.clone()];
+    args.extend(options.iter().map(|s| s.to_string()));
+    args
 }
 
 fn check_case(c: &Case, sim: &Sim, run: &Run) {
@@ -300,7 +426,8 @@ fn check_case(c: &Case, sim: &Sim, run: &Run) {
     } else {
         assert!(errmsg.contains(c.needle), "{ctx}: errmsg {errmsg:?} lacks {:?}", c.needle);
     }
-    assert!(!run.stdout.contains(SID) && !run.stderr.contains(SID), "{ctx}: session ID leaked:\n{}", run.stdout);
+    let sid = c.target.session.as_str();
+    assert!(!run.stdout.contains(sid) && !run.stderr.contains(sid), "{ctx}: session ID leaked:\n{}", run.stdout);
     assert_eq!(sim.requests().len(), c.requests, "{ctx}: requests {:#?}", sim.requests());
     match c.parts {
         Parts::All => assert_eq!(run.parts(), expected_parts(&sim_config(c).uploads[0]), "{ctx}"),
@@ -330,7 +457,7 @@ fn fault_matrix() {
                     scenario(
                         || sim_config(c),
                         "tests-c/list.c",
-                        |sim| list_args(sim, SID, UPLOAD, &options),
+                        |sim| case_args(c, sim, &options),
                         |sim, run| check_case(c, sim, run),
                     )
                 }));

@@ -219,7 +219,9 @@ pub fn scenario(
 ) {
     for mode in Mode::all() {
         let exe = program_for(source, mode == Mode::Sanitized);
-        let sim = Sim::start(config()).expect("vault-sim starts");
+        // A config may name a port chosen just before (see tests/faults.rs): one retry covers
+        // another process taking it in between.
+        let sim = Sim::start(config()).or_else(|_| Sim::start(config())).expect("vault-sim starts");
         let run = run(mode, &exe, &stretch_timeouts(mode, args(&sim)), &[]);
         if mode == Mode::Valgrind && run.code == 99 {
             panic!("valgrind found errors or definite leaks in {source}:\n{}", run.stderr);
