@@ -2,7 +2,7 @@
 //! origin, the body read under a cap, and every failure classified for the retry loop.
 
 use crate::backoff::parse_retry_after;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Redactor};
 use crate::log::{Level, Log};
 use crate::origin::Origin;
 use crate::settings::Settings;
@@ -34,13 +34,26 @@ impl Failure {
     }
 }
 
+/// A 200 answer: its body and the Retry-After it carried (Vault may say API_LIMIT_EXCEEDED
+/// in the body).
+pub struct Reply {
+    pub body: Vec<u8>,
+    pub retry_after: Option<Duration>,
+}
+
+/// What one attempt produced, and the last X-VaultAPI-BurstLimitRemaining it saw.
+pub struct Attempt {
+    pub result: Result<Reply, Failure>,
+    pub burst_remaining: Option<i64>,
+}
+
 /// One agent per handle, so its connection is kept alive across pages.
 pub struct Transport {
     agent: Agent,
     session_id: String,
     client_id: String,
-    /// The last X-VaultAPI-BurstLimitRemaining seen; -1 before any.
-    pub burst_remaining: i64,
+    /// Per attempt, across every redirect hop, connection to last byte of the final body.
+    timeout: Duration,
 }
 
 impl Transport {
@@ -61,7 +74,6 @@ impl Transport {
             .http_status_as_error(false)
             // Redirects are followed by hand, so every hop is checked against the origin.
             .max_redirects(0)
-            .timeout_global(Some(settings.timeout))
             .user_agent(concat!("libvault_parts/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls.build())
             .build();
@@ -73,18 +85,46 @@ impl Transport {
             ),
             session_id: session_id.to_owned(),
             client_id: settings.client_id.clone(),
-            burst_remaining: -1,
+            timeout: settings.timeout,
         }
     }
 
-    /// One attempt at `url`, following same-origin redirects: the body of the 200 answer.
-    pub fn get(&mut self, origin: &Origin, url: &str, log: &mut Log) -> Result<Vec<u8>, Failure> {
+    /// One attempt at `url`, following same-origin redirects, all within one deadline.
+    pub fn get(&mut self, origin: &Origin, url: &str, log: &mut Log) -> Attempt {
+        let mut burst_remaining = None;
+        let deadline = Instant::now() + self.timeout;
+        let result = self.hops(origin, url, deadline, &mut burst_remaining, log);
+        Attempt { result, burst_remaining }
+    }
+
+    fn hops(
+        &mut self,
+        origin: &Origin,
+        url: &str,
+        deadline: Instant,
+        burst_remaining: &mut Option<i64>,
+        log: &mut Log,
+    ) -> Result<Reply, Failure> {
         let mut url = url.to_owned();
         for _hop in 0..=MAX_REDIRECTS {
             let started = Instant::now();
+            let left = deadline.saturating_duration_since(started);
+            if left.is_zero() {
+                let spent = self.timeout.as_millis();
+                return Err(Failure::transient(
+                    Error::new(
+                        ErrorKind::Timeout,
+                        format!("timed out (the attempt's {spent} ms ran out between redirects)"),
+                    ),
+                    None,
+                ));
+            }
             let result = self
                 .agent
                 .get(&url)
+                .config()
+                .timeout_global(Some(left))
+                .build()
                 .header("Authorization", &self.session_id)
                 .header("Accept", "application/json")
                 .header("X-VaultAPI-ClientID", &self.client_id)
@@ -102,7 +142,7 @@ impl Transport {
             let status = response.status().as_u16();
             let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
             if let Some(n) = header("x-vaultapi-burstlimitremaining").and_then(|v| v.trim().parse::<i64>().ok()) {
-                self.burst_remaining = n;
+                *burst_remaining = Some(n);
             }
             let retry_after = header("retry-after").as_deref().and_then(parse_retry_after);
             let location = header("location");
@@ -117,10 +157,11 @@ impl Transport {
                     ))),
                     other => classify(other),
                 });
+                let body = body.map(|body| Reply { body, retry_after });
                 log.emit(Level::Debug, || {
                     let size = body
                         .as_ref()
-                        .map_or_else(|f| format!("body failed: {}", f.error), |b| format!("{} bytes", b.len()));
+                        .map_or_else(|f| format!("body failed: {}", f.error), |r| format!("{} bytes", r.body.len()));
                     format!("GET {url} -> {status} in {} ms ({size})", started.elapsed().as_millis())
                 });
                 return body;
@@ -137,8 +178,7 @@ impl Transport {
                             "{status_text} without a Location header"
                         ))));
                     };
-                    url = origin
-                        .resolve(&location)
+                    url = resolve(origin, &location, log.redactor())
                         .map_err(|why| Failure::fatal(Error::protocol(format!("redirect refused: {why}"))))?;
                     log.emit(Level::Info, || format!("following {status} redirect to {url}"));
                 }
@@ -151,6 +191,15 @@ impl Transport {
         }
         Err(Failure::fatal(Error::protocol(format!("more than {MAX_REDIRECTS} redirects"))))
     }
+}
+
+/// Resolves a link the server sent against the origin. The reason for a refusal quotes the
+/// link cut and escaped, so it is worded from the link with the session ID already removed.
+pub fn resolve(origin: &Origin, link: &str, redactor: &Redactor) -> Result<String, String> {
+    origin.resolve(link).map_err(|_| match origin.resolve(&redactor.redact(link)) {
+        Err(why) => why,
+        Ok(_) => "the link is not usable".to_owned(),
+    })
 }
 
 /// Maps ureq's errors to the C API's classes. TLS failures can arrive wrapped in io::Error,
