@@ -29,11 +29,6 @@
 #define VAULT_PARTS_VERSION_STRING "0.1.0"
 
 /**
- * Longest errmsg or log line, in bytes: a hostile page cannot flood a log.
- */
-#define MAX_MESSAGE 1024
-
-/**
  * Success: the call did what it was asked.
  */
 #define VAULT_PARTS_OK 0
@@ -153,18 +148,6 @@
  * Log level 4: one line per HTTP request attempt: URL, status, elapsed milliseconds.
  */
 #define VAULT_PARTS_LOG_DEBUG 4
-
-/**
- * The most pages one listing fetches. Vault's largest upload session (9,616 parts, v26.2)
- * listed one part a page needs 9,616 pages (and a last empty one at most).
- */
-#define MAX_PAGES 10000
-
-/**
- * The most pages in a row that hold no parts yet link onward: Vault never sends one, a
- * server spinning through cursors sends them forever.
- */
-#define MAX_EMPTY_PAGES 10
 
 /**
  * An iterator over the parts of one upload session. Opaque: create it with vault_parts_open.

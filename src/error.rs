@@ -66,7 +66,7 @@ impl ErrorKind {
 }
 
 /// Longest errmsg or log line, in bytes: a hostile page cannot flood a log.
-pub const MAX_MESSAGE: usize = 1024;
+pub(crate) const MAX_MESSAGE: usize = 1024;
 /// Longest Vault error type kept.
 const MAX_VAULT_TYPE: usize = 128;
 

@@ -15,10 +15,10 @@ use std::thread;
 
 /// The most pages one listing fetches. Vault's largest upload session (9,616 parts, v26.2)
 /// listed one part a page needs 9,616 pages (and a last empty one at most).
-pub const MAX_PAGES: u32 = 10_000;
+pub(crate) const MAX_PAGES: u32 = 10_000;
 /// The most pages in a row that hold no parts yet link onward: Vault never sends one, a
-/// server spinning through cursors sends them forever.
-pub const MAX_EMPTY_PAGES: u32 = 10;
+/// server spinning through cursors sends them forever. The next one ends the listing.
+pub(crate) const MAX_EMPTY_PAGES: u32 = 10;
 
 /// Lists the parts of one upload session. Setters work until the first call to
 /// [`Listing::next_part`]; any error is kept, and every later call returns it again.
@@ -265,10 +265,10 @@ impl Pager {
             let plural = if count == 1 { "" } else { "s" };
             format!("page {page_no}: {count} part{plural}, {}", if more { "more pages follow" } else { "last page" })
         });
-        if more && self.empty_pages >= MAX_EMPTY_PAGES {
+        if more && self.empty_pages > MAX_EMPTY_PAGES {
             return Err(Error::protocol(format!(
-                "page {page_no}: {MAX_EMPTY_PAGES} pages in a row held no parts yet linked onward, the most \
-                 allowed (VAULT_PARTS_MAX_EMPTY_PAGES)"
+                "page {page_no}: more than {MAX_EMPTY_PAGES} pages in a row held no parts yet linked onward \
+                 (VAULT_PARTS_MAX_EMPTY_PAGES)"
             )));
         }
         self.parts = page.parts.into_iter();
