@@ -123,7 +123,7 @@
 /**
  * The longest string vault_parts_errmsg returns or a log line carries, in bytes (the NUL not
  * counted). Longer text is cut, after the session ID was removed, and ends with
- * "...[cut N bytes]".
+ * "...[cut N bytes]..." in place of its middle.
  */
 #define VAULT_PARTS_MAX_MESSAGE 1024
 

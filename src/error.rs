@@ -206,18 +206,23 @@ fn is_format(c: char) -> bool {
         | '\u{1D173}'..='\u{1D17A}' | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
 }
 
-/// `text` cut to at most `max` bytes (on a character boundary) with a marker saying how much
-/// was cut.
+/// `text` cut to at most `max` bytes (on character boundaries): its middle is replaced by a
+/// marker saying how much was cut, so both what failed (the start) and why (the end) remain.
 pub fn cut(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_owned();
     }
-    // Room for the marker: "...[cut " + up to 20 digits + " bytes]".
-    let mut end = max.saturating_sub(35);
-    while !text.is_char_boundary(end) {
-        end -= 1;
+    // Room for the marker: "...[cut " + up to 20 digits + " bytes]...".
+    let keep = max.saturating_sub(38) / 2;
+    let mut head = keep;
+    while !text.is_char_boundary(head) {
+        head -= 1;
     }
-    format!("{}...[cut {} bytes]", &text[..end], text.len() - end)
+    let mut tail = text.len() - keep;
+    while !text.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!("{}...[cut {} bytes]...{}", &text[..head], tail - head, &text[tail..])
 }
 
 #[cfg(test)]
@@ -248,9 +253,11 @@ mod tests {
         let long = "é".repeat(2000);
         let c = cut(&long, MAX_MESSAGE);
         assert!(c.len() <= MAX_MESSAGE, "{}", c.len());
-        assert!(c.ends_with(" bytes]") && c.contains("...[cut "), "{c}");
-        let kept = c.split("...[cut ").next().unwrap().len();
-        assert!(c.contains(&format!("[cut {} bytes]", long.len() - kept)), "{c}");
+        let (head, rest) = c.split_once("...[cut ").unwrap();
+        let (n, tail) = rest.split_once(" bytes]...").unwrap();
+        assert_eq!(head.len() + n.parse::<usize>().unwrap() + tail.len(), long.len(), "{c}");
+        assert!(head.starts_with('é') && tail.ends_with('é'));
+        assert!(cut(&format!("{}: HTTP 404", "a".repeat(5000)), 100).ends_with("aaa: HTTP 404"));
     }
 
     #[test]

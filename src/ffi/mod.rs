@@ -90,7 +90,7 @@ pub const VAULT_PARTS_MAX_PAGES: c_int = 10000;
 pub const VAULT_PARTS_MAX_EMPTY_PAGES: c_int = 10;
 /// The longest string vault_parts_errmsg returns or a log line carries, in bytes (the NUL not
 /// counted). Longer text is cut, after the session ID was removed, and ends with
-/// "...[cut N bytes]".
+/// "...[cut N bytes]..." in place of its middle.
 pub const VAULT_PARTS_MAX_MESSAGE: c_int = 1024;
 
 /// Log level 1 (the `level` a vault_parts_log_fn receives): the error that stopped the
