@@ -220,8 +220,8 @@ int vault_parts_open(struct vault_parts_iter **out, const char *vault_url, const
  *
  * The work of one call is bounded: each attempt at a page (redirects included) ends within
  * the timeout, each page gets at most vault_parts_set_max_attempts attempts, and a listing
- * fetches at most VAULT_PARTS_MAX_PAGES pages. After the first page an open handle holds
- * about 300 KB (mostly the connection's buffers), whatever the listing's length.
+ * fetches at most VAULT_PARTS_MAX_PAGES pages. After its first page an open handle holds
+ * about 260 KiB (measured; mostly the connection's buffers), whatever the listing's length.
  */
 int vault_parts_next(struct vault_parts_iter *it, struct vault_part *out);
 

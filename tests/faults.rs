@@ -891,3 +891,16 @@ fn misuse_changes_nothing() {
         },
     );
 }
+
+/// The memory an open handle holds after its first page, for the header's planning figure
+/// (natively: under ASan or valgrind the allocator is not the program's own).
+#[test]
+fn an_open_handle_holds_a_bounded_amount_of_memory() {
+    let sim = Sim::start(Config::default().user(SID, "alice", false).upload(Upload::new(UPLOAD, "alice", 3))).unwrap();
+    let args = vec![sim.url(), SID.into(), UPLOAD.into(), "100".into()];
+    let r = run(Mode::Native, &program("tests-c/handle_memory.c"), &args, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let kib: i64 = r.field("per_handle_kib").parse().unwrap();
+    println!("an open handle holds {kib} KiB after its first page");
+    assert!((1..512).contains(&kib), "{kib} KiB per handle");
+}

@@ -185,8 +185,8 @@ pub unsafe extern "C" fn vault_parts_open(
 ///
 /// The work of one call is bounded: each attempt at a page (redirects included) ends within
 /// the timeout, each page gets at most vault_parts_set_max_attempts attempts, and a listing
-/// fetches at most VAULT_PARTS_MAX_PAGES pages. After the first page an open handle holds
-/// about 300 KB (mostly the connection's buffers), whatever the listing's length.
+/// fetches at most VAULT_PARTS_MAX_PAGES pages. After its first page an open handle holds
+/// about 260 KiB (measured; mostly the connection's buffers), whatever the listing's length.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_next(it: *mut vault_parts_iter, out: *mut vault_part) -> c_int {
     with_handle(it, |h| {
