@@ -747,7 +747,7 @@ fn hostile_cases() -> Vec<Hostile> {
             |_| {
                 every(|n, _| {
                     if n == 1 {
-                        page(json!([]), Some(format!("/{}", "a".repeat(5_000_000))))
+                        page(json!([]), Some(format!("/{}", "a".repeat(1_000_000))))
                     } else {
                         response("404 Not Found", &[], "")
                     }
@@ -758,7 +758,7 @@ fn hostile_cases() -> Vec<Hostile> {
         )
         .says(
             "...[cut ",
-            "a 5 MB next_page (too long a URI to send): errmsg and log lines are cut at 1 KiB with a marker",
+            "a 1 MB next_page (too long a URI to send): errmsg and log lines are cut at 1 KiB with a marker",
         )
         .options(&["timeout=20000"])
         .time(Duration::ZERO, ms(20_000)),
