@@ -597,6 +597,16 @@ fn failure(kind: &str, message: &str) -> Vec<u8> {
     ok(&json!({"responseStatus": "FAILURE", "errors": [{"type": kind, "message": message}]}).to_string())
 }
 
+/// `answer`, until request `stop`: then an HTTP 410, so a library without the bound fails the
+/// scenario instead of running forever.
+fn endless(n: usize, stop: usize, answer: Vec<u8>) -> Vec<u8> {
+    if n < stop {
+        answer
+    } else {
+        response("410 Gone", &[], "")
+    }
+}
+
 fn pad(n: usize) -> String {
     "p".repeat(n)
 }
@@ -605,14 +615,14 @@ fn hostile_cases() -> Vec<Hostile> {
     vec![
         hostile(
             "endless_empty_cursors",
-            |_| every(|n, _| page(json!([]), Some(format!("/p?c={}", n + 1)))),
+            |_| every(|n, _| endless(n, 1_000, page(json!([]), Some(format!("/p?c={}", n + 1))))),
             "E_PROTOCOL",
             11,
         )
         .says("VAULT_PARTS_MAX_EMPTY_PAGES", "a new cursor on every empty page: at most 10 empty pages in a row"),
         hostile(
             "endless_cursors_with_parts",
-            |_| every(|n, _| page(json!([part(n)]), Some(format!("/p?c={}", n + 1)))),
+            |_| every(|n, _| endless(n, 10_100, page(json!([part(n)]), Some(format!("/p?c={}", n + 1))))),
             "E_PROTOCOL",
             10_000,
         )

@@ -32,8 +32,8 @@ impl vault_parts_iter {
     }
 
     /// The code for a core result: `ok`, or the error's code. The error is already the
-    /// listing's own (or a refused call that changed nothing).
-    pub(super) fn code<T>(result: Result<T, Error>, ok: c_int) -> c_int {
+    /// listing's own (or a refused call that changed nothing), so nothing is recorded here.
+    pub(super) fn code<T>(&self, result: Result<T, Error>, ok: c_int) -> c_int {
         result.map_or_else(|e| e.kind().code(), |_| ok)
     }
 

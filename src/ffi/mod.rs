@@ -229,7 +229,10 @@ pub unsafe extern "C" fn vault_parts_free(it: *mut vault_parts_iter) {
 
 /// Every setter: `apply` runs only before the first vault_parts_next (see Listing::configure).
 fn set(it: *mut vault_parts_iter, apply: impl FnOnce(&mut Settings) -> Result<(), Error>) -> c_int {
-    with_handle(it, |h| vault_parts_iter::code(h.listing.configure(apply), VAULT_PARTS_OK))
+    with_handle(it, |h| {
+        let r = h.listing.configure(apply);
+        h.code(r, VAULT_PARTS_OK)
+    })
 }
 
 /// Sets the page size (Vault's `limit` parameter), 1 to 1000. Without it the request has no
@@ -331,7 +334,8 @@ pub unsafe extern "C" fn vault_parts_set_log(
                 unsafe { callback(userdata.0, level as c_int, line.as_ptr()) };
             }) as crate::log::Sink
         });
-        vault_parts_iter::code(h.listing.set_log(sink), VAULT_PARTS_OK)
+        let r = h.listing.set_log(sink);
+        h.code(r, VAULT_PARTS_OK)
     })
 }
 
