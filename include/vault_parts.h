@@ -177,7 +177,9 @@ typedef struct vault_part {
 /**
  * Receives the handle's log lines. `userdata` is what was passed to vault_parts_set_log;
  * `level` is one of VAULT_PARTS_LOG_*; `message` is NUL-terminated, never contains the
- * session ID, and is owned by the library: valid only during the call, copy it to keep it.
+ * session ID, holds no control, line separator or bidi/format character, is at most
+ * VAULT_PARTS_MAX_MESSAGE bytes, and is owned by the library: valid only during the call,
+ * copy it to keep it.
  * Called on the thread that called vault_parts_next; it must not call back into the same handle.
  */
 typedef void (*vault_parts_log_fn)(void *userdata, int level, const char *message);
@@ -250,8 +252,9 @@ int vault_parts_set_limit(struct vault_parts_iter *it, uint32_t limit);
 int vault_parts_set_api_version(struct vault_parts_iter *it, const char *version);
 
 /**
- * Sets the time one HTTP attempt may take, connection to last byte, in milliseconds (at
- * least 1). The default is 60000. Only before the first vault_parts_next.
+ * Sets the time one HTTP attempt may take, in milliseconds (at least 1): one deadline from
+ * the connection to the last byte of the final body, across every redirect hop. The default
+ * is 60000. Only before the first vault_parts_next.
  *
  * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
  * or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
@@ -271,8 +274,9 @@ int vault_parts_set_max_attempts(struct vault_parts_iter *it, uint32_t attempts)
 /**
  * Sets the waits between attempts: the first wait is about `initial_ms` (jittered between
  * half and all of it), doubling each time. A server's Retry-After (seconds or an HTTP date)
- * is waited for at least; no wait exceeds `max_ms`. Defaults: 250 and 30000. Requires initial_ms <= max_ms. Only before the first
- * vault_parts_next.
+ * on HTTP 429, 500, 502, 503, 504 or on an API_LIMIT_EXCEEDED answer is waited for at least;
+ * no wait exceeds `max_ms`. Defaults: 250 and 30000. Requires initial_ms <= max_ms. Only
+ * before the first vault_parts_next.
  *
  * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
  * or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
