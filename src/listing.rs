@@ -39,6 +39,15 @@ struct Target {
     upload_session_id: String,
 }
 
+impl Target {
+    fn check(vault_url: &str, session_id: &str, upload_session_id: &str) -> Result<Target, Error> {
+        let origin = Origin::parse_vault_url(vault_url)?;
+        check_session_id(session_id)?;
+        check_upload_session_id(upload_session_id)?;
+        Ok(Target { origin, session_id: session_id.to_owned(), upload_session_id: upload_session_id.to_owned() })
+    }
+}
+
 enum State {
     Configuring(Target),
     Paging(Box<Pager>),
@@ -55,12 +64,18 @@ impl Listing {
     /// Checks the arguments; does no I/O. A bad argument leaves the listing failed with
     /// [`ErrorKind::Arg`], so the caller can read why from [`Listing::error`].
     pub fn new(vault_url: &str, session_id: &str, upload_session_id: &str) -> Listing {
-        let target = Origin::parse_vault_url(vault_url).and_then(|origin| {
-            check_session_id(session_id)?;
-            check_upload_session_id(upload_session_id)?;
-            Ok(Target { origin, session_id: session_id.to_owned(), upload_session_id: upload_session_id.to_owned() })
-        });
         let log = Log::new(Redactor::new(session_id));
+        let target = Target::check(vault_url, session_id, upload_session_id).map_err(|e| {
+            // The checks quote an argument cut and escaped: word the error from the arguments
+            // with the session ID already removed.
+            let (url, upload) = (log.redactor().redact(vault_url), log.redactor().redact(upload_session_id));
+            if url == vault_url && upload == upload_session_id {
+                return e;
+            }
+            Target::check(&url, session_id, &upload)
+                .err()
+                .unwrap_or_else(|| Error::arg("vault_url or upload_session_id holds the session ID"))
+        });
         let state = match target {
             Ok(t) => State::Configuring(t),
             Err(e) => State::Failed(e.shown(log.redactor())),

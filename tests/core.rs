@@ -58,4 +58,19 @@ fn bad_arguments_fail_without_io_and_never_echo_the_session_id() {
     assert!(listing.error().unwrap().message().contains("upload_session_id"));
     let listing = Listing::new("https://v.example/secret-token", "secret-token", "u");
     assert!(!listing.error().unwrap().message().contains("secret-token"), "{}", listing.error().unwrap());
+    // A long session ID inside an argument the check quotes cut and escaped: no piece of it.
+    let sid = r#"Q7"w\e9RtY2uI8oP4aS6dF1gH3jK5lZ0xC7vB9nM2qW4eR6tY8uI0oP1aS3dF5gH"#;
+    let upload = format!("{}/{sid}", "u".repeat(80));
+    for (url, upload) in [(format!("https://h/{}{sid}", "p".repeat(180)), "u".to_owned()), ("https://h".into(), upload)]
+    {
+        let listing = Listing::new(&url, sid, &upload);
+        let msg = listing.error().unwrap().message().to_owned();
+        let chars: Vec<char> = sid.chars().collect();
+        for piece in chars.windows(12).map(|w| w.iter().collect::<String>()) {
+            assert!(
+                !msg.contains(&piece) && !msg.contains(&format!("{piece:?}").trim_matches('"').to_owned()),
+                "{msg}"
+            );
+        }
+    }
 }
