@@ -322,3 +322,49 @@ impl Iterator for Listing {
         item
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pager() -> Pager {
+        let target = Target::check("http://127.0.0.1:9", "sid-unit-test", "u").unwrap();
+        Pager::new(target, &Settings::default())
+    }
+
+    fn empty_page(next: Option<&str>) -> Page {
+        Page { parts: Vec::new(), next_page: next.map(str::to_owned) }
+    }
+
+    #[test]
+    fn empty_pages_that_link_onward_are_bounded() {
+        let (mut p, mut log) = (pager(), Log::default());
+        for _ in 0..MAX_EMPTY_PAGES {
+            p.accept(empty_page(Some("/next")), &mut log).unwrap();
+        }
+        let e = p.accept(empty_page(Some("/next")), &mut log).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+        assert!(e.message().contains("VAULT_PARTS_MAX_EMPTY_PAGES"), "{e}");
+        // A last page may be empty; a page with parts resets the count.
+        let mut p = pager();
+        for _ in 0..MAX_EMPTY_PAGES {
+            p.accept(empty_page(Some("/next")), &mut log).unwrap();
+        }
+        p.accept(
+            Page { parts: vec![Part { part_number: 1, size: 1, md5: None }], next_page: Some("/n".into()) },
+            &mut log,
+        )
+        .unwrap();
+        p.accept(empty_page(None), &mut log).unwrap();
+    }
+
+    #[test]
+    fn pages_past_the_bound_are_not_fetched() {
+        let (mut p, mut log, mut burst) = (pager(), Log::default(), -1);
+        p.pages = MAX_PAGES;
+        let e = p.fetch("/p?c=x", &mut log, &mut burst).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+        assert!(e.message().starts_with("page 10001: ") && e.message().contains("VAULT_PARTS_MAX_PAGES"), "{e}");
+        assert!(p.fetched.is_empty(), "nothing was fetched or remembered");
+    }
+}
