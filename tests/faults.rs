@@ -304,6 +304,10 @@ fn check_case(c: &Case, sim: &Sim, run: &Run) {
         assert!(errmsg.contains(c.needle), "{ctx}: errmsg {errmsg:?} lacks {:?}\n{:?}", c.needle, run.log_lines());
     }
     assert!(!run.stdout.contains(SID) && !run.stderr.contains(SID), "{ctx}: session ID leaked:\n{}", run.stdout);
+    for piece in secret_pieces(SID) {
+        assert!(!run.stdout.contains(&piece), "{ctx}: {piece:?} of the session ID leaked:\n{}", run.stdout);
+    }
+    assert!(errmsg.len() <= 1024, "{ctx}: errmsg of {} bytes", errmsg.len());
     assert_eq!(sim.requests().len(), c.requests, "{ctx}: requests {:#?}", sim.requests());
     match c.parts {
         Parts::All => assert_eq!(run.parts(), expected_parts(&sim_config(c).uploads[0]), "{ctx}"),
