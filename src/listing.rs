@@ -130,6 +130,25 @@ impl Listing {
         }
     }
 
+    /// [`Listing::configure`] for a setting given as text. The checks quote the text cut and
+    /// escaped, so a refusal is worded from the text with the session ID removed.
+    pub fn configure_text(
+        &mut self,
+        text: &str,
+        apply: impl Fn(&mut Settings, &str) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let redacted = self.log.redactor().redact(text);
+        self.configure(|settings| {
+            apply(settings, text).map_err(|e| {
+                if redacted == text {
+                    return e;
+                }
+                let worded = apply(&mut settings.clone(), &redacted).err();
+                worded.unwrap_or_else(|| Error::arg("the value holds the session ID"))
+            })
+        })
+    }
+
     /// Sets or clears the log sink. Allowed at any time, as it changes no request.
     pub fn set_log(&mut self, sink: Option<Sink>) -> Result<(), Error> {
         if let State::Failed(e) = &self.state {

@@ -74,3 +74,18 @@ fn bad_arguments_fail_without_io_and_never_echo_the_session_id() {
         }
     }
 }
+
+#[test]
+fn a_refused_text_setting_never_echoes_the_session_id() {
+    let sid = "Zr8-Kq2-Wn5-Xt7-Lp4-Hv9-Jm3-Bc6-Dg1-Fs0";
+    let mut listing = Listing::new("https://v.example", sid, "u");
+    let version = format!("v{}{sid}", "1".repeat(20));
+    let e = listing.configure_text(&version, vault_parts::settings::Settings::set_api_version).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Arg);
+    assert!(e.message().contains("[redacted]"), "{e}");
+    let chars: Vec<char> = sid.chars().collect();
+    for piece in chars.windows(12).map(|w| w.iter().collect::<String>()) {
+        assert!(!e.message().contains(&piece), "{e}");
+    }
+    assert_eq!(listing.error(), Some(&e), "a bad value sticks");
+}

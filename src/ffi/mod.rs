@@ -237,6 +237,23 @@ fn set(it: *mut vault_parts_iter, apply: impl FnOnce(&mut Settings) -> Result<()
     })
 }
 
+/// Every setter taking a string: NULL and non-UTF-8 are bad values like any other.
+fn set_text(
+    it: *mut vault_parts_iter,
+    text: *const c_char,
+    name: &str,
+    apply: impl Fn(&mut Settings, &str) -> Result<(), Error>,
+) -> c_int {
+    with_handle(it, |h| {
+        // SAFETY: NULL or a NUL-terminated string, per the C contract.
+        let r = match unsafe { c_str(text, name) } {
+            Ok(text) => h.listing.configure_text(text, apply),
+            Err(e) => h.listing.configure(|_| Err(e)),
+        };
+        h.code(r, VAULT_PARTS_OK)
+    })
+}
+
 /// Sets the page size (Vault's `limit` parameter), 1 to 1000. Without it the request has no
 /// limit and Vault uses its default, 1000. Only before the first vault_parts_next.
 ///
@@ -254,8 +271,7 @@ pub unsafe extern "C" fn vault_parts_set_limit(it: *mut vault_parts_iter, limit:
 /// or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_set_api_version(it: *mut vault_parts_iter, version: *const c_char) -> c_int {
-    // SAFETY: NULL or a NUL-terminated string, per the C contract.
-    set(it, |s| s.set_api_version(unsafe { c_str(version, "version") }?))
+    set_text(it, version, "version", Settings::set_api_version)
 }
 
 /// Sets the time one HTTP attempt may take, in milliseconds (at least 1): one deadline from
@@ -301,8 +317,7 @@ pub unsafe extern "C" fn vault_parts_set_backoff_ms(it: *mut vault_parts_iter, i
 /// or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_set_client_id(it: *mut vault_parts_iter, client_id: *const c_char) -> c_int {
-    // SAFETY: NULL or a NUL-terminated string, per the C contract.
-    set(it, |s| s.set_client_id(unsafe { c_str(client_id, "client_id") }?))
+    set_text(it, client_id, "client_id", Settings::set_client_id)
 }
 
 /// Trusts only the certificates in the PEM file at `pem_path` (read now; at least one
@@ -313,8 +328,7 @@ pub unsafe extern "C" fn vault_parts_set_client_id(it: *mut vault_parts_iter, cl
 /// misuse that changes nothing); or the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_set_ca_file(it: *mut vault_parts_iter, pem_path: *const c_char) -> c_int {
-    // SAFETY: NULL or a NUL-terminated string, per the C contract.
-    set(it, |s| s.set_ca_file(unsafe { c_str(pem_path, "pem_path") }?))
+    set_text(it, pem_path, "pem_path", Settings::set_ca_file)
 }
 
 /// Sends the handle's log lines to `fn`, with `userdata` passed back untouched (the caller
