@@ -46,8 +46,11 @@
 #define VAULT_PARTS_DONE 101
 
 /**
- * A bad argument (NULL pointer, invalid URL or ID, out-of-range setting) or a setter called
- * after the first vault_parts_next. Fix the calling code; retrying does not help.
+ * A bad argument (NULL pointer, invalid URL or ID, out-of-range setting), or a call the
+ * handle's state does not allow (a setter after the first vault_parts_next, vault_parts_next
+ * with a NULL `out`). Fix the calling code; retrying does not help. A call refused for its
+ * timing (misuse, as sqlite's SQLITE_MISUSE) changes nothing: the listing goes on, DONE stays
+ * DONE, and vault_parts_errcode and vault_parts_errmsg keep what they said.
  */
 #define VAULT_PARTS_E_ARG 1
 
@@ -95,7 +98,9 @@
 
 /**
  * The server's answer broke the protocol: not JSON, a bad field, a next_page or redirect to
- * another origin, a pagination loop, a body over 8 MiB.
+ * another origin, a pagination loop, more than VAULT_PARTS_MAX_PAGES pages or more than
+ * VAULT_PARTS_MAX_EMPTY_PAGES empty pages in a row that link onward, a body over 8 MiB, more
+ * than 127 response headers or a header block over 64 KiB. Never retried.
  */
 #define VAULT_PARTS_E_PROTOCOL 10
 
@@ -103,6 +108,26 @@
  * A bug in libvault_parts (a caught panic). The process is unharmed; please report it.
  */
 #define VAULT_PARTS_E_INTERNAL 11
+
+/**
+ * The most pages one listing fetches: enough for Vault's largest upload session (9,616 parts)
+ * listed one part a page. A server linking past it ends the listing with
+ * VAULT_PARTS_E_PROTOCOL naming this bound, so no vault_parts_next runs forever.
+ */
+#define VAULT_PARTS_MAX_PAGES 10000
+
+/**
+ * The most pages in a row that hold no parts yet link onward to another page. Vault sends
+ * none; the next one ends the listing with VAULT_PARTS_E_PROTOCOL naming this bound.
+ */
+#define VAULT_PARTS_MAX_EMPTY_PAGES 10
+
+/**
+ * The longest string vault_parts_errmsg returns or a log line carries, in bytes (the NUL not
+ * counted). Longer text is cut, after the session ID was removed, and ends with
+ * "...[cut N bytes]..." in place of its middle.
+ */
+#define VAULT_PARTS_MAX_MESSAGE 1024
 
 /**
  * Log level 1 (the `level` a vault_parts_log_fn receives): the error that stopped the
@@ -175,7 +200,9 @@ typedef struct vault_part {
 /**
  * Receives the handle's log lines. `userdata` is what was passed to vault_parts_set_log;
  * `level` is one of VAULT_PARTS_LOG_*; `message` is NUL-terminated, never contains the
- * session ID, and is owned by the library: valid only during the call, copy it to keep it.
+ * session ID, holds no control, line separator or bidi/format character, is at most
+ * VAULT_PARTS_MAX_MESSAGE bytes, and is owned by the library: valid only during the call,
+ * copy it to keep it.
  * Called on the thread that called vault_parts_next; it must not call back into the same handle.
  */
 typedef void (*vault_parts_log_fn)(void *userdata, int level, const char *message);
@@ -213,7 +240,13 @@ int vault_parts_open(struct vault_parts_iter **out, const char *vault_url, const
  * Returns VAULT_PARTS_ROW after filling *out; VAULT_PARTS_DONE when every part has been
  * returned (and again on every later call); or an error code. Errors are sticky: once a
  * call on the handle failed, every later call returns the same code, so checking after the
- * loop is enough. *out is written only on VAULT_PARTS_ROW.
+ * loop is enough. *out is written only on VAULT_PARTS_ROW. A NULL `out` returns
+ * VAULT_PARTS_E_ARG and changes nothing (the listing can go on with a valid `out`).
+ *
+ * The work of one call is bounded: each attempt at a page (redirects included) ends within
+ * the timeout, each page gets at most vault_parts_set_max_attempts attempts, and a listing
+ * fetches at most VAULT_PARTS_MAX_PAGES pages. After its first page an open handle holds
+ * about 260 KiB (measured; mostly the connection's buffers), whatever the listing's length.
  */
 int vault_parts_next(struct vault_parts_iter *it, struct vault_part *out);
 
@@ -227,7 +260,8 @@ void vault_parts_free(struct vault_parts_iter *it);
  * Sets the page size (Vault's `limit` parameter), 1 to 1000. Without it the request has no
  * limit and Vault uses its default, 1000. Only before the first vault_parts_next.
  *
- * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
+ * or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
  */
 int vault_parts_set_limit(struct vault_parts_iter *it, uint32_t limit);
 
@@ -235,15 +269,18 @@ int vault_parts_set_limit(struct vault_parts_iter *it, uint32_t limit);
  * Sets the Vault API version, like "v25.3" (the library copies it). The default is a recent
  * generally available version, "v25.3". Only before the first vault_parts_next.
  *
- * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
+ * or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
  */
 int vault_parts_set_api_version(struct vault_parts_iter *it, const char *version);
 
 /**
- * Sets the time one HTTP attempt may take, connection to last byte, in milliseconds (at
- * least 1). The default is 60000. Only before the first vault_parts_next.
+ * Sets the time one HTTP attempt may take, in milliseconds (at least 1): one deadline from
+ * the connection to the last byte of the final body, across every redirect hop. The default
+ * is 60000. Only before the first vault_parts_next.
  *
- * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
+ * or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
  */
 int vault_parts_set_timeout_ms(struct vault_parts_iter *it, uint32_t ms);
 
@@ -252,17 +289,20 @@ int vault_parts_set_timeout_ms(struct vault_parts_iter *it, uint32_t ms);
  * HTTP 500/502/503/504, connection failures and timeouts are retried. Only before the first
  * vault_parts_next.
  *
- * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
+ * or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
  */
 int vault_parts_set_max_attempts(struct vault_parts_iter *it, uint32_t attempts);
 
 /**
  * Sets the waits between attempts: the first wait is about `initial_ms` (jittered between
  * half and all of it), doubling each time. A server's Retry-After (seconds or an HTTP date)
- * is waited for at least; no wait exceeds `max_ms`. Defaults: 250 and 30000. Requires initial_ms <= max_ms. Only before the first
- * vault_parts_next.
+ * on HTTP 429, 500, 502, 503, 504 or on an API_LIMIT_EXCEEDED answer is waited for at least;
+ * no wait exceeds `max_ms`. Defaults: 250 and 30000. Requires initial_ms <= max_ms. Only
+ * before the first vault_parts_next.
  *
- * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
+ * or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
  */
 int vault_parts_set_backoff_ms(struct vault_parts_iter *it, uint32_t initial_ms, uint32_t max_ms);
 
@@ -271,7 +311,8 @@ int vault_parts_set_backoff_ms(struct vault_parts_iter *it, uint32_t initial_ms,
  * and '-' (the library copies it). The default is "libvault_parts-MAJOR.MINOR.PATCH".
  * Only before the first vault_parts_next.
  *
- * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
+ * or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
  */
 int vault_parts_set_client_id(struct vault_parts_iter *it, const char *client_id);
 
@@ -281,8 +322,9 @@ int vault_parts_set_client_id(struct vault_parts_iter *it, const char *client_id
  * roots as well, use vault_parts_add_ca_file; for the operating system's store,
  * vault_parts_use_system_roots. Only before the first vault_parts_next.
  *
- * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG when the file is unreadable or holds no
- * certificate (and the handle keeps that error).
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG when the file is unreadable or holds no
+ * certificate (and the handle keeps that error), or after the first vault_parts_next (a
+ * misuse that changes nothing); or the handle's error.
  */
 int vault_parts_set_ca_file(struct vault_parts_iter *it, const char *pem_path);
 
@@ -297,16 +339,18 @@ int vault_parts_set_log(struct vault_parts_iter *it, vault_parts_log_fn fn, void
 
 /**
  * Explains the handle's error for a person: what failed, the HTTP status or Vault's error
- * type and message, and which page. "" while there is no error; "" for a NULL handle.
- * Never NULL, never contains the session ID. The library owns the string; it stays valid
- * until the next call on this handle.
+ * type and message, and which page. A static "" while there is no error and for a NULL
+ * handle. Never NULL, never contains the session ID, at most VAULT_PARTS_MAX_MESSAGE bytes.
+ * The library owns the string; it stays valid until vault_parts_free (errors are sticky, so
+ * it never changes once set).
  */
 const char *vault_parts_errmsg(const struct vault_parts_iter *it);
 
 /**
  * Vault's error type for the handle's error, like "INVALID_SESSION_ID"; "" when the error
- * did not come from Vault, when there is none, or for a NULL handle. Never NULL. The library
- * owns the string; it stays valid until the next call on this handle.
+ * did not come from Vault, a static "" when there is none, or for a NULL handle. Never NULL,
+ * never contains the session ID. The library owns the string; it stays valid until
+ * vault_parts_free.
  */
 const char *vault_parts_error_type(const struct vault_parts_iter *it);
 

@@ -2,87 +2,91 @@
 //! within the origin, retrying what may pass, and keeping the first error for good.
 
 use crate::backoff::Backoff;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Redactor};
 use crate::log::{Level, Log, Sink};
 use crate::origin::{check_session_id, check_upload_session_id, Origin};
-use crate::page::{self, Outcome, Part};
+use crate::page::{self, Outcome, Page, Part};
 use crate::settings::Settings;
-use crate::transport::{Failure, Transport};
+use crate::transport::{self, Failure, Transport};
 use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
 use std::hash::BuildHasher;
 use std::thread;
 
+/// The most pages one listing fetches. Vault's largest upload session (9,616 parts, v26.2)
+/// listed one part a page needs 9,616 pages (and a last empty one at most).
+pub(crate) const MAX_PAGES: u32 = 10_000;
+/// The most pages in a row that hold no parts yet link onward: Vault never sends one, a
+/// server spinning through cursors sends them forever. The next one ends the listing.
+pub(crate) const MAX_EMPTY_PAGES: u32 = 10;
+
 /// Lists the parts of one upload session. Setters work until the first call to
 /// [`Listing::next_part`]; any error is kept, and every later call returns it again.
 pub struct Listing {
-    target: Option<Target>,
     settings: Settings,
     log: Log,
     state: State,
     error_yielded: bool,
-    /// The last X-VaultAPI-BurstLimitRemaining seen, -1 before any.
+    /// The last X-VaultAPI-BurstLimitRemaining seen, -1 before any. Written only from what
+    /// the transport returns for each attempt.
     burst_remaining: i64,
 }
 
+/// Where the requests go and what they carry.
 struct Target {
     origin: Origin,
     session_id: String,
     upload_session_id: String,
 }
 
+impl Target {
+    fn check(vault_url: &str, session_id: &str, upload_session_id: &str) -> Result<Target, Error> {
+        let origin = Origin::parse_vault_url(vault_url)?;
+        check_session_id(session_id)?;
+        check_upload_session_id(upload_session_id)?;
+        Ok(Target { origin, session_id: session_id.to_owned(), upload_session_id: upload_session_id.to_owned() })
+    }
+}
+
 enum State {
-    Configuring,
-    Paging(Box<Paging>),
+    Configuring(Target),
+    Paging(Box<Pager>),
     Done,
     Failed(Error),
 }
 
-struct Paging {
-    transport: Transport,
-    backoff: Backoff,
-    parts: std::vec::IntoIter<Part>,
-    /// The link to fetch next, unchecked until it is about to be fetched.
-    next_link: Option<String>,
-    /// Pages fetched so far.
-    pages: u32,
-    /// A keyed hash of every URL fetched: a link back to one of them is a loop. Hashes, not
-    /// the URLs, so a listing of 10,000 pages stays small; the per-handle random key means a
-    /// server cannot craft a collision that would end a listing early.
-    fetched: HashSet<u64>,
-    url_hasher: RandomState,
+/// Misuse: the call is refused and the listing is left exactly as it was.
+fn misuse(what: &str) -> Error {
+    Error::arg(format!("{what} is allowed only before the first vault_parts_next"))
 }
 
 impl Listing {
     /// Checks the arguments; does no I/O. A bad argument leaves the listing failed with
     /// [`ErrorKind::Arg`], so the caller can read why from [`Listing::error`].
     pub fn new(vault_url: &str, session_id: &str, upload_session_id: &str) -> Listing {
-        let target = Origin::parse_vault_url(vault_url).and_then(|origin| {
-            check_session_id(session_id)?;
-            check_upload_session_id(upload_session_id)?;
-            Ok(Target { origin, session_id: session_id.to_owned(), upload_session_id: upload_session_id.to_owned() })
-        });
-        let mut listing = Listing {
-            target: None,
-            settings: Settings::default(),
-            log: Log::new(session_id),
-            state: State::Configuring,
-            error_yielded: false,
-            burst_remaining: -1,
-        };
-        match target {
-            Ok(t) => listing.target = Some(t),
-            Err(e) => {
-                listing.fail(e.redact(session_id));
+        let log = Log::new(Redactor::new(session_id));
+        let target = Target::check(vault_url, session_id, upload_session_id).map_err(|e| {
+            // The checks quote an argument cut and escaped: word the error from the arguments
+            // with the session ID already removed.
+            let (url, upload) = (log.redactor().redact(vault_url), log.redactor().redact(upload_session_id));
+            if url == vault_url && upload == upload_session_id {
+                return e;
             }
-        }
-        listing
+            Target::check(&url, session_id, &upload)
+                .err()
+                .unwrap_or_else(|| Error::arg("vault_url or upload_session_id holds the session ID"))
+        });
+        let state = match target {
+            Ok(t) => State::Configuring(t),
+            Err(e) => State::Failed(e.shown(log.redactor())),
+        };
+        Listing { settings: Settings::default(), log, state, error_yielded: false, burst_remaining: -1 }
     }
 
     /// A listing that failed before it could be made (a NULL or non-UTF-8 argument).
     pub fn failed(error: Error) -> Listing {
+        let error = error.shown(&Redactor::default());
         Listing {
-            target: None,
             settings: Settings::default(),
             log: Log::default(),
             state: State::Failed(error),
@@ -104,26 +108,45 @@ impl Listing {
         self.burst_remaining
     }
 
-    /// Records `error` as this listing's final state (unless it already failed) and returns it.
+    /// Records `error` as this listing's final state (unless it already failed) and returns
+    /// the error the listing keeps. The error passes the redactor here, once, for good.
     pub fn fail(&mut self, error: Error) -> Error {
         if let State::Failed(first) = &self.state {
             return first.clone();
         }
+        let error = error.shown(self.log.redactor());
         self.log.emit(Level::Error, || error.message().to_owned());
         self.state = State::Failed(error.clone());
         error
     }
 
-    /// Applies a setting if the listing has not started or failed; a rejected value fails it.
+    /// Applies a setting before the first page; a rejected value fails the listing for good.
+    /// After the first page the call is refused and changes nothing (sqlite's misuse rule).
     pub fn configure(&mut self, apply: impl FnOnce(&mut Settings) -> Result<(), Error>) -> Result<(), Error> {
         match &self.state {
-            State::Failed(e) => return Err(e.clone()),
-            State::Configuring => {}
-            State::Paging(_) | State::Done => {
-                return Err(self.fail(Error::arg("settings can be changed only before the first vault_parts_next")));
-            }
+            State::Failed(e) => Err(e.clone()),
+            State::Configuring(_) => apply(&mut self.settings).map_err(|e| self.fail(e)),
+            State::Paging(_) | State::Done => Err(misuse("changing a setting").shown(self.log.redactor())),
         }
-        apply(&mut self.settings).map_err(|e| self.fail(e))
+    }
+
+    /// [`Listing::configure`] for a setting given as text. The checks quote the text cut and
+    /// escaped, so a refusal is worded from the text with the session ID removed.
+    pub fn configure_text(
+        &mut self,
+        text: &str,
+        apply: impl Fn(&mut Settings, &str) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let redacted = self.log.redactor().redact(text);
+        self.configure(|settings| {
+            apply(settings, text).map_err(|e| {
+                if redacted == text {
+                    return e;
+                }
+                let worded = apply(&mut settings.clone(), &redacted).err();
+                worded.unwrap_or_else(|| Error::arg("the value holds the session ID"))
+            })
+        })
     }
 
     /// Sets or clears the log sink. Allowed at any time, as it changes no request.
@@ -137,90 +160,123 @@ impl Listing {
 
     /// The next part, Ok(None) once all are listed, or the listing's error.
     pub fn next_part(&mut self) -> Result<Option<Part>, Error> {
-        loop {
-            match &mut self.state {
-                State::Failed(e) => return Err(e.clone()),
-                State::Done => return Ok(None),
-                State::Configuring => self.start(),
-                State::Paging(paging) => {
-                    if let Some(part) = paging.parts.next() {
-                        return Ok(Some(part));
-                    }
-                    let Some(link) = paging.next_link.take() else {
-                        let pages = paging.pages;
-                        self.log.emit(Level::Info, || {
-                            format!("listing complete after {pages} page{}", if pages == 1 { "" } else { "s" })
-                        });
-                        self.state = State::Done;
-                        return Ok(None);
-                    };
-                    if let Err(e) = self.fetch(&link) {
-                        return Err(self.fail(e));
-                    }
-                }
+        if let State::Configuring(_) = self.state {
+            self.start();
+        }
+        let State::Paging(pager) = &mut self.state else {
+            return match &self.state {
+                State::Failed(e) => Err(e.clone()),
+                _ => Ok(None),
+            };
+        };
+        match pager.next(&mut self.log, &mut self.burst_remaining) {
+            Ok(Some(part)) => Ok(Some(part)),
+            Ok(None) => {
+                let pages = pager.pages;
+                self.log.emit(Level::Info, || {
+                    format!("listing complete after {pages} page{}", if pages == 1 { "" } else { "s" })
+                });
+                self.state = State::Done;
+                Ok(None)
             }
+            Err(e) => Err(self.fail(e)),
         }
     }
 
     fn start(&mut self) {
-        let Some(target) = &self.target else {
-            // Unreachable: without a target the listing was failed in new().
-            self.state = State::Failed(Error::new(ErrorKind::Internal, "listing has no target"));
-            return;
-        };
-        let mut first = format!(
-            "/api/{}/services/file_staging/upload/{}/parts",
-            self.settings.api_version, target.upload_session_id
-        );
-        if let Some(limit) = self.settings.limit {
+        if let State::Configuring(target) = std::mem::replace(&mut self.state, State::Done) {
+            self.state = State::Paging(Box::new(Pager::new(target, &self.settings)));
+        }
+    }
+}
+
+/// A listing under way: its connection, where it is, and the fetch-with-retries loop.
+struct Pager {
+    transport: Transport,
+    origin: Origin,
+    backoff: Backoff,
+    max_attempts: u32,
+    parts: std::vec::IntoIter<Part>,
+    /// The link to fetch next, unchecked until it is about to be fetched.
+    next_link: Option<String>,
+    /// Pages fetched so far.
+    pages: u32,
+    /// Pages in a row that held no parts.
+    empty_pages: u32,
+    /// A keyed hash of every URL fetched: a link back to one of them is a loop. At most
+    /// MAX_PAGES entries; the per-handle random key means a server cannot craft a collision
+    /// that would end a listing early.
+    fetched: HashSet<u64>,
+    url_hasher: RandomState,
+}
+
+impl Pager {
+    fn new(target: Target, settings: &Settings) -> Pager {
+        let mut first =
+            format!("/api/{}/services/file_staging/upload/{}/parts", settings.api_version, target.upload_session_id);
+        if let Some(limit) = settings.limit {
             first.push_str(&format!("?limit={limit}"));
         }
-        self.state = State::Paging(Box::new(Paging {
-            transport: Transport::new(&self.settings, &target.session_id, &target.origin),
-            backoff: Backoff::new(self.settings.backoff_initial, self.settings.backoff_max),
+        Pager {
+            transport: Transport::new(settings, &target.session_id, &target.origin),
+            origin: target.origin,
+            backoff: Backoff::new(settings.backoff_initial, settings.backoff_max),
+            max_attempts: settings.max_attempts,
             parts: Vec::new().into_iter(),
             next_link: Some(first),
             pages: 0,
+            empty_pages: 0,
             fetched: HashSet::new(),
             url_hasher: RandomState::new(),
-        }));
+        }
     }
 
-    /// Fetches the page `link` points to, with retries, and queues its parts.
-    fn fetch(&mut self, link: &str) -> Result<(), Error> {
-        let (State::Paging(paging), Some(target)) = (&mut self.state, &self.target) else {
-            return Err(Error::new(ErrorKind::Internal, "fetch outside paging"));
-        };
-        let page_no = paging.pages + 1;
-        let secret = target.session_id.as_str();
-        let url = target
-            .origin
-            .resolve(link)
-            .map_err(|why| Error::protocol(format!("page {page_no}: next_page refused: {why}")).redact(secret))?;
-        if !paging.fetched.insert(paging.url_hasher.hash_one(&url)) {
+    /// The next part, fetching pages as needed; Ok(None) after the last page.
+    fn next(&mut self, log: &mut Log, burst: &mut i64) -> Result<Option<Part>, Error> {
+        loop {
+            if let Some(part) = self.parts.next() {
+                return Ok(Some(part));
+            }
+            let Some(link) = self.next_link.take() else { return Ok(None) };
+            let page = self.fetch(&link, log, burst)?;
+            self.accept(page, log)?;
+        }
+    }
+
+    /// Checks the bounds and the link, then fetches the page it points to, with retries.
+    fn fetch(&mut self, link: &str, log: &mut Log, burst: &mut i64) -> Result<Page, Error> {
+        let page_no = self.pages + 1;
+        if page_no > MAX_PAGES {
+            return Err(Error::protocol(format!(
+                "page {page_no}: the server links past {MAX_PAGES} pages, the most one listing fetches \
+                 (VAULT_PARTS_MAX_PAGES)"
+            )));
+        }
+        let url = transport::resolve(&self.origin, link, log.redactor())
+            .map_err(|why| Error::protocol(format!("page {page_no}: next_page refused: {why}")))?;
+        if !self.fetched.insert(self.url_hasher.hash_one(&url)) {
             return Err(Error::protocol(format!(
                 "page {page_no}: next_page {url} was fetched before: a pagination loop"
-            ))
-            .redact(secret));
+            )));
         }
-        let attempts = self.settings.max_attempts;
+        self.attempts(&url, page_no, log, burst)
+    }
+
+    fn attempts(&mut self, url: &str, page_no: u32, log: &mut Log, burst: &mut i64) -> Result<Page, Error> {
+        let max = self.max_attempts;
         let mut attempt = 1;
-        let page = loop {
-            let result = paging.transport.get(&target.origin, &url, &mut self.log);
-            self.burst_remaining = paging.transport.burst_remaining;
-            let result = result.and_then(|body| match page::parse(&body) {
-                Ok(Outcome::Parts(page)) => Ok(page),
-                Ok(Outcome::Failed(e)) if e.kind() == ErrorKind::RateLimit => Err(Failure::transient(e, None)),
-                Ok(Outcome::Failed(e)) => Err(Failure::fatal(e)),
-                Err(e) => Err(Failure::fatal(e)),
-            });
-            match result {
-                Ok(page) => break page,
-                Err(f) if f.retry && attempt < attempts => {
-                    let wait = paging.backoff.wait(attempt, f.retry_after);
-                    self.log.emit(Level::Warn, || {
+        loop {
+            let answer = self.transport.get(&self.origin, url, log);
+            if let Some(n) = answer.burst_remaining {
+                *burst = n;
+            }
+            match answer.result.and_then(|reply| read(&reply.body, reply.retry_after)) {
+                Ok(page) => return Ok(page),
+                Err(f) if f.retry && attempt < max => {
+                    let wait = self.backoff.wait(attempt, f.retry_after);
+                    log.emit(Level::Warn, || {
                         format!(
-                            "page {page_no}: attempt {attempt} of {attempts} failed ({}); retrying in {} ms",
+                            "page {page_no}: attempt {attempt} of {max} failed ({}); retrying in {} ms",
                             f.error,
                             wait.as_millis()
                         )
@@ -230,20 +286,40 @@ impl Listing {
                 }
                 Err(f) => {
                     let tries = if attempt > 1 { format!(" (after {attempt} attempts)") } else { String::new() };
-                    return Err(f.error.context(format!("page {page_no} (GET {url}){tries}")).redact(secret));
+                    return Err(f.error.context(format!("page {page_no} (GET {url}){tries}")));
                 }
             }
-        };
-        paging.pages = page_no;
-        let count = page.parts.len();
-        let more = page.next_page.is_some();
-        self.log.emit(Level::Info, || {
+        }
+    }
+
+    /// Queues a fetched page's parts, ending the listing when empty pages keep linking on.
+    fn accept(&mut self, page: Page, log: &mut Log) -> Result<(), Error> {
+        self.pages += 1;
+        let (page_no, count, more) = (self.pages, page.parts.len(), page.next_page.is_some());
+        self.empty_pages = if count == 0 { self.empty_pages + 1 } else { 0 };
+        log.emit(Level::Info, || {
             let plural = if count == 1 { "" } else { "s" };
             format!("page {page_no}: {count} part{plural}, {}", if more { "more pages follow" } else { "last page" })
         });
-        paging.parts = page.parts.into_iter();
-        paging.next_link = page.next_page;
+        if more && self.empty_pages > MAX_EMPTY_PAGES {
+            return Err(Error::protocol(format!(
+                "page {page_no}: more than {MAX_EMPTY_PAGES} pages in a row held no parts yet linked onward \
+                 (VAULT_PARTS_MAX_EMPTY_PAGES)"
+            )));
+        }
+        self.parts = page.parts.into_iter();
+        self.next_link = page.next_page;
         Ok(())
+    }
+}
+
+/// A 200 body as a page, or the failure it reports: API_LIMIT_EXCEEDED is retried after the
+/// Retry-After the answer carried, as for HTTP 429.
+fn read(body: &[u8], retry_after: Option<std::time::Duration>) -> Result<Page, Failure> {
+    match page::parse(body) {
+        Ok(Outcome::Parts(page)) => Ok(page),
+        Ok(Outcome::Failed(e)) if e.kind() == ErrorKind::RateLimit => Err(Failure::transient(e, retry_after)),
+        Ok(Outcome::Failed(e)) | Err(e) => Err(Failure::fatal(e)),
     }
 }
 
@@ -265,5 +341,51 @@ impl Iterator for Listing {
         let item = self.next_part().transpose();
         self.error_yielded = matches!(item, Some(Err(_)));
         item
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pager() -> Pager {
+        let target = Target::check("http://127.0.0.1:9", "sid-unit-test", "u").unwrap();
+        Pager::new(target, &Settings::default())
+    }
+
+    fn empty_page(next: Option<&str>) -> Page {
+        Page { parts: Vec::new(), next_page: next.map(str::to_owned) }
+    }
+
+    #[test]
+    fn empty_pages_that_link_onward_are_bounded() {
+        let (mut p, mut log) = (pager(), Log::default());
+        for _ in 0..MAX_EMPTY_PAGES {
+            p.accept(empty_page(Some("/next")), &mut log).unwrap();
+        }
+        let e = p.accept(empty_page(Some("/next")), &mut log).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+        assert!(e.message().contains("VAULT_PARTS_MAX_EMPTY_PAGES"), "{e}");
+        // A last page may be empty; a page with parts resets the count.
+        let mut p = pager();
+        for _ in 0..MAX_EMPTY_PAGES {
+            p.accept(empty_page(Some("/next")), &mut log).unwrap();
+        }
+        p.accept(
+            Page { parts: vec![Part { part_number: 1, size: 1, md5: None }], next_page: Some("/n".into()) },
+            &mut log,
+        )
+        .unwrap();
+        p.accept(empty_page(None), &mut log).unwrap();
+    }
+
+    #[test]
+    fn pages_past_the_bound_are_not_fetched() {
+        let (mut p, mut log, mut burst) = (pager(), Log::default(), -1);
+        p.pages = MAX_PAGES;
+        let e = p.fetch("/p?c=x", &mut log, &mut burst).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+        assert!(e.message().starts_with("page 10001: ") && e.message().contains("VAULT_PARTS_MAX_PAGES"), "{e}");
+        assert!(p.fetched.is_empty(), "nothing was fetched or remembered");
     }
 }

@@ -1,7 +1,7 @@
 //! One page of the list-parts response: parsed straight into typed values (no generic JSON
 //! tree) and validated field by field, so a bad page is refused with a message naming the field.
 
-use crate::error::{printable, Error, ErrorKind};
+use crate::error::{quote, Error, ErrorKind};
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -49,7 +49,7 @@ pub fn parse(body: &[u8]) -> Result<Outcome, Error> {
             let errors = errors.map(|(i, e)| e.get(format_args!("errors[{i}]"))).collect::<Result<Vec<_>, _>>();
             return Ok(Outcome::Failed(vault_failure(&status, errors.map_err(Error::protocol)?)));
         }
-        other => return Err(Error::protocol(format!("unknown responseStatus {:?}", printable(other, 40)))),
+        other => return Err(Error::protocol(format!("unknown responseStatus {}", quote(other)))),
     }
     let parts = match data {
         Data::Missing | Data::Null => Vec::new(),
@@ -76,7 +76,7 @@ fn vault_failure(status: &str, errors: Vec<RawError>) -> Error {
     let Some(first) = errors.first() else {
         return Error::new(ErrorKind::Vault, format!("Vault answered {status} without an error type"));
     };
-    let vault_type = first.kind.as_deref().map(|t| printable(t, 64)).unwrap_or_default();
+    let vault_type = first.kind.as_deref().unwrap_or_default().to_owned();
     let kind = match vault_type.as_str() {
         "INVALID_SESSION_ID" => ErrorKind::Auth,
         "INSUFFICIENT_ACCESS" => ErrorKind::Access,
@@ -86,7 +86,7 @@ fn vault_failure(status: &str, errors: Vec<RawError>) -> Error {
     let mut message =
         format!("Vault answered {status}: {}", if vault_type.is_empty() { "(no error type)" } else { &vault_type });
     if let Some(m) = first.message.as_deref().filter(|m| !m.is_empty()) {
-        message.push_str(&format!(": {}", printable(m, 300)));
+        message.push_str(&format!(": {m}"));
     }
     if errors.len() > 1 {
         message.push_str(&format!(" (and {} more errors)", errors.len() - 1));
@@ -292,7 +292,7 @@ impl RawPart<'_> {
                 Some(hex)
             }
             Scalar::Str(s) => {
-                return Err(format!("part_content_md5 {:?} is not 32 hex digits", printable(s, 64)));
+                return Err(format!("part_content_md5 {} is not 32 hex digits", quote(s)));
             }
             other => {
                 return Err(format!("part_content_md5 is {}; it must be a string of 32 hex digits", other.describe()))
@@ -325,7 +325,7 @@ impl Scalar<'_> {
             Scalar::Unsigned(n) => n.to_string(),
             Scalar::Negative(n) => n.to_string(),
             Scalar::Float(f) => format!("{f} (not an integer, or too large)"),
-            Scalar::Str(s) => format!("the string {:?}", printable(s, 40)),
+            Scalar::Str(s) => format!("the string {}", quote(s)),
             Scalar::Compound => "an object or array".into(),
         }
     }

@@ -119,8 +119,8 @@ impl Settings {
         let valid_chars = client_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
         if client_id.is_empty() || client_id.len() > 100 || !valid_chars {
             return Err(Error::arg(format!(
-                "client_id {:?} is not valid: Vault accepts 1 to 100 letters, digits, '.', '_' and '-'",
-                crate::error::printable(client_id, 120)
+                "client_id {} is not valid: Vault accepts 1 to 100 letters, digits, '.', '_' and '-'",
+                crate::error::quote(client_id)
             )));
         }
         self.client_id = client_id.to_owned();

@@ -2,7 +2,7 @@
 //! origin, the body read under a cap, and every failure classified for the retry loop.
 
 use crate::backoff::parse_retry_after;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Redactor};
 use crate::log::{Level, Log};
 use crate::origin::Origin;
 use crate::settings::Settings;
@@ -34,13 +34,26 @@ impl Failure {
     }
 }
 
+/// A 200 answer: its body and the Retry-After it carried (Vault may say API_LIMIT_EXCEEDED
+/// in the body).
+pub struct Reply {
+    pub body: Vec<u8>,
+    pub retry_after: Option<Duration>,
+}
+
+/// What one attempt produced, and the last X-VaultAPI-BurstLimitRemaining it saw.
+pub struct Attempt {
+    pub result: Result<Reply, Failure>,
+    pub burst_remaining: Option<i64>,
+}
+
 /// One agent per handle, so its connection is kept alive across pages.
 pub struct Transport {
     agent: Agent,
     session_id: String,
     client_id: String,
-    /// The last X-VaultAPI-BurstLimitRemaining seen; -1 before any.
-    pub burst_remaining: i64,
+    /// Per attempt, across every redirect hop, connection to last byte of the final body.
+    timeout: Duration,
 }
 
 impl Transport {
@@ -61,7 +74,6 @@ impl Transport {
             .http_status_as_error(false)
             // Redirects are followed by hand, so every hop is checked against the origin.
             .max_redirects(0)
-            .timeout_global(Some(settings.timeout))
             .user_agent(concat!("libvault_parts/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls.build())
             .build();
@@ -73,84 +85,161 @@ impl Transport {
             ),
             session_id: session_id.to_owned(),
             client_id: settings.client_id.clone(),
-            burst_remaining: -1,
+            timeout: settings.timeout,
         }
     }
 
-    /// One attempt at `url`, following same-origin redirects: the body of the 200 answer.
-    pub fn get(&mut self, origin: &Origin, url: &str, log: &mut Log) -> Result<Vec<u8>, Failure> {
+    /// One attempt at `url`, following same-origin redirects, all within one deadline.
+    pub fn get(&mut self, origin: &Origin, url: &str, log: &mut Log) -> Attempt {
+        let mut burst_remaining = None;
+        let deadline = Instant::now() + self.timeout;
+        let result = self.hops(origin, url, deadline, &mut burst_remaining, log);
+        Attempt { result, burst_remaining }
+    }
+
+    fn hops(
+        &mut self,
+        origin: &Origin,
+        url: &str,
+        deadline: Instant,
+        burst_remaining: &mut Option<i64>,
+        log: &mut Log,
+    ) -> Result<Reply, Failure> {
         let mut url = url.to_owned();
         for _hop in 0..=MAX_REDIRECTS {
-            let started = Instant::now();
-            let result = self
-                .agent
-                .get(&url)
-                .header("Authorization", &self.session_id)
-                .header("Accept", "application/json")
-                .header("X-VaultAPI-ClientID", &self.client_id)
-                .call();
-            let mut response = match result {
-                Ok(r) => r,
-                Err(e) => {
-                    let failure = classify(e);
-                    log.emit(Level::Debug, || {
-                        format!("GET {url} failed after {} ms: {}", started.elapsed().as_millis(), failure.error)
-                    });
-                    return Err(failure);
-                }
-            };
-            let status = response.status().as_u16();
-            let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-            if let Some(n) = header("x-vaultapi-burstlimitremaining").and_then(|v| v.trim().parse::<i64>().ok()) {
-                self.burst_remaining = n;
-            }
-            let retry_after = header("retry-after").as_deref().and_then(parse_retry_after);
-            let location = header("location");
-            let reason = response.status().canonical_reason().unwrap_or("");
-            let status_text = format!("HTTP {status} {reason}").trim_end().to_owned();
-
-            if status == 200 {
-                let body = response.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(|e| match e {
-                    ureq::Error::BodyExceedsLimit(_) => Failure::fatal(Error::protocol(format!(
-                        "the response body is larger than {} MiB",
-                        MAX_BODY >> 20
-                    ))),
-                    other => classify(other),
-                });
-                log.emit(Level::Debug, || {
-                    let size = body
-                        .as_ref()
-                        .map_or_else(|f| format!("body failed: {}", f.error), |b| format!("{} bytes", b.len()));
-                    format!("GET {url} -> {status} in {} ms ({size})", started.elapsed().as_millis())
-                });
-                return body;
-            }
-            // Read what is cheap of an error body so the connection stays usable.
-            let _ = response.body_mut().with_config().limit(MAX_DRAIN).read_to_vec();
-            log.emit(Level::Debug, || format!("GET {url} -> {status} in {} ms", started.elapsed().as_millis()));
-
-            let error = |kind| Error::new(kind, format!("{status_text} from {}", origin.base()));
-            match status {
-                301 | 302 | 303 | 307 | 308 => {
-                    let Some(location) = location else {
-                        return Err(Failure::fatal(Error::protocol(format!(
-                            "{status_text} without a Location header"
-                        ))));
-                    };
-                    url = origin
-                        .resolve(&location)
-                        .map_err(|why| Failure::fatal(Error::protocol(format!("redirect refused: {why}"))))?;
-                    log.emit(Level::Info, || format!("following {status} redirect to {url}"));
-                }
-                401 => return Err(Failure::fatal(error(ErrorKind::Auth))),
-                403 => return Err(Failure::fatal(error(ErrorKind::Access))),
-                429 => return Err(Failure::transient(error(ErrorKind::RateLimit), retry_after)),
-                500 | 502 | 503 | 504 => return Err(Failure::transient(error(ErrorKind::Http), retry_after)),
-                _ => return Err(Failure::fatal(error(ErrorKind::Http))),
+            match self.hop(origin, &url, deadline, burst_remaining, log)? {
+                Hop::Answer(reply) => return Ok(reply),
+                Hop::Redirect(next) => url = next,
             }
         }
         Err(Failure::fatal(Error::protocol(format!("more than {MAX_REDIRECTS} redirects"))))
     }
+
+    /// One request of an attempt, within what is left of the attempt's deadline.
+    fn hop(
+        &mut self,
+        origin: &Origin,
+        url: &str,
+        deadline: Instant,
+        burst_remaining: &mut Option<i64>,
+        log: &mut Log,
+    ) -> Result<Hop, Failure> {
+        let started = Instant::now();
+        let mut response = self.send(url, deadline).inspect_err(|failure| {
+            log.emit(Level::Debug, || {
+                format!("GET {url} failed after {} ms: {}", started.elapsed().as_millis(), failure.error)
+            });
+        })?;
+        let head = Head::of(&response);
+        if head.burst_remaining.is_some() {
+            *burst_remaining = head.burst_remaining;
+        }
+        if head.status == 200 {
+            let body = read_body(&mut response).map(|body| Reply { body, retry_after: head.retry_after });
+            log.emit(Level::Debug, || {
+                let size = body
+                    .as_ref()
+                    .map_or_else(|f| format!("body failed: {}", f.error), |r| format!("{} bytes", r.body.len()));
+                format!("GET {url} -> 200 in {} ms ({size})", started.elapsed().as_millis())
+            });
+            return body.map(Hop::Answer);
+        }
+        // Read what is cheap of an error body so the connection stays usable.
+        let _ = response.body_mut().with_config().limit(MAX_DRAIN).read_to_vec();
+        log.emit(Level::Debug, || format!("GET {url} -> {} in {} ms", head.status, started.elapsed().as_millis()));
+        head.not_ok(origin, log).map(Hop::Redirect)
+    }
+
+    fn send(&self, url: &str, deadline: Instant) -> Result<ureq::http::Response<ureq::Body>, Failure> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            let ms = self.timeout.as_millis();
+            let error =
+                Error::new(ErrorKind::Timeout, format!("timed out (the attempt's {ms} ms ran out between redirects)"));
+            return Err(Failure::transient(error, None));
+        }
+        self.agent
+            .get(url)
+            .config()
+            .timeout_global(Some(left))
+            .build()
+            .header("Authorization", &self.session_id)
+            .header("Accept", "application/json")
+            .header("X-VaultAPI-ClientID", &self.client_id)
+            .call()
+            .map_err(classify)
+    }
+}
+
+/// Where one request of an attempt led.
+enum Hop {
+    Answer(Reply),
+    Redirect(String),
+}
+
+/// What the attempt needs of a response's status line and headers.
+struct Head {
+    status: u16,
+    status_text: String,
+    burst_remaining: Option<i64>,
+    retry_after: Option<Duration>,
+    location: Option<String>,
+}
+
+impl Head {
+    fn of(response: &ureq::http::Response<ureq::Body>) -> Head {
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let status = response.status().as_u16();
+        let reason = response.status().canonical_reason().unwrap_or("");
+        Head {
+            status,
+            status_text: format!("HTTP {status} {reason}").trim_end().to_owned(),
+            burst_remaining: header("x-vaultapi-burstlimitremaining").and_then(|v| v.trim().parse().ok()),
+            retry_after: header("retry-after").as_deref().and_then(parse_retry_after),
+            location: header("location"),
+        }
+    }
+
+    /// A status other than 200: the same-origin URL a redirect leads to, or the failure.
+    fn not_ok(self, origin: &Origin, log: &mut Log) -> Result<String, Failure> {
+        let error = |kind| Error::new(kind, format!("{} from {}", self.status_text, origin.base()));
+        match self.status {
+            301 | 302 | 303 | 307 | 308 => {
+                let Some(location) = self.location else {
+                    let text = &self.status_text;
+                    return Err(Failure::fatal(Error::protocol(format!("{text} without a Location header"))));
+                };
+                let url = resolve(origin, &location, log.redactor())
+                    .map_err(|why| Failure::fatal(Error::protocol(format!("redirect refused: {why}"))))?;
+                log.emit(Level::Info, || format!("following {} redirect to {url}", self.status));
+                Ok(url)
+            }
+            401 => Err(Failure::fatal(error(ErrorKind::Auth))),
+            403 => Err(Failure::fatal(error(ErrorKind::Access))),
+            429 => Err(Failure::transient(error(ErrorKind::RateLimit), self.retry_after)),
+            500 | 502 | 503 | 504 => Err(Failure::transient(error(ErrorKind::Http), self.retry_after)),
+            _ => Err(Failure::fatal(error(ErrorKind::Http))),
+        }
+    }
+}
+
+/// The body of a 200 answer, cut at MAX_BODY while reading.
+fn read_body(response: &mut ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, Failure> {
+    response.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(|e| match e {
+        ureq::Error::BodyExceedsLimit(_) => {
+            Failure::fatal(Error::protocol(format!("the response body is larger than {} MiB", MAX_BODY >> 20)))
+        }
+        other => classify(other),
+    })
+}
+
+/// Resolves a link the server sent against the origin. The reason for a refusal quotes the
+/// link cut and escaped, so it is worded from the link with the session ID already removed.
+pub fn resolve(origin: &Origin, link: &str, redactor: &Redactor) -> Result<String, String> {
+    origin.resolve(link).map_err(|_| match origin.resolve(&redactor.redact(link)) {
+        Err(why) => why,
+        Ok(_) => "the link is not usable".to_owned(),
+    })
 }
 
 /// Maps ureq's errors to the C API's classes. TLS failures can arrive wrapped in io::Error,

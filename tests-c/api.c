@@ -147,18 +147,10 @@ static void after_first_next(void) {
     CHECK_CODE(vault_parts_next(it, &p), VAULT_PARTS_ROW);
     CHECK(p.part_number == 1);
     CHECK(vault_parts_burst_remaining(it) >= 0);
-    CHECK_CODE(vault_parts_set_log(it, NULL, NULL), VAULT_PARTS_OK);
+    /* Setters now are misuse; tests-c/misuse.c checks that they change nothing. */
     CHECK_CODE(vault_parts_set_limit(it, 5), VAULT_PARTS_E_ARG);
-    CHECK_CONTAINS(vault_parts_errmsg(it), "before the first vault_parts_next");
-    CHECK_CODE(vault_parts_next(it, &p), VAULT_PARTS_E_ARG);
-    CHECK_CODE(vault_parts_set_timeout_ms(it, 5), VAULT_PARTS_E_ARG);
-    vault_parts_free(it);
-
-    /* NULL out fails the handle like any other bad call. */
-    it = fresh();
-    CHECK_CODE(vault_parts_next(it, NULL), VAULT_PARTS_E_ARG);
-    CHECK_CONTAINS(vault_parts_errmsg(it), "out is NULL");
-    CHECK_CODE(vault_parts_next(it, &p), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_errcode(it), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_next(it, &p), VAULT_PARTS_ROW);
     vault_parts_free(it);
 }
 

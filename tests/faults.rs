@@ -6,9 +6,12 @@
 
 mod harness;
 
-use harness::{expected_parts, list_args, program, run, scenario, Mode, Run};
+use harness::raw::{ok, response, Answer, RawServer};
+use harness::{expected_parts, list_args, program, program_for, run, scenario, stretch_timeouts, Mode, Run};
+use serde_json::json;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 use vault_sim::tls::TestCa;
@@ -424,10 +427,14 @@ fn check_case(c: &Case, sim: &Sim, run: &Run) {
     if c.needle.is_empty() {
         assert_eq!(errmsg, "", "{ctx}");
     } else {
-        assert!(errmsg.contains(c.needle), "{ctx}: errmsg {errmsg:?} lacks {:?}", c.needle);
+        assert!(errmsg.contains(c.needle), "{ctx}: errmsg {errmsg:?} lacks {:?}\n{:?}", c.needle, run.log_lines());
     }
     let sid = c.target.session.as_str();
     assert!(!run.stdout.contains(sid) && !run.stderr.contains(sid), "{ctx}: session ID leaked:\n{}", run.stdout);
+    for piece in secret_pieces(sid) {
+        assert!(!run.stdout.contains(&piece), "{ctx}: {piece:?} of the session ID leaked:\n{}", run.stdout);
+    }
+    assert!(errmsg.len() <= 1024, "{ctx}: errmsg of {} bytes", errmsg.len());
     assert_eq!(sim.requests().len(), c.requests, "{ctx}: requests {:#?}", sim.requests());
     match c.parts {
         Parts::All => assert_eq!(run.parts(), expected_parts(&sim_config(c).uploads[0]), "{ctx}"),
@@ -474,9 +481,11 @@ fn fault_matrix() {
 #[test]
 fn faults_doc_matches_the_matrix() {
     let mut table = String::from("| scenario | expected | requests | why |\n|---|---|---|---|\n");
-    for c in cases() {
-        let code = if c.code == "DONE" { "DONE".to_owned() } else { format!("VAULT_PARTS_{}", c.code) };
-        table.push_str(&format!("| `{}` | {} | {} | {} |\n", c.name, code, c.requests, c.why.replace('|', "\\|")));
+    let rows = cases().into_iter().map(|c| (c.name, c.code, c.requests, c.why));
+    let hostile = hostile_cases().into_iter().map(|c| (c.name, c.code, c.requests, c.why));
+    for (name, code, requests, why) in rows.chain(hostile).chain(PROGRAM_ROWS.iter().copied()) {
+        let code = if code == "DONE" { "DONE".to_owned() } else { format!("VAULT_PARTS_{code}") };
+        table.push_str(&format!("| `{name}` | {code} | {requests} | {} |\n", why.replace('|', "\\|")));
     }
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/faults.md");
     let doc = std::fs::read_to_string(&path).unwrap_or_default();
@@ -631,4 +640,408 @@ fn tls_trusts_only_the_configured_ca_and_the_right_name() {
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A session ID as long as real ones, holding characters that escaping changes.
+const LONG_SID: &str = r#"7Fq2"kZ9\xW4mB8vN1cR6tY3hJ5gD0sL7pA2eU9iO4uK8yT1rE6wQ3zX5nM0bV2c"#;
+/// A long session ID that links may hold unencoded.
+const LINK_SID: &str = "9A1c7E2b5D8f3G6h0J4k9L2m7N1p5Q8r3S6t0U4v9W2x7Y1z5B8d3F6g0H4j9K2";
+
+/// A hostile server vault-sim does not play, written raw: what it answers, what the list
+/// program must report.
+struct Hostile {
+    name: &'static str,
+    sid: &'static str,
+    /// Builds the server's answers; the argument stretches delays under valgrind.
+    serve: fn(u32) -> Answer,
+    options: &'static [&'static str],
+    code: &'static str,
+    requests: usize,
+    needle: &'static str,
+    parts: usize,
+    min: Duration,
+    max: Duration,
+    why: &'static str,
+    /// False only where valgrind would take minutes (10,000 requests); native and ASan run it.
+    valgrind: bool,
+}
+
+fn hostile(name: &'static str, serve: fn(u32) -> Answer, code: &'static str, requests: usize) -> Hostile {
+    Hostile {
+        name,
+        sid: SID,
+        serve,
+        options: &[],
+        code,
+        requests,
+        needle: "",
+        parts: 0,
+        min: Duration::ZERO,
+        max: ms(1500),
+        why: "",
+        valgrind: true,
+    }
+}
+
+impl Hostile {
+    fn says(mut self, needle: &'static str, why: &'static str) -> Self {
+        self.needle = needle;
+        self.why = why;
+        self
+    }
+    fn sid(mut self, sid: &'static str) -> Self {
+        self.sid = sid;
+        self
+    }
+    fn options(mut self, options: &'static [&'static str]) -> Self {
+        self.options = options;
+        self
+    }
+    fn parts(mut self, parts: usize) -> Self {
+        self.parts = parts;
+        self
+    }
+    fn time(mut self, min: Duration, max: Duration) -> Self {
+        self.min = min;
+        self.max = max;
+        self
+    }
+    fn without_valgrind(mut self) -> Self {
+        self.valgrind = false;
+        self
+    }
+}
+
+fn every(f: fn(usize, &str) -> Vec<u8>) -> Answer {
+    Arc::new(move |n, target| (Duration::ZERO, f(n, target)))
+}
+
+fn part(n: usize) -> serde_json::Value {
+    json!({"part_number": n, "size": 5, "part_content_md5": "c24a2d4b1c4e03a9f4113903edac6f47"})
+}
+
+fn page(data: serde_json::Value, next: Option<String>) -> Vec<u8> {
+    ok(&json!({"responseStatus": "SUCCESS", "responseDetails": {"next_page": next}, "data": data}).to_string())
+}
+
+fn failure(kind: &str, message: &str) -> Vec<u8> {
+    ok(&json!({"responseStatus": "FAILURE", "errors": [{"type": kind, "message": message}]}).to_string())
+}
+
+/// `answer`, until request `stop`: then an HTTP 410, so a library without the bound fails the
+/// scenario instead of running forever.
+fn endless(n: usize, stop: usize, answer: Vec<u8>) -> Vec<u8> {
+    if n < stop {
+        answer
+    } else {
+        response("410 Gone", &[], "")
+    }
+}
+
+fn pad(n: usize) -> String {
+    "p".repeat(n)
+}
+
+fn hostile_cases() -> Vec<Hostile> {
+    vec![
+        hostile(
+            "endless_empty_cursors",
+            |_| every(|n, _| endless(n, 1_000, page(json!([]), Some(format!("/p?c={}", n + 1))))),
+            "E_PROTOCOL",
+            11,
+        )
+        .says("VAULT_PARTS_MAX_EMPTY_PAGES", "a new cursor on every empty page: at most 10 empty pages in a row"),
+        hostile(
+            "endless_cursors_with_parts",
+            |_| every(|n, _| endless(n, 10_100, page(json!([part(n)]), Some(format!("/p?c={}", n + 1))))),
+            "E_PROTOCOL",
+            10_000,
+        )
+        .says("VAULT_PARTS_MAX_PAGES", "a part and a new cursor on every page: at most 10,000 pages per listing")
+        .parts(10_000)
+        .time(Duration::ZERO, ms(30_000))
+        .without_valgrind(),
+        hostile(
+            "redirect_hops_share_one_deadline",
+            |scale| {
+                Arc::new(move |n, _| {
+                    let answer = if n <= 5 {
+                        response("302 Found", &[format!("Location: /p?hop={n}")], "")
+                    } else {
+                        page(json!([part(1)]), None)
+                    };
+                    (ms(250 * u64::from(scale)), answer)
+                })
+            },
+            "E_TIMEOUT",
+            4,
+        )
+        .says("timed out", "five slow same-origin redirects: one 1 s deadline covers every hop")
+        .options(&["timeout=1000", "attempts=1"])
+        .time(ms(1000), ms(1800)),
+        hostile(
+            "api_limit_retry_after_in_200",
+            |_| {
+                every(|n, _| {
+                    if n == 1 {
+                        let mut r = failure("API_LIMIT_EXCEEDED", "Slow down.");
+                        let at = r.windows(2).position(|w| w == b"\r\n").unwrap() + 2;
+                        r.splice(at..at, b"Retry-After: 1\r\n".iter().copied());
+                        r
+                    } else {
+                        page(json!([part(1), part(2)]), None)
+                    }
+                })
+            },
+            "DONE",
+            2,
+        )
+        .says("", "API_LIMIT_EXCEEDED in an HTTP 200 body with Retry-After: 1 waits a second")
+        .options(&["backoff=1,5000"])
+        .parts(2)
+        .time(ms(1000), ms(2500)),
+        hostile(
+            "echo_sid_in_status",
+            |_| every(|_, _| ok(&json!({"responseStatus": format!("{}{LONG_SID}", pad(10))}).to_string())),
+            "E_PROTOCOL",
+            1,
+        )
+        .says("unknown responseStatus", "the session ID echoed as responseStatus: redacted before it is cut")
+        .sid(LONG_SID),
+        hostile(
+            "echo_sid_in_error_type",
+            |_| every(|_, _| failure(&format!("{}{LONG_SID}", pad(30)), "m")),
+            "E_VAULT",
+            1,
+        )
+        .says("[redacted]", "the session ID echoed in a Vault error type: redacted in errmsg and error_type")
+        .sid(LONG_SID),
+        hostile(
+            "echo_sid_in_error_message",
+            |_| every(|_, _| failure("INVALID_DATA", &format!("{}{LONG_SID}", pad(280)))),
+            "E_VAULT",
+            1,
+        )
+        .says("[redacted]", "the session ID at the end of a long Vault error message")
+        .sid(LONG_SID),
+        hostile(
+            "echo_sid_in_md5",
+            |_| {
+                every(|_, _| {
+                    page(
+                        json!([{"part_number": 1, "size": 5, "part_content_md5": format!("{}{LONG_SID}", pad(20))}]),
+                        None,
+                    )
+                })
+            },
+            "E_PROTOCOL",
+            1,
+        )
+        .says("part_content_md5", "the session ID as an md5: quoted only after redaction")
+        .sid(LONG_SID),
+        hostile(
+            "echo_sid_in_part_number",
+            |_| every(|_, _| page(json!([{"part_number": format!("{}{LONG_SID}", pad(10)), "size": 5}]), None)),
+            "E_PROTOCOL",
+            1,
+        )
+        .says("part_number is the string", "the session ID as a part number string")
+        .sid(LONG_SID),
+        hostile(
+            "echo_sid_in_next_page",
+            |_| every(|_, _| page(json!([]), Some(format!("http://127.0.0.2:9/{}{LINK_SID}", pad(180))))),
+            "E_PROTOCOL",
+            1,
+        )
+        .says("next_page refused", "the session ID in a next_page to another host: refused, not quoted")
+        .sid(LINK_SID),
+        hostile(
+            "echo_sid_in_redirect",
+            |_| {
+                every(|_, _| {
+                    response("302 Found", &[format!("Location: http://127.0.0.2:9/{}{LINK_SID}", pad(180))], "")
+                })
+            },
+            "E_PROTOCOL",
+            1,
+        )
+        .says("redirect refused", "the session ID in a redirect to another host")
+        .sid(LINK_SID),
+        hostile(
+            "echo_sid_in_followed_link",
+            |_| {
+                every(|n, _| {
+                    if n == 1 {
+                        page(json!([]), Some(format!("/p?x={}{LINK_SID}", pad(300))))
+                    } else {
+                        response("404 Not Found", &[], "")
+                    }
+                })
+            },
+            "E_HTTP",
+            2,
+        )
+        .says("HTTP 404", "the session ID in a same-origin link: the URL in errmsg and log is redacted")
+        .sid(LINK_SID),
+        hostile(
+            "huge_next_page",
+            |_| {
+                every(|n, _| {
+                    if n == 1 {
+                        page(json!([]), Some(format!("/{}", "a".repeat(1_000_000))))
+                    } else {
+                        response("404 Not Found", &[], "")
+                    }
+                })
+            },
+            "E_PROTOCOL",
+            1,
+        )
+        .says(
+            "...[cut ",
+            "a 1 MB next_page (too long a URI to send): errmsg and log lines are cut at 1 KiB with a marker",
+        )
+        .options(&["timeout=20000"])
+        .time(Duration::ZERO, ms(20_000)),
+        hostile(
+            "forged_log_lines",
+            |_| {
+                every(|_, _| {
+                    failure("INVALID_DATA", "x\u{2028}log 1 forged\u{2029}\u{202E}gnp.exe\u{200B}\u{2066}\u{FEFF}\n\r")
+                })
+            },
+            "E_VAULT",
+            1,
+        )
+        .says("log 1 forged", "line separators and bidi/format characters from the server become spaces"),
+        hostile(
+            "headers_over_127",
+            |_| every(|_, _| response("200 OK", &(0..130).map(|i| format!("X-H{i}: v")).collect::<Vec<_>>(), "{}")),
+            "E_PROTOCOL",
+            1,
+        )
+        .says("broke HTTP", "more than 127 response headers: a protocol violation, not retried"),
+        hostile(
+            "header_block_over_64k",
+            |_| every(|_, _| response("200 OK", &[format!("X-Big: {}", "b".repeat(70_000))], "{}")),
+            "E_PROTOCOL",
+            1,
+        )
+        .says("broke HTTP", "a header block over 64 KiB: a protocol violation, not retried"),
+    ]
+}
+
+/// Rows for C programs outside the list program's matrix.
+const PROGRAM_ROWS: &[(&str, &str, usize, &str)] = &[(
+    "misuse_changes_nothing",
+    "ARG",
+    3,
+    "tests-c/misuse.c: setters after next, next with NULL out, calls after DONE return E_ARG and change nothing",
+)];
+
+/// Every 12-character piece of the secret, raw and as Rust or JSON escaping writes it.
+fn secret_pieces(sid: &str) -> Vec<String> {
+    let forms = [
+        sid.to_owned(),
+        format!("{sid:?}").trim_matches('"').to_owned(),
+        json!(sid).to_string().trim_matches('"').to_owned(),
+    ];
+    let mut pieces = Vec::new();
+    for form in forms {
+        let chars: Vec<char> = form.chars().collect();
+        pieces.extend(chars.windows(12).map(|w| w.iter().collect::<String>()));
+    }
+    pieces
+}
+
+fn check_hostile(c: &Hostile, requests: usize, run: &Run) {
+    let ctx = format!("hostile {} ({:?})", c.name, run.mode);
+    assert_eq!(run.code, 0, "{ctx}: contract check failed:\n{}{}", run.stdout, run.stderr);
+    assert_eq!(run.field("result"), c.code, "{ctx}:\n{}", &run.stdout[..run.stdout.len().min(4000)]);
+    let errmsg = run.field("errmsg");
+    assert!(errmsg.contains(c.needle), "{ctx}: errmsg {errmsg:?} lacks {:?}\n{:?}", c.needle, run.log_lines());
+    assert!(errmsg.len() <= 1024, "{ctx}: errmsg of {} bytes", errmsg.len());
+    for line in run.log_lines() {
+        assert!(line.len() <= 1024 + "log 1 ".len(), "{ctx}: log line of {} bytes", line.len());
+    }
+    let all = format!("{}{}", run.stdout, run.stderr);
+    if let Some(p) = secret_pieces(c.sid).iter().find(|p| all.contains(p.as_str())) {
+        panic!("{ctx}: {p:?} of the session ID leaked:\n{}", &all[..all.len().min(4000)]);
+    }
+    for forged in ['\u{2028}', '\u{2029}', '\u{202E}', '\u{200B}', '\u{2066}', '\u{FEFF}'] {
+        assert!(!run.stdout.contains(forged), "{ctx}: U+{:04X} reached the output", forged as u32);
+    }
+    assert_eq!(requests, c.requests, "{ctx}: requests");
+    assert_eq!(run.parts().lines().count(), c.parts, "{ctx}: parts");
+    assert!(run.elapsed >= c.min, "{ctx}: took {:?}, expected at least {:?}", run.elapsed, c.min);
+    let bound = c.max + run.mode.slack() - Mode::Native.slack();
+    assert!(run.elapsed <= bound, "{ctx}: took {:?}, bound {bound:?}", run.elapsed);
+}
+
+fn run_hostile(c: &Hostile) {
+    for mode in Mode::all().into_iter().filter(|m| c.valgrind || *m != Mode::Valgrind) {
+        let scale = if mode == Mode::Valgrind { 10 } else { 1 };
+        let server = RawServer::start((c.serve)(scale));
+        let mut options = vec!["limit=2", "backoff=1,5", "attempts=3", "timeout=2000", "log=1"];
+        options.extend_from_slice(c.options);
+        let mut args = vec![server.url(), c.sid.to_owned(), UPLOAD.to_owned()];
+        args.extend(options.iter().map(|o| o.to_string()));
+        let exe = program_for("tests-c/list.c", mode == Mode::Sanitized);
+        let r = run(mode, &exe, &stretch_timeouts(mode, args), &[]);
+        assert_ne!(r.code, 99, "valgrind found errors in {}:\n{}", c.name, r.stderr);
+        assert!(r.code != 98 && !r.stderr.contains("Sanitizer"), "sanitizers in {}:\n{}", c.name, r.stderr);
+        check_hostile(c, server.requests(), &r);
+    }
+}
+
+#[test]
+fn hostile_servers() {
+    let cases = hostile_cases();
+    let next = AtomicUsize::new(0);
+    let failed = Mutex::new(Vec::new());
+    let only = std::env::var("VAULT_PARTS_HOSTILE").ok();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(c) = cases.get(i) else { break };
+                if only.as_deref().is_some_and(|o| o != c.name) {
+                    continue;
+                }
+                if catch_unwind(AssertUnwindSafe(|| run_hostile(c))).is_err() {
+                    failed.lock().unwrap().push(c.name);
+                }
+            });
+        }
+    });
+    let failed = failed.into_inner().unwrap();
+    assert!(failed.is_empty(), "failing hostile scenarios: {failed:?}");
+}
+
+#[test]
+fn misuse_changes_nothing() {
+    let config = || Config::default().user(SID, "alice", false).upload(Upload::new(UPLOAD, "alice", 3));
+    scenario(
+        config,
+        "tests-c/misuse.c",
+        |s| vec![s.url(), SID.into(), UPLOAD.into()],
+        |sim, run| {
+            assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+            assert_eq!(run.stdout, "misuse: 0 failed checks\n");
+            assert_eq!(sim.requests().len(), PROGRAM_ROWS[0].2);
+        },
+    );
+}
+
+/// The memory an open handle holds after its first page, for the header's planning figure
+/// (natively: under ASan or valgrind the allocator is not the program's own).
+#[test]
+fn an_open_handle_holds_a_bounded_amount_of_memory() {
+    let sim = Sim::start(Config::default().user(SID, "alice", false).upload(Upload::new(UPLOAD, "alice", 3))).unwrap();
+    let args = vec![sim.url(), SID.into(), UPLOAD.into(), "100".into()];
+    let r = run(Mode::Native, &program("tests-c/handle_memory.c"), &args, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let kib: i64 = r.field("per_handle_kib").parse().unwrap();
+    println!("an open handle holds {kib} KiB after its first page");
+    assert!((1..512).contains(&kib), "{kib} KiB per handle");
 }

@@ -7,14 +7,15 @@ use std::ffi::{c_char, c_int, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Runs `f` on the handle behind `it`, turning a NULL handle into E_ARG and a panic into
-/// E_INTERNAL, which is then kept as the handle's error.
+/// E_INTERNAL, which is then kept as the handle's error. Afterwards the handle's C strings
+/// follow its error.
 pub(super) fn with_handle(it: *mut vault_parts_iter, f: impl FnOnce(&mut vault_parts_iter) -> c_int) -> c_int {
     // SAFETY: the C contract is that a non-NULL `it` came from vault_parts_open, was not
     // freed, and is used by one thread at a time.
     let Some(handle) = (unsafe { it.as_mut() }) else {
         return ErrorKind::Arg.code();
     };
-    match catch_unwind(AssertUnwindSafe(|| f(&mut *handle))) {
+    let code = match catch_unwind(AssertUnwindSafe(|| f(&mut *handle))) {
         Ok(code) => code,
         Err(panic) => {
             let what = panic
@@ -25,7 +26,16 @@ pub(super) fn with_handle(it: *mut vault_parts_iter, f: impl FnOnce(&mut vault_p
             let error = Error::new(ErrorKind::Internal, format!("internal error (a bug in libvault_parts): {what}"));
             catch_unwind(AssertUnwindSafe(|| handle.record(error))).unwrap_or(ErrorKind::Internal.code())
         }
-    }
+    };
+    let _ = catch_unwind(AssertUnwindSafe(|| handle.sync_error()));
+    code
+}
+
+/// Runs a read-only accessor on the handle behind `it`: `fallback` for a NULL handle or a panic.
+pub(super) fn read_handle<T>(it: *const vault_parts_iter, fallback: T, f: impl FnOnce(&vault_parts_iter) -> T) -> T {
+    // SAFETY: NULL or a live handle, per the C contract.
+    let Some(handle) = (unsafe { it.as_ref() }) else { return fallback };
+    catch_unwind(AssertUnwindSafe(|| f(handle))).unwrap_or(fallback)
 }
 
 /// Runs `f` where the C function has no error code to return: a panic yields `fallback`.

@@ -1,5 +1,8 @@
-//! The C ABI. Each function checks its pointers, runs inside the panic boundary and
-//! delegates to the Rust core; the doc comments become include/vault_parts.h.
+//! The C ABI. Each function checks its pointers and delegates to the Rust core; every function
+//! that runs library code on a handle or its arguments does so inside the panic boundary
+//! (boundary.rs), including the accessors. vault_parts_errstr and vault_parts_version only
+//! return static strings and have nothing that could panic. The doc comments become
+//! include/vault_parts.h.
 // C names (vault_part) are the contract. The safety rules C callers must follow (valid or NULL
 // pointers, NUL-terminated strings, one thread per handle at a time) are stated once in the
 // header preamble and per function in plain C terms, not in Rust "# Safety" sections.
@@ -10,11 +13,12 @@ mod handle;
 mod trust;
 
 use crate::error::{Error, ErrorKind};
-use crate::listing::Listing;
+use crate::listing::{Listing, MAX_EMPTY_PAGES, MAX_PAGES};
 use crate::log::Level;
-use boundary::{c_str, or_fallback, with_handle};
+use crate::settings::Settings;
+use boundary::{c_str, or_fallback, read_handle, with_handle};
 pub use handle::vault_parts_iter;
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_char, c_int, c_void};
 use std::ptr;
 
 /// Success: the call did what it was asked.
@@ -23,8 +27,11 @@ pub const VAULT_PARTS_OK: c_int = 0;
 pub const VAULT_PARTS_ROW: c_int = 100;
 /// vault_parts_next has no more parts: the listing is complete.
 pub const VAULT_PARTS_DONE: c_int = 101;
-/// A bad argument (NULL pointer, invalid URL or ID, out-of-range setting) or a setter called
-/// after the first vault_parts_next. Fix the calling code; retrying does not help.
+/// A bad argument (NULL pointer, invalid URL or ID, out-of-range setting), or a call the
+/// handle's state does not allow (a setter after the first vault_parts_next, vault_parts_next
+/// with a NULL `out`). Fix the calling code; retrying does not help. A call refused for its
+/// timing (misuse, as sqlite's SQLITE_MISUSE) changes nothing: the listing goes on, DONE stays
+/// DONE, and vault_parts_errcode and vault_parts_errmsg keep what they said.
 pub const VAULT_PARTS_E_ARG: c_int = 1;
 /// Vault rejected the session ID (INVALID_SESSION_ID or HTTP 401): log in again.
 pub const VAULT_PARTS_E_AUTH: c_int = 2;
@@ -45,10 +52,47 @@ pub const VAULT_PARTS_E_TIMEOUT: c_int = 8;
 /// The TLS handshake or the certificate check failed; see vault_parts_set_ca_file.
 pub const VAULT_PARTS_E_TLS: c_int = 9;
 /// The server's answer broke the protocol: not JSON, a bad field, a next_page or redirect to
-/// another origin, a pagination loop, a body over 8 MiB.
+/// another origin, a pagination loop, more than VAULT_PARTS_MAX_PAGES pages or more than
+/// VAULT_PARTS_MAX_EMPTY_PAGES empty pages in a row that link onward, a body over 8 MiB, more
+/// than 127 response headers or a header block over 64 KiB. Never retried.
 pub const VAULT_PARTS_E_PROTOCOL: c_int = 10;
 /// A bug in libvault_parts (a caught panic). The process is unharmed; please report it.
 pub const VAULT_PARTS_E_INTERNAL: c_int = 11;
+
+// Each C code is its ErrorKind's code: one table (error.rs), checked here at compile time.
+const _: () = {
+    assert!(VAULT_PARTS_E_ARG == ErrorKind::Arg.code());
+    assert!(VAULT_PARTS_E_AUTH == ErrorKind::Auth.code());
+    assert!(VAULT_PARTS_E_ACCESS == ErrorKind::Access.code());
+    assert!(VAULT_PARTS_E_RATE_LIMIT == ErrorKind::RateLimit.code());
+    assert!(VAULT_PARTS_E_VAULT == ErrorKind::Vault.code());
+    assert!(VAULT_PARTS_E_HTTP == ErrorKind::Http.code());
+    assert!(VAULT_PARTS_E_NETWORK == ErrorKind::Network.code());
+    assert!(VAULT_PARTS_E_TIMEOUT == ErrorKind::Timeout.code());
+    assert!(VAULT_PARTS_E_TLS == ErrorKind::Tls.code());
+    assert!(VAULT_PARTS_E_PROTOCOL == ErrorKind::Protocol.code());
+    assert!(VAULT_PARTS_E_INTERNAL == ErrorKind::Internal.code());
+    assert!(ErrorKind::ALL.len() == 11);
+    assert!(VAULT_PARTS_LOG_ERROR == Level::Error as c_int);
+    assert!(VAULT_PARTS_LOG_WARN == Level::Warn as c_int);
+    assert!(VAULT_PARTS_LOG_INFO == Level::Info as c_int);
+    assert!(VAULT_PARTS_LOG_DEBUG == Level::Debug as c_int);
+    assert!(VAULT_PARTS_MAX_PAGES as u32 == MAX_PAGES);
+    assert!(VAULT_PARTS_MAX_EMPTY_PAGES as u32 == MAX_EMPTY_PAGES);
+    assert!(VAULT_PARTS_MAX_MESSAGE as usize == crate::error::MAX_MESSAGE);
+};
+
+/// The most pages one listing fetches: enough for Vault's largest upload session (9,616 parts)
+/// listed one part a page. A server linking past it ends the listing with
+/// VAULT_PARTS_E_PROTOCOL naming this bound, so no vault_parts_next runs forever.
+pub const VAULT_PARTS_MAX_PAGES: c_int = 10000;
+/// The most pages in a row that hold no parts yet link onward to another page. Vault sends
+/// none; the next one ends the listing with VAULT_PARTS_E_PROTOCOL naming this bound.
+pub const VAULT_PARTS_MAX_EMPTY_PAGES: c_int = 10;
+/// The longest string vault_parts_errmsg returns or a log line carries, in bytes (the NUL not
+/// counted). Longer text is cut, after the session ID was removed, and ends with
+/// "...[cut N bytes]..." in place of its middle.
+pub const VAULT_PARTS_MAX_MESSAGE: c_int = 1024;
 
 /// Log level 1 (the `level` a vault_parts_log_fn receives): the error that stopped the
 /// listing, the same text vault_parts_errmsg returns.
@@ -75,7 +119,9 @@ pub struct vault_part {
 
 /// Receives the handle's log lines. `userdata` is what was passed to vault_parts_set_log;
 /// `level` is one of VAULT_PARTS_LOG_*; `message` is NUL-terminated, never contains the
-/// session ID, and is owned by the library: valid only during the call, copy it to keep it.
+/// session ID, holds no control, line separator or bidi/format character, is at most
+/// VAULT_PARTS_MAX_MESSAGE bytes, and is owned by the library: valid only during the call,
+/// copy it to keep it.
 /// Called on the thread that called vault_parts_next; it must not call back into the same handle.
 pub type vault_parts_log_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, level: c_int, message: *const c_char)>;
 
@@ -137,12 +183,18 @@ pub unsafe extern "C" fn vault_parts_open(
 /// Returns VAULT_PARTS_ROW after filling *out; VAULT_PARTS_DONE when every part has been
 /// returned (and again on every later call); or an error code. Errors are sticky: once a
 /// call on the handle failed, every later call returns the same code, so checking after the
-/// loop is enough. *out is written only on VAULT_PARTS_ROW.
+/// loop is enough. *out is written only on VAULT_PARTS_ROW. A NULL `out` returns
+/// VAULT_PARTS_E_ARG and changes nothing (the listing can go on with a valid `out`).
+///
+/// The work of one call is bounded: each attempt at a page (redirects included) ends within
+/// the timeout, each page gets at most vault_parts_set_max_attempts attempts, and a listing
+/// fetches at most VAULT_PARTS_MAX_PAGES pages. After its first page an open handle holds
+/// about 260 KiB (measured; mostly the connection's buffers), whatever the listing's length.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_next(it: *mut vault_parts_iter, out: *mut vault_part) -> c_int {
     with_handle(it, |h| {
         if out.is_null() {
-            return h.record(Error::arg("vault_parts_next: out is NULL"));
+            return VAULT_PARTS_E_ARG;
         }
         match h.listing.next_part() {
             Ok(Some(part)) => {
@@ -160,7 +212,7 @@ pub unsafe extern "C" fn vault_parts_next(it: *mut vault_parts_iter, out: *mut v
                 VAULT_PARTS_ROW
             }
             Ok(None) => VAULT_PARTS_DONE,
-            Err(e) => h.record(e),
+            Err(e) => e.kind().code(),
         }
     })
 }
@@ -178,82 +230,95 @@ pub unsafe extern "C" fn vault_parts_free(it: *mut vault_parts_iter) {
     });
 }
 
+/// Every setter: `apply` runs only before the first vault_parts_next (see Listing::configure).
+fn set(it: *mut vault_parts_iter, apply: impl FnOnce(&mut Settings) -> Result<(), Error>) -> c_int {
+    with_handle(it, |h| {
+        let r = h.listing.configure(apply);
+        h.code(r, VAULT_PARTS_OK)
+    })
+}
+
+/// Every setter taking a string: NULL and non-UTF-8 are bad values like any other.
+fn set_text(
+    it: *mut vault_parts_iter,
+    text: *const c_char,
+    name: &str,
+    apply: impl Fn(&mut Settings, &str) -> Result<(), Error>,
+) -> c_int {
+    with_handle(it, |h| {
+        // SAFETY: NULL or a NUL-terminated string, per the C contract.
+        let r = match unsafe { c_str(text, name) } {
+            Ok(text) => h.listing.configure_text(text, apply),
+            Err(e) => h.listing.configure(|_| Err(e)),
+        };
+        h.code(r, VAULT_PARTS_OK)
+    })
+}
+
 /// Sets the page size (Vault's `limit` parameter), 1 to 1000. Without it the request has no
 /// limit and Vault uses its default, 1000. Only before the first vault_parts_next.
 ///
-/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
+/// or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_set_limit(it: *mut vault_parts_iter, limit: u32) -> c_int {
-    with_handle(it, |h| {
-        let r = h.listing.configure(|s| s.set_limit(limit));
-        h.code(r, VAULT_PARTS_OK)
-    })
+    set(it, |s| s.set_limit(limit))
 }
 
 /// Sets the Vault API version, like "v25.3" (the library copies it). The default is a recent
 /// generally available version, "v25.3". Only before the first vault_parts_next.
 ///
-/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
+/// or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_set_api_version(it: *mut vault_parts_iter, version: *const c_char) -> c_int {
-    with_handle(it, |h| {
-        // SAFETY: NULL or a NUL-terminated string, per the C contract.
-        let r = unsafe { c_str(version, "version") }.and_then(|v| h.listing.configure(|s| s.set_api_version(v)));
-        h.code(r, VAULT_PARTS_OK)
-    })
+    set_text(it, version, "version", Settings::set_api_version)
 }
 
-/// Sets the time one HTTP attempt may take, connection to last byte, in milliseconds (at
-/// least 1). The default is 60000. Only before the first vault_parts_next.
+/// Sets the time one HTTP attempt may take, in milliseconds (at least 1): one deadline from
+/// the connection to the last byte of the final body, across every redirect hop. The default
+/// is 60000. Only before the first vault_parts_next.
 ///
-/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
+/// or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_set_timeout_ms(it: *mut vault_parts_iter, ms: u32) -> c_int {
-    with_handle(it, |h| {
-        let r = h.listing.configure(|s| s.set_timeout_ms(ms));
-        h.code(r, VAULT_PARTS_OK)
-    })
+    set(it, |s| s.set_timeout_ms(ms))
 }
 
 /// Sets how many attempts each page gets (at least 1; the default is 3). Only rate limits,
 /// HTTP 500/502/503/504, connection failures and timeouts are retried. Only before the first
 /// vault_parts_next.
 ///
-/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
+/// or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_set_max_attempts(it: *mut vault_parts_iter, attempts: u32) -> c_int {
-    with_handle(it, |h| {
-        let r = h.listing.configure(|s| s.set_max_attempts(attempts));
-        h.code(r, VAULT_PARTS_OK)
-    })
+    set(it, |s| s.set_max_attempts(attempts))
 }
 
 /// Sets the waits between attempts: the first wait is about `initial_ms` (jittered between
 /// half and all of it), doubling each time. A server's Retry-After (seconds or an HTTP date)
-/// is waited for at least; no wait exceeds `max_ms`. Defaults: 250 and 30000. Requires initial_ms <= max_ms. Only before the first
-/// vault_parts_next.
+/// on HTTP 429, 500, 502, 503, 504 or on an API_LIMIT_EXCEEDED answer is waited for at least;
+/// no wait exceeds `max_ms`. Defaults: 250 and 30000. Requires initial_ms <= max_ms. Only
+/// before the first vault_parts_next.
 ///
-/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
+/// or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_set_backoff_ms(it: *mut vault_parts_iter, initial_ms: u32, max_ms: u32) -> c_int {
-    with_handle(it, |h| {
-        let r = h.listing.configure(|s| s.set_backoff_ms(initial_ms, max_ms));
-        h.code(r, VAULT_PARTS_OK)
-    })
+    set(it, |s| s.set_backoff_ms(initial_ms, max_ms))
 }
 
 /// Sets the X-VaultAPI-ClientID sent with each request: 1 to 100 letters, digits, '.', '_'
 /// and '-' (the library copies it). The default is "libvault_parts-MAJOR.MINOR.PATCH".
 /// Only before the first vault_parts_next.
 ///
-/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG (and the handle keeps that error).
+/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
+/// or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_set_client_id(it: *mut vault_parts_iter, client_id: *const c_char) -> c_int {
-    with_handle(it, |h| {
-        // SAFETY: NULL or a NUL-terminated string, per the C contract.
-        let r = unsafe { c_str(client_id, "client_id") }.and_then(|c| h.listing.configure(|s| s.set_client_id(c)));
-        h.code(r, VAULT_PARTS_OK)
-    })
+    set_text(it, client_id, "client_id", Settings::set_client_id)
 }
 
 /// Trusts only the certificates in the PEM file at `pem_path` (read now; at least one
@@ -261,15 +326,12 @@ pub unsafe extern "C" fn vault_parts_set_client_id(it: *mut vault_parts_iter, cl
 /// roots as well, use vault_parts_add_ca_file; for the operating system's store,
 /// vault_parts_use_system_roots. Only before the first vault_parts_next.
 ///
-/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG when the file is unreadable or holds no
-/// certificate (and the handle keeps that error).
+/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG when the file is unreadable or holds no
+/// certificate (and the handle keeps that error), or after the first vault_parts_next (a
+/// misuse that changes nothing); or the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_set_ca_file(it: *mut vault_parts_iter, pem_path: *const c_char) -> c_int {
-    with_handle(it, |h| {
-        // SAFETY: NULL or a NUL-terminated string, per the C contract.
-        let r = unsafe { c_str(pem_path, "pem_path") }.and_then(|p| h.listing.configure(|s| s.set_ca_file(p)));
-        h.code(r, VAULT_PARTS_OK)
-    })
+    set_text(it, pem_path, "pem_path", Settings::set_ca_file)
 }
 
 /// Sends the handle's log lines to `fn`, with `userdata` passed back untouched (the caller
@@ -305,66 +367,48 @@ struct UserData(*mut c_void);
 unsafe impl Send for UserData {}
 
 /// Explains the handle's error for a person: what failed, the HTTP status or Vault's error
-/// type and message, and which page. "" while there is no error; "" for a NULL handle.
-/// Never NULL, never contains the session ID. The library owns the string; it stays valid
-/// until the next call on this handle.
+/// type and message, and which page. A static "" while there is no error and for a NULL
+/// handle. Never NULL, never contains the session ID, at most VAULT_PARTS_MAX_MESSAGE bytes.
+/// The library owns the string; it stays valid until vault_parts_free (errors are sticky, so
+/// it never changes once set).
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_errmsg(it: *const vault_parts_iter) -> *const c_char {
-    // SAFETY: NULL or a live handle, per the C contract.
-    let Some(h) = (unsafe { it.as_ref() }) else { return c"".as_ptr() };
-    h.errmsg.as_ptr()
+    read_handle(it, c"".as_ptr(), |h| h.errmsg())
 }
 
 /// Vault's error type for the handle's error, like "INVALID_SESSION_ID"; "" when the error
-/// did not come from Vault, when there is none, or for a NULL handle. Never NULL. The library
-/// owns the string; it stays valid until the next call on this handle.
+/// did not come from Vault, a static "" when there is none, or for a NULL handle. Never NULL,
+/// never contains the session ID. The library owns the string; it stays valid until
+/// vault_parts_free.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_error_type(it: *const vault_parts_iter) -> *const c_char {
-    // SAFETY: NULL or a live handle, per the C contract.
-    let Some(h) = (unsafe { it.as_ref() }) else { return c"".as_ptr() };
-    h.error_type.as_ptr()
+    read_handle(it, c"".as_ptr(), |h| h.error_type())
 }
 
 /// The handle's sticky error code: VAULT_PARTS_OK while there is none; VAULT_PARTS_E_ARG for a
 /// NULL handle.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_errcode(it: *const vault_parts_iter) -> c_int {
-    // SAFETY: NULL or a live handle, per the C contract.
-    let Some(h) = (unsafe { it.as_ref() }) else { return VAULT_PARTS_E_ARG };
-    h.listing.error().map_or(VAULT_PARTS_OK, |e| e.kind().code())
+    read_handle(it, VAULT_PARTS_E_ARG, |h| h.listing.error().map_or(VAULT_PARTS_OK, |e| e.kind().code()))
 }
 
 /// A fixed English description of a return code, like "session ID rejected"; "unknown code"
 /// for a value that is none of them. Never NULL. The library owns the string (static).
 #[no_mangle]
 pub extern "C" fn vault_parts_errstr(code: c_int) -> *const c_char {
-    let s: &'static CStr = match code {
-        VAULT_PARTS_OK => c"ok",
-        VAULT_PARTS_ROW => c"a part is available",
-        VAULT_PARTS_DONE => c"no more parts",
-        VAULT_PARTS_E_ARG => c"bad argument or call",
-        VAULT_PARTS_E_AUTH => c"session ID rejected",
-        VAULT_PARTS_E_ACCESS => c"access denied",
-        VAULT_PARTS_E_RATE_LIMIT => c"rate limited",
-        VAULT_PARTS_E_VAULT => c"Vault reported an error",
-        VAULT_PARTS_E_HTTP => c"unexpected HTTP status",
-        VAULT_PARTS_E_NETWORK => c"network error",
-        VAULT_PARTS_E_TIMEOUT => c"timed out",
-        VAULT_PARTS_E_TLS => c"TLS error",
-        VAULT_PARTS_E_PROTOCOL => c"protocol violation by the server",
-        VAULT_PARTS_E_INTERNAL => c"internal error in libvault_parts",
-        _ => c"unknown code",
-    };
-    s.as_ptr()
+    match code {
+        VAULT_PARTS_OK => c"ok".as_ptr(),
+        VAULT_PARTS_ROW => c"a part is available".as_ptr(),
+        VAULT_PARTS_DONE => c"no more parts".as_ptr(),
+        _ => ErrorKind::from_code(code).map_or(c"unknown code", ErrorKind::describe).as_ptr(),
+    }
 }
 
 /// The last X-VaultAPI-BurstLimitRemaining Vault sent on this handle: how many requests are
 /// left in the current 5-minute window. -1 before any was seen, or for a NULL handle.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_burst_remaining(it: *const vault_parts_iter) -> i64 {
-    // SAFETY: NULL or a live handle, per the C contract.
-    let Some(h) = (unsafe { it.as_ref() }) else { return -1 };
-    h.listing.burst_remaining()
+    read_handle(it, -1, |h| h.listing.burst_remaining())
 }
 
 /// The library's version, "MAJOR.MINOR.PATCH". Compare with VAULT_PARTS_VERSION_STRING to

@@ -3,6 +3,8 @@
 //! installed, each run against a fresh vault-sim so both see the same server.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -237,7 +239,7 @@ pub fn scenario(
 /// connecting, which changes what the server sees. Per-attempt timeouts given to
 /// tests-c/list.c ("timeout=MS") are stretched 10x there; the scenarios' time bounds have the
 /// mode's slack for it.
-fn stretch_timeouts(mode: Mode, args: Vec<String>) -> Vec<String> {
+pub fn stretch_timeouts(mode: Mode, args: Vec<String>) -> Vec<String> {
     if mode != Mode::Valgrind {
         return args;
     }
