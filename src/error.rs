@@ -27,6 +27,8 @@ pub enum ErrorKind {
     Protocol = 10,
     /// A bug inside libvault_parts.
     Internal = 11,
+    /// The local file being verified: missing, unreadable, not a regular file, or changed.
+    Io = 12,
 }
 
 impl ErrorKind {

@@ -14,10 +14,12 @@ pub mod page;
 mod resolve;
 pub mod settings;
 mod transport;
+pub mod verify;
 
 pub use error::{Error, ErrorKind};
 pub use listing::Listing;
 pub use page::Part;
+pub use verify::Verifier;
 
 /// Entry points for the cargo-fuzz targets in fuzz/; not part of the API.
 #[doc(hidden)]

@@ -7,6 +7,7 @@
 
 mod boundary;
 mod handle;
+mod verify;
 
 use crate::error::{Error, ErrorKind};
 use crate::listing::Listing;
@@ -15,6 +16,7 @@ use boundary::{c_str, or_fallback, with_handle};
 pub use handle::vault_parts_iter;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr;
+pub use verify::*;
 
 /// Success: the call did what it was asked.
 pub const VAULT_PARTS_OK: c_int = 0;
@@ -48,6 +50,9 @@ pub const VAULT_PARTS_E_TLS: c_int = 9;
 pub const VAULT_PARTS_E_PROTOCOL: c_int = 10;
 /// A bug in libvault_parts (a caught panic). The process is unharmed; please report it.
 pub const VAULT_PARTS_E_INTERNAL: c_int = 11;
+/// The local file a verifier reads (vault_parts_verify_*): missing, a directory or not a
+/// regular file, unreadable, or changed while verifying. The message names the path.
+pub const VAULT_PARTS_E_IO: c_int = 12;
 
 /// Log level 1 (the `level` a vault_parts_log_fn receives): the error that stopped the
 /// listing, the same text vault_parts_errmsg returns.
@@ -350,6 +355,7 @@ pub extern "C" fn vault_parts_errstr(code: c_int) -> *const c_char {
         VAULT_PARTS_E_TLS => c"TLS error",
         VAULT_PARTS_E_PROTOCOL => c"protocol violation by the server",
         VAULT_PARTS_E_INTERNAL => c"internal error in libvault_parts",
+        VAULT_PARTS_E_IO => c"local file error",
         _ => c"unknown code",
     };
     s.as_ptr()

@@ -354,16 +354,12 @@ fn page_body(
         let _ = write!(body, r#""next_page":{link}"#);
     }
     body.push_str(r#"},"data":["#);
-    for n in offset + 1..=end {
-        if n > offset + 1 {
+    for (i, part) in crate::file_upload::listed(upload, offset, end).iter().enumerate() {
+        if i > 0 {
             body.push(',');
         }
-        let _ = write!(
-            body,
-            r#"{{"size":{},"part_number":{n},"part_content_md5":"{}"}}"#,
-            upload.size_of(n),
-            md5_for(&upload.id, n)
-        );
+        let md5 = part.md5.as_ref().map_or("null".to_owned(), |m| format!("\"{m}\""));
+        let _ = write!(body, r#"{{"size":{},"part_number":{},"part_content_md5":{md5}}}"#, part.size, part.number);
     }
     body.push_str("]}");
     body
