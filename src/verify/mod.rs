@@ -312,9 +312,10 @@ impl Run {
         }
     }
 
+    /// Holds jobs back until a batch can fill the lanes, unless no thread has work.
     fn queue(&mut self, job: Option<Job>) {
         self.unsubmitted.extend(job);
-        if self.unsubmitted.len() >= LANES {
+        if self.unsubmitted.len() >= LANES || self.in_flight == 0 {
             self.flush();
         }
     }
