@@ -79,7 +79,10 @@ fn an_intact_upload_is_ok_part_by_part_with_a_shorter_last_part() {
         assert_eq!(v.local_md5.map(|m| String::from_utf8(m.to_vec()).unwrap()), p.md5);
     }
     let t = v.totals();
-    assert_eq!(t, Totals { count: [11, 0, 0, 0, 0, 0], bytes_hashed: 10 * 64 * KB + 1000, first_to_upload: 0, resumable: true });
+    assert_eq!(
+        t,
+        Totals { count: [11, 0, 0, 0, 0, 0], bytes_hashed: 10 * 64 * KB + 1000, first_to_upload: 0, resumable: true }
+    );
     assert_eq!(sim.requests().len(), 3, "11 parts at limit 4");
     assert_eq!(v.next_verdict(), Ok(None), "DONE stays DONE");
 }
@@ -93,7 +96,10 @@ fn every_verdict_from_per_part_faults() {
     let (verdicts, err) = drain(&mut v);
     assert_eq!(err, None);
     use Status::*;
-    assert_eq!(statuses(&verdicts), [(1, Ok), (2, Md5Mismatch), (3, SizeMismatch), (4, Missing), (5, Unverified), (6, Ok)]);
+    assert_eq!(
+        statuses(&verdicts),
+        [(1, Ok), (2, Md5Mismatch), (3, SizeMismatch), (4, Missing), (5, Unverified), (6, Ok)]
+    );
     assert!(verdicts[1].local_md5.is_some() && verdicts[1].local_md5 != verdicts[1].remote_md5);
     assert_eq!((verdicts[2].local_md5, verdicts[2].remote_size), (None, 64 * KB + 1));
     assert_eq!((verdicts[3].remote_size, verdicts[3].remote_md5, verdicts[3].local_size), (0, None, 64 * KB));
@@ -125,7 +131,8 @@ fn a_partial_upload_with_a_gap_resumes_at_the_gap() {
     assert_eq!(err, None);
     use Status::*;
     let want: Vec<(u32, Status)> =
-        [(1, Ok), (2, Ok), (3, Missing), (4, Ok), (5, Ok), (6, Missing), (7, Missing), (8, Missing), (9, Missing)].into();
+        [(1, Ok), (2, Ok), (3, Missing), (4, Ok), (5, Ok), (6, Missing), (7, Missing), (8, Missing), (9, Missing)]
+            .into();
     assert_eq!(statuses(&verdicts), want);
     let t = v.totals();
     assert_eq!((t.first_to_upload, t.resumable, t.count[Missing as usize]), (3, true, 5));
