@@ -58,6 +58,16 @@ impl LocalFile {
         })
     }
 
+    /// Asks the kernel to start reading `len` bytes from `offset` into the page cache now.
+    /// Parts are read as many interleaved streams, which the kernel's own read-ahead does not
+    /// follow; without this a cold file is read in small requests. Only a hint: errors ignored.
+    pub fn will_need(&self, offset: u64, len: u64) {
+        use std::os::fd::AsRawFd;
+        let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else { return };
+        // SAFETY: the descriptor is open for as long as self; the call only reads its arguments.
+        unsafe { libc::posix_fadvise(self.file.as_raw_fd(), offset, len, libc::POSIX_FADV_WILLNEED) };
+    }
+
     /// Fails when the open file's size or modification time differs from when it was opened.
     pub fn check_open_file(&self) -> Result<(), Error> {
         let now = self.file.metadata().map_err(|e| io_error(&self.path, "cannot stat", &e))?;
