@@ -188,7 +188,9 @@ fn a_part_listed_twice_is_a_protocol_error() {
             assert_contract(run);
             assert_eq!(run.field("result"), "E_PROTOCOL");
             assert_eq!(run.field("errmsg"), "the listing has part 2 twice");
-            assert_eq!(run.field("summary"), "0 0 0 0 0 0 0 0 0", "no verdict before the listing is read");
+            // Part 1 may stream out before the listing reaches the second part 2.
+            let v = verdicts(run);
+            assert!(v.len() <= 1 && v.iter().all(|l| l.starts_with("verdict 1 OK ")), "{v:?}");
         },
     );
 }

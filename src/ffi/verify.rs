@@ -81,6 +81,12 @@ pub struct vault_parts_verify_totals {
 /// settings, log callback and errors carry over: a failed `it` makes a failed verifier with the
 /// same code, message and error type.
 ///
+/// Threads: the handle may move between threads but is used by one at a time. `it`'s log
+/// callback is called on the thread that calls vault_parts_verify_next. The verifier starts its
+/// own hashing threads at the first vault_parts_verify_next (see
+/// vault_parts_verify_set_threads); they never call the caller's code, and
+/// vault_parts_verify_free joins them.
+///
 /// `path` names a regular file (the library copies the string). `part_size` is the size of
 /// every part but the last, in bytes; 0 reads it off the listing (a listed part below the
 /// highest listed one), and vault_parts_verify_next then fails with VAULT_PARTS_E_ARG when the

@@ -45,7 +45,7 @@ pub fn hash_batch(
         }
         let mut lens = [0usize; LANES];
         for ((job, chunk), len) in jobs.iter().zip(buf.chunks_mut(CHUNK)).zip(&mut lens) {
-            if done % AHEAD == 0 {
+            if done.is_multiple_of(AHEAD) {
                 let from = if done == 0 { 0 } else { done + AHEAD };
                 let to = (done + 2 * AHEAD).min(job.len);
                 if from < to {

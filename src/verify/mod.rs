@@ -338,5 +338,11 @@ impl Run {
     }
 }
 
+// The C API lets a handle move between threads.
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<Verifier>();
+};
+
 #[cfg(test)]
 mod tests;
