@@ -40,15 +40,7 @@ impl Drop for Dir {
 }
 
 fn bytes(len: u64, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 32) as u8
-        })
-        .collect()
+    vault_sim::file_upload::pseudo_random_bytes(len, seed)
 }
 
 fn md5_hex(data: &[u8]) -> String {

@@ -13,15 +13,7 @@ struct TempFile(String);
 impl TempFile {
     fn new(name: &str, len: u64) -> TempFile {
         let path = std::env::temp_dir().join(format!("vp-verify-{}-{name}", std::process::id()));
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ len;
-        let bytes: Vec<u8> = (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 24) as u8
-            })
-            .collect();
+        let bytes = vault_sim::file_upload::pseudo_random_bytes(len, 0x9e37_79b9_7f4a_7c15 ^ len);
         std::fs::write(&path, bytes).unwrap();
         TempFile(path.to_string_lossy().into_owned())
     }

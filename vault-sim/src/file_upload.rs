@@ -131,6 +131,20 @@ pub fn parts_of_file(path: &str, part_size: u64, uploaded: u32) -> io::Result<Ve
     Ok(parts)
 }
 
+/// `len` pseudo-random bytes (xorshift from `seed`): file contents for tests and demos that
+/// must differ from part to part.
+pub fn pseudo_random_bytes(len: u64, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect()
+}
+
 /// Parses `ID:OWNER:PATH:PART_SIZE:UPLOADED` (PATH may not contain ':') into an upload of the
 /// file's first UPLOADED parts.
 pub fn parse_upload_file(spec: &str) -> Result<Upload, String> {
