@@ -463,6 +463,8 @@ int vault_parts_verify_set_threads(struct vault_parts_verify *v, uint32_t thread
  * part count and the highest listed part. The first call opens the file and starts the
  * hashing threads; calls block while a page is fetched or a part hashed, and verdicts arrive
  * as soon as each is known (a part not listed is known MISSING only once the listing ends).
+ * A number past the file's last part that Vault does not list either (below an EXTRA part) is
+ * VAULT_PARTS_PART_MISSING with local_size 0.
  *
  * Returns VAULT_PARTS_ROW after filling *out; VAULT_PARTS_DONE after the last verdict (and
  * again on every later call); or an error code, kept for every later call: the listing's
