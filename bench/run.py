@@ -3,7 +3,8 @@
 
 Prints a table (median and min-max of ROUNDS runs, contenders alternating, ratios to
 libvault_parts) and a summary line that asserts the targets; exits 1 when one is missed.
-Environment: ROUNDS (default 5), BENCH_DIR (default build/bench).
+Then the V scenarios (bench/verify_bench.py: verifying a 2 GiB file against its parts).
+Environment: ROUNDS (default 5), BENCH_DIR (default build/bench), BENCH_ONLY=V (V scenarios only).
 """
 import json
 import os
@@ -14,6 +15,9 @@ import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import verify_bench  # noqa: E402  (the V scenarios: vault_parts_verify)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.abspath(os.environ.get("BENCH_DIR", os.path.join(ROOT, "build", "bench")))
@@ -140,6 +144,8 @@ def fmt(seconds):
 
 
 def main():
+    if os.environ.get("BENCH_ONLY") == "V":
+        return verify_bench.main()
     shutil.rmtree(os.path.join(WORK, "www"), ignore_errors=True)
     os.makedirs(WORK, exist_ok=True)
     port = free_port()
@@ -215,6 +221,7 @@ def main():
         ("criterion: a 1,000-part page parses at 300 MB/s or more", crit is not None and crit >= 300,
          f"{crit:.0f} MB/s" if crit is not None else "not measured"),
     ]
+    targets += verify_bench.run(WORK, ROUNDS)
     for what, ok, value in targets:
         print(f"{'met   ' if ok else 'MISSED'} {what}: {value}")
     met = sum(ok for _, ok, _ in targets)

@@ -110,6 +110,12 @@
 #define VAULT_PARTS_E_INTERNAL 11
 
 /**
+ * The local file a verifier reads (vault_parts_verify_*): missing, a directory or not a
+ * regular file, unreadable, or changed while verifying. The message names the path.
+ */
+#define VAULT_PARTS_E_IO 12
+
+/**
  * The most pages one listing fetches: enough for Vault's largest upload session (9,616 parts)
  * listed one part a page. A server linking past it ends the listing with
  * VAULT_PARTS_E_PROTOCOL naming this bound, so no vault_parts_next runs forever.
@@ -152,6 +158,37 @@
 #define VAULT_PARTS_LOG_DEBUG 4
 
 /**
+ * Verdict 0: the part is uploaded intact (sizes equal, MD5s equal).
+ */
+#define VAULT_PARTS_PART_OK 0
+
+/**
+ * Verdict 1: the part is not uploaded; upload it.
+ */
+#define VAULT_PARTS_PART_MISSING 1
+
+/**
+ * Verdict 2: Vault's size differs from the local part's; upload it again. Not hashed.
+ */
+#define VAULT_PARTS_PART_SIZE_MISMATCH 2
+
+/**
+ * Verdict 3: sizes equal but the MD5s differ; upload it again.
+ */
+#define VAULT_PARTS_PART_MD5_MISMATCH 3
+
+/**
+ * Verdict 4: sizes equal, but Vault sent no MD5, so the content cannot be compared. Not hashed.
+ */
+#define VAULT_PARTS_PART_UNVERIFIED 4
+
+/**
+ * Verdict 5: Vault lists the part, but it lies past the local file's last part: the file
+ * shrank or the part size differs, and the session cannot be completed from this file.
+ */
+#define VAULT_PARTS_PART_EXTRA 5
+
+/**
  * The longest vault_url vault_parts_open accepts, in bytes (the NUL not counted); a longer
  * one gives VAULT_PARTS_E_ARG. A usable one is at most about 270 bytes: "https://", a host
  * name of at most 253 characters, ":65535/".
@@ -177,6 +214,12 @@
  * The caller owns the handle and must pass it to vault_parts_free.
  */
 typedef struct vault_parts_iter vault_parts_iter;
+
+/**
+ * A local file checked against the parts of its upload session. Opaque: create it with
+ * vault_parts_verify_open. The caller owns the handle and must pass it to vault_parts_verify_free.
+ */
+typedef struct vault_parts_verify vault_parts_verify;
 
 /**
  * One uploaded part, filled in by vault_parts_next. The caller owns the struct (stack or
@@ -206,6 +249,69 @@ typedef struct vault_part {
  * Called on the thread that called vault_parts_next; it must not call back into the same handle.
  */
 typedef void (*vault_parts_log_fn)(void *userdata, int level, const char *message);
+
+/**
+ * The verdict on one part, filled in by vault_parts_verify_next. The caller owns the struct
+ * (stack or heap); the library only writes into it.
+ */
+typedef struct vault_part_verdict {
+  /**
+   * The part's number, from 1.
+   */
+  uint32_t part_number;
+  /**
+   * One of VAULT_PARTS_PART_*.
+   */
+  int status;
+  /**
+   * The first byte of this part in the local file: (part_number - 1) x part size.
+   */
+  uint64_t offset;
+  /**
+   * Bytes of the local file in this part (0 for VAULT_PARTS_PART_EXTRA).
+   */
+  uint64_t local_size;
+  /**
+   * The size Vault lists (0 for VAULT_PARTS_PART_MISSING).
+   */
+  uint64_t remote_size;
+  /**
+   * The MD5 of the local bytes when they were hashed (VAULT_PARTS_PART_OK and
+   * VAULT_PARTS_PART_MD5_MISMATCH): 32 lowercase hex digits and a NUL; else "".
+   */
+  char local_md5[33];
+  /**
+   * Vault's part_content_md5: 32 lowercase hex digits and a NUL; "" when the part is not
+   * listed or Vault sent none.
+   */
+  char remote_md5[33];
+} vault_part_verdict;
+
+/**
+ * What the verdicts add up to, filled in by vault_parts_verify_summary. The caller owns the
+ * struct; the library only writes into it.
+ */
+typedef struct vault_parts_verify_totals {
+  /**
+   * Verdicts returned so far, indexed by VAULT_PARTS_PART_*.
+   */
+  uint32_t count[6];
+  /**
+   * Local bytes hashed so far (parts whose sizes match and that Vault has an MD5 for).
+   */
+  uint64_t bytes_hashed;
+  /**
+   * The lowest part that is MISSING, SIZE_MISMATCH or MD5_MISMATCH: where uploading
+   * resumes. 0 when none (so far).
+   */
+  uint32_t first_to_upload;
+  /**
+   * 1 when every verdict is in (vault_parts_verify_next returned VAULT_PARTS_DONE) and no
+   * part is EXTRA: uploading the MISSING and mismatched parts, then committing, completes
+   * the session. 0 otherwise, and always before DONE or after an error.
+   */
+  int resumable;
+} vault_parts_verify_totals;
 
 #ifdef __cplusplus
 extern "C" {
@@ -402,6 +508,104 @@ int vault_parts_add_ca_file(struct vault_parts_iter *it, const char *pem_path);
  * handle keeps that error).
  */
 int vault_parts_use_system_roots(struct vault_parts_iter *it);
+
+/**
+ * Creates a verifier of the local file at `path` against the parts `it` lists. Reads and
+ * fetches nothing: the file is opened and the first page fetched by the first
+ * vault_parts_verify_next.
+ *
+ * `it` is an iterator from vault_parts_open, configured (limit, timeouts, log callback...)
+ * but whose first vault_parts_next has not run. This call takes it over, always, even when it
+ * fails: the caller must not use or free `it` afterwards (it is freed with the verifier). Its
+ * settings, log callback and errors carry over: a failed `it` makes a failed verifier with the
+ * same code, message and error type.
+ *
+ * Threads: the handle may move between threads but is used by one at a time. `it`'s log
+ * callback is called on the thread that calls vault_parts_verify_next. The verifier starts its
+ * own hashing threads at the first vault_parts_verify_next (see
+ * vault_parts_verify_set_threads); they never call the caller's code, and
+ * vault_parts_verify_free joins them.
+ *
+ * `path` names a regular file (the library copies the string). `part_size` is the size of
+ * every part but the last, in bytes; 0 reads it off the listing (a listed part below the
+ * highest listed one), and vault_parts_verify_next then fails with VAULT_PARTS_E_ARG when the
+ * listing cannot tell (no parts, or only one). A part_size that contradicts the listed sizes
+ * gives VAULT_PARTS_PART_SIZE_MISMATCH verdicts, not an error.
+ *
+ * On return *out holds a new handle, even when the arguments were bad: then the handle is in
+ * the error state and vault_parts_verify_errmsg explains. The caller owns the handle and must
+ * pass it to vault_parts_verify_free. Only when `out` is NULL is no handle made (and `it` is
+ * freed all the same).
+ *
+ * Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG (NULL `it` or `path`, or an iterator that has
+ * already started), or the error code `it` already had.
+ */
+int vault_parts_verify_open(struct vault_parts_verify **out, struct vault_parts_iter *it, const char *path, uint64_t part_size);
+
+/**
+ * Sets how many threads hash the file: 1 to 16; 0 means one per available core, at most 16
+ * (the default). Only before the first vault_parts_verify_next: afterwards it returns
+ * VAULT_PARTS_E_ARG and changes nothing. An out-of-range value before it is kept as the
+ * handle's error.
+ *
+ * Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG, or the handle's error code.
+ */
+int vault_parts_verify_set_threads(struct vault_parts_verify *v, uint32_t threads);
+
+/**
+ * Moves to the next part's verdict, in part-number order from 1 to the larger of the local
+ * part count and the highest listed part. The first call opens the file and starts the
+ * hashing threads; calls block while a page is fetched or a part hashed, and verdicts arrive
+ * as soon as each is known (a part not listed is known MISSING only once the listing ends).
+ * A number past the file's last part that Vault does not list either (below an EXTRA part) is
+ * VAULT_PARTS_PART_MISSING with local_size 0.
+ *
+ * Returns VAULT_PARTS_ROW after filling *out; VAULT_PARTS_DONE after the last verdict (and
+ * again on every later call); or an error code, kept for every later call: the listing's
+ * codes, VAULT_PARTS_E_PROTOCOL for a part listed twice, VAULT_PARTS_E_IO when the file is
+ * missing, a directory, unreadable, or changed while verifying (its size, modification time
+ * or identity differ from when it was opened; the check also runs before DONE),
+ * VAULT_PARTS_E_ARG for an empty file or a part size that cannot be inferred. A NULL `out`
+ * returns VAULT_PARTS_E_ARG and changes nothing. *out is written only on VAULT_PARTS_ROW.
+ */
+int vault_parts_verify_next(struct vault_parts_verify *v, struct vault_part_verdict *out);
+
+/**
+ * Fills *out with the counts so far: valid at any time, complete after VAULT_PARTS_DONE.
+ * Works on a failed handle too (counts up to the error, resumable 0).
+ *
+ * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG for a NULL `v` or `out`.
+ */
+int vault_parts_verify_summary(const struct vault_parts_verify *v, struct vault_parts_verify_totals *out);
+
+/**
+ * Explains the handle's error for a person: a listing failure as vault_parts_errmsg would,
+ * or a file failure with its path. "" while there is no error; "" for a NULL handle. Never
+ * NULL, never contains the session ID. The library owns the string; it stays valid until the
+ * next call on this handle.
+ */
+const char *vault_parts_verify_errmsg(const struct vault_parts_verify *v);
+
+/**
+ * Vault's error type for the handle's error, like "INVALID_SESSION_ID"; "" when the error did
+ * not come from Vault, when there is none, or for a NULL handle. Never NULL. The library owns
+ * the string; it stays valid until the next call on this handle.
+ */
+const char *vault_parts_verify_error_type(const struct vault_parts_verify *v);
+
+/**
+ * The handle's sticky error code: VAULT_PARTS_OK while there is none; VAULT_PARTS_E_ARG for
+ * a NULL handle.
+ */
+int vault_parts_verify_errcode(const struct vault_parts_verify *v);
+
+/**
+ * Releases the verifier, the iterator it took over and everything they own: it stops the
+ * hashing threads and waits for them (each finishes at most one 256 KiB read), so no thread of
+ * the verifier runs after this returns. Accepts NULL (does nothing). May be called at any
+ * time, also before VAULT_PARTS_DONE; the handle must not be used afterwards.
+ */
+void vault_parts_verify_free(struct vault_parts_verify *v);
 
 #ifdef __cplusplus
 }  /* extern "C" */

@@ -52,6 +52,8 @@ error_kinds! {
     Protocol = 10, c"protocol violation by the server";
     /// A bug inside libvault_parts.
     Internal = 11, c"internal error in libvault_parts";
+    /// The local file being verified: missing, unreadable, not a regular file, or changed.
+    Io = 12, c"local file error";
 }
 
 impl ErrorKind {

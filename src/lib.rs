@@ -20,6 +20,7 @@ pub mod page;
 mod resolve;
 pub mod settings;
 mod transport;
+pub mod verify;
 
 pub use error::{Error, ErrorKind};
 
@@ -40,6 +41,7 @@ const fn decimal(digits: &str) -> u32 {
 }
 pub use listing::Listing;
 pub use page::Part;
+pub use verify::Verifier;
 
 /// Entry points for the cargo-fuzz targets in fuzz/; not part of the API.
 #[doc(hidden)]

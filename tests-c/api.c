@@ -173,7 +173,8 @@ static void codes_and_version(void) {
         for (j = 0; j < i; j++) CHECK(strcmp(s, vault_parts_errstr(codes[j])) != 0);
     }
     CHECK(strcmp(vault_parts_errstr(-1), "unknown code") == 0);
-    CHECK(strcmp(vault_parts_errstr(12), "unknown code") == 0);
+    CHECK(VAULT_PARTS_E_IO == 12 && strcmp(vault_parts_errstr(VAULT_PARTS_E_IO), "local file error") == 0);
+    CHECK(strcmp(vault_parts_errstr(13), "unknown code") == 0);
     CHECK(strcmp(vault_parts_errstr(VAULT_PARTS_E_AUTH), "session ID rejected") == 0);
 
     snprintf(expect, sizeof expect, "%d.%d.%d", VAULT_PARTS_VERSION_MAJOR, VAULT_PARTS_VERSION_MINOR,

@@ -11,6 +11,7 @@
 mod boundary;
 mod handle;
 mod trust;
+mod verify;
 
 use crate::error::{Error, ErrorKind};
 use crate::listing::{Listing, MAX_EMPTY_PAGES, MAX_PAGES};
@@ -20,6 +21,7 @@ use boundary::{c_str, or_fallback, read_handle, with_handle};
 pub use handle::vault_parts_iter;
 use std::ffi::{c_char, c_int, c_void};
 use std::ptr;
+pub use verify::*;
 
 /// Success: the call did what it was asked.
 pub const VAULT_PARTS_OK: c_int = 0;
@@ -58,6 +60,9 @@ pub const VAULT_PARTS_E_TLS: c_int = 9;
 pub const VAULT_PARTS_E_PROTOCOL: c_int = 10;
 /// A bug in libvault_parts (a caught panic). The process is unharmed; please report it.
 pub const VAULT_PARTS_E_INTERNAL: c_int = 11;
+/// The local file a verifier reads (vault_parts_verify_*): missing, a directory or not a
+/// regular file, unreadable, or changed while verifying. The message names the path.
+pub const VAULT_PARTS_E_IO: c_int = 12;
 
 // Each C code is its ErrorKind's code: one table (error.rs), checked here at compile time.
 const _: () = {
@@ -72,7 +77,8 @@ const _: () = {
     assert!(VAULT_PARTS_E_TLS == ErrorKind::Tls.code());
     assert!(VAULT_PARTS_E_PROTOCOL == ErrorKind::Protocol.code());
     assert!(VAULT_PARTS_E_INTERNAL == ErrorKind::Internal.code());
-    assert!(ErrorKind::ALL.len() == 11);
+    assert!(VAULT_PARTS_E_IO == ErrorKind::Io.code());
+    assert!(ErrorKind::ALL.len() == 12);
     assert!(VAULT_PARTS_LOG_ERROR == Level::Error as c_int);
     assert!(VAULT_PARTS_LOG_WARN == Level::Warn as c_int);
     assert!(VAULT_PARTS_LOG_INFO == Level::Info as c_int);

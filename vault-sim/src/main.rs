@@ -14,6 +14,13 @@ Serves Vault's GET /api/{version}/services/file_staging/upload/{id}/parts on loo
                      a session ID and its user; admin users may list any upload (repeatable)
   --upload ID:OWNER:PARTS[:PART_SIZE[:LAST_SIZE]]
                      an upload session owned by user OWNER with PARTS parts (repeatable)
+  --upload-file ID:OWNER:PATH:PART_SIZE:UPLOADED
+                     an upload session listing the first UPLOADED parts of the file at PATH
+                     cut into PART_SIZE-byte parts, with their true sizes and MD5s (repeatable)
+  --part-fault ID:FAULT
+                     change upload ID's listed parts (repeatable): md5=N (wrong MD5), size=N
+                     (one byte larger), missing=N (a gap), extra=N (N parts past the end),
+                     nomd5=N (no MD5), dup=N (listed twice)
   --relative-links   write next_page as a path (/api/...) instead of an absolute URL
   --fault ID:WHEN:ACTION
                      inject a fault into upload ID's requests (repeatable); WHEN is all, N
@@ -45,6 +52,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
     let mut relative = false;
     let mut url_file = None;
     let mut faults = Vec::new();
+    let mut part_faults = Vec::new();
     let mut tls_ca_out = None;
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
@@ -66,6 +74,8 @@ fn run(args: Vec<String>) -> Result<(), String> {
                 }
             }
             "--upload" => config = config.upload(parse_upload(&value()?)?),
+            "--upload-file" => config = config.upload(vault_sim::file_upload::parse_upload_file(&value()?)?),
+            "--part-fault" => part_faults.push(value()?),
             "--relative-links" => relative = true,
             "--fault" => faults.push(vault_sim::Fault::parse(&value()?)?),
             "--tls-ca-out" => tls_ca_out = Some(value()?),
@@ -82,6 +92,15 @@ fn run(args: Vec<String>) -> Result<(), String> {
         let upload =
             config.uploads.iter_mut().find(|u| u.id == id).ok_or(format!("--fault names unknown upload {id:?}"))?;
         upload.faults.push(fault);
+    }
+    for spec in part_faults {
+        let (id, fault) = spec.split_once(':').ok_or(format!("--part-fault {spec:?}: expected ID:FAULT"))?;
+        let upload = config
+            .uploads
+            .iter_mut()
+            .find(|u| u.id == id)
+            .ok_or(format!("--part-fault names unknown upload {id:?}"))?;
+        upload.part_fault(vault_sim::PartFault::parse(fault)?);
     }
     if let Some(path) = tls_ca_out {
         let ca = vault_sim::tls::TestCa::new("vault-sim test CA");

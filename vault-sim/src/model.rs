@@ -31,6 +31,8 @@ pub struct Upload {
     pub last_part_size: Option<u64>,
     pub links: LinkStyle,
     pub faults: Vec<Fault>,
+    /// The parts listed, in order, instead of `parts` synthetic ones (see file_upload.rs).
+    pub listed: Option<Vec<crate::file_upload::SimPart>>,
 }
 
 impl Upload {
@@ -43,6 +45,7 @@ impl Upload {
             last_part_size: None,
             links: LinkStyle::Absolute,
             faults: Vec::new(),
+            listed: None,
         }
     }
 
@@ -241,7 +244,8 @@ pub fn md5_for(upload_id: &str, part_number: u32) -> String {
 
 /// Every part of `upload` as (part_number, size, md5), in the order the simulator lists them.
 pub fn expected_parts(upload: &Upload) -> Vec<(u32, u64, String)> {
-    (1..=upload.parts).map(|n| (n, upload.size_of(n), md5_for(&upload.id, n))).collect()
+    let parts = crate::file_upload::listed(upload, 0, upload.parts);
+    parts.into_iter().map(|p| (p.number, p.size, p.md5.unwrap_or_default())).collect()
 }
 
 #[cfg(test)]

@@ -410,7 +410,8 @@ struct Details {
 struct Part {
     size: u64,
     part_number: u32,
-    part_content_md5: String,
+    /// None is served as null: Vault sent no MD5.
+    part_content_md5: Option<String>,
 }
 
 fn page_body(upload: &Upload, status: &str, next_page: Option<Value>, offset: u32, limit: u32) -> String {
@@ -420,8 +421,9 @@ fn page_body(upload: &Upload, status: &str, next_page: Option<Value>, offset: u3
     } else {
         Vec::new()
     };
-    let data = (offset + 1..=end)
-        .map(|n| Part { size: upload.size_of(n), part_number: n, part_content_md5: md5_for(&upload.id, n) })
+    let data = crate::file_upload::listed(upload, offset, end)
+        .into_iter()
+        .map(|p| Part { size: p.size, part_number: p.number, part_content_md5: p.md5 })
         .collect();
     let page = Page { response_status: status, warnings, response_details: Details { next_page }, data };
     serde_json::to_string(&page).expect("a page serializes")

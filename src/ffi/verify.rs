@@ -1,0 +1,316 @@
+//! The C ABI of the verifier: checks pointers, runs inside the panic boundary, converts to C
+//! structs, and delegates to [`crate::verify::Verifier`].
+
+use super::boundary::{c_str, or_fallback};
+use super::handle::vault_parts_iter;
+use super::{VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_OK, VAULT_PARTS_ROW};
+use crate::error::{Error, ErrorKind};
+use crate::verify::{Status, Totals, Verdict, Verifier};
+use std::ffi::{c_char, c_int, CString};
+use std::ptr;
+
+/// Verdict 0: the part is uploaded intact (sizes equal, MD5s equal).
+pub const VAULT_PARTS_PART_OK: c_int = 0;
+/// Verdict 1: the part is not uploaded; upload it.
+pub const VAULT_PARTS_PART_MISSING: c_int = 1;
+/// Verdict 2: Vault's size differs from the local part's; upload it again. Not hashed.
+pub const VAULT_PARTS_PART_SIZE_MISMATCH: c_int = 2;
+/// Verdict 3: sizes equal but the MD5s differ; upload it again.
+pub const VAULT_PARTS_PART_MD5_MISMATCH: c_int = 3;
+/// Verdict 4: sizes equal, but Vault sent no MD5, so the content cannot be compared. Not hashed.
+pub const VAULT_PARTS_PART_UNVERIFIED: c_int = 4;
+/// Verdict 5: Vault lists the part, but it lies past the local file's last part: the file
+/// shrank or the part size differs, and the session cannot be completed from this file.
+pub const VAULT_PARTS_PART_EXTRA: c_int = 5;
+
+/// A local file checked against the parts of its upload session. Opaque: create it with
+/// vault_parts_verify_open. The caller owns the handle and must pass it to vault_parts_verify_free.
+pub struct vault_parts_verify {
+    verifier: Verifier,
+    /// Kept here so the strings the accessors return stay valid until the next call.
+    errmsg: CString,
+    error_type: CString,
+}
+
+/// The verdict on one part, filled in by vault_parts_verify_next. The caller owns the struct
+/// (stack or heap); the library only writes into it.
+#[repr(C)]
+pub struct vault_part_verdict {
+    /// The part's number, from 1.
+    pub part_number: u32,
+    /// One of VAULT_PARTS_PART_*.
+    pub status: c_int,
+    /// The first byte of this part in the local file: (part_number - 1) x part size.
+    pub offset: u64,
+    /// Bytes of the local file in this part (0 for VAULT_PARTS_PART_EXTRA).
+    pub local_size: u64,
+    /// The size Vault lists (0 for VAULT_PARTS_PART_MISSING).
+    pub remote_size: u64,
+    /// The MD5 of the local bytes when they were hashed (VAULT_PARTS_PART_OK and
+    /// VAULT_PARTS_PART_MD5_MISMATCH): 32 lowercase hex digits and a NUL; else "".
+    pub local_md5: [c_char; 33],
+    /// Vault's part_content_md5: 32 lowercase hex digits and a NUL; "" when the part is not
+    /// listed or Vault sent none.
+    pub remote_md5: [c_char; 33],
+}
+
+/// What the verdicts add up to, filled in by vault_parts_verify_summary. The caller owns the
+/// struct; the library only writes into it.
+#[repr(C)]
+pub struct vault_parts_verify_totals {
+    /// Verdicts returned so far, indexed by VAULT_PARTS_PART_*.
+    pub count: [u32; 6],
+    /// Local bytes hashed so far (parts whose sizes match and that Vault has an MD5 for).
+    pub bytes_hashed: u64,
+    /// The lowest part that is MISSING, SIZE_MISMATCH or MD5_MISMATCH: where uploading
+    /// resumes. 0 when none (so far).
+    pub first_to_upload: u32,
+    /// 1 when every verdict is in (vault_parts_verify_next returned VAULT_PARTS_DONE) and no
+    /// part is EXTRA: uploading the MISSING and mismatched parts, then committing, completes
+    /// the session. 0 otherwise, and always before DONE or after an error.
+    pub resumable: c_int,
+}
+
+/// Creates a verifier of the local file at `path` against the parts `it` lists. Reads and
+/// fetches nothing: the file is opened and the first page fetched by the first
+/// vault_parts_verify_next.
+///
+/// `it` is an iterator from vault_parts_open, configured (limit, timeouts, log callback...)
+/// but whose first vault_parts_next has not run. This call takes it over, always, even when it
+/// fails: the caller must not use or free `it` afterwards (it is freed with the verifier). Its
+/// settings, log callback and errors carry over: a failed `it` makes a failed verifier with the
+/// same code, message and error type.
+///
+/// Threads: the handle may move between threads but is used by one at a time. `it`'s log
+/// callback is called on the thread that calls vault_parts_verify_next. The verifier starts its
+/// own hashing threads at the first vault_parts_verify_next (see
+/// vault_parts_verify_set_threads); they never call the caller's code, and
+/// vault_parts_verify_free joins them.
+///
+/// `path` names a regular file (the library copies the string). `part_size` is the size of
+/// every part but the last, in bytes; 0 reads it off the listing (a listed part below the
+/// highest listed one), and vault_parts_verify_next then fails with VAULT_PARTS_E_ARG when the
+/// listing cannot tell (no parts, or only one). A part_size that contradicts the listed sizes
+/// gives VAULT_PARTS_PART_SIZE_MISMATCH verdicts, not an error.
+///
+/// On return *out holds a new handle, even when the arguments were bad: then the handle is in
+/// the error state and vault_parts_verify_errmsg explains. The caller owns the handle and must
+/// pass it to vault_parts_verify_free. Only when `out` is NULL is no handle made (and `it` is
+/// freed all the same).
+///
+/// Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG (NULL `it` or `path`, or an iterator that has
+/// already started), or the error code `it` already had.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_verify_open(
+    out: *mut *mut vault_parts_verify,
+    it: *mut vault_parts_iter,
+    path: *const c_char,
+    part_size: u64,
+) -> c_int {
+    let made = or_fallback(None, || {
+        // SAFETY: `it` is NULL or came from vault_parts_open and was not freed; the C contract
+        // hands it over to this call.
+        let iter = (!it.is_null()).then(|| unsafe { Box::from_raw(it) });
+        // SAFETY: NULL or a NUL-terminated string, per the C contract.
+        let verifier = match (iter, unsafe { c_str(path, "path") }) {
+            (None, _) => Verifier::failed(Error::arg("it is NULL")),
+            (Some(iter), Ok(path)) => Verifier::new(iter.listing, path, part_size),
+            (Some(iter), Err(e)) => Verifier::failed(iter.listing.error().cloned().unwrap_or(e)),
+        };
+        Some(Box::new(vault_parts_verify::new(verifier)))
+    });
+    if out.is_null() {
+        return VAULT_PARTS_E_ARG;
+    }
+    let Some(handle) = made else {
+        // SAFETY: out is non-NULL and points to writable storage per the C contract.
+        unsafe { *out = ptr::null_mut() };
+        return ErrorKind::Internal.code();
+    };
+    let code = handle.verifier.error().map_or(VAULT_PARTS_OK, |e| e.kind().code());
+    // SAFETY: as above.
+    unsafe { *out = Box::into_raw(handle) };
+    code
+}
+
+/// Sets how many threads hash the file: 1 to 16; 0 means one per available core, at most 16
+/// (the default). Only before the first vault_parts_verify_next: afterwards it returns
+/// VAULT_PARTS_E_ARG and changes nothing. An out-of-range value before it is kept as the
+/// handle's error.
+///
+/// Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG, or the handle's error code.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_verify_set_threads(v: *mut vault_parts_verify, threads: u32) -> c_int {
+    with_verify(v, |h| {
+        let r = h.verifier.set_threads(threads);
+        h.sync_error();
+        r.map_or_else(|e| e.kind().code(), |()| VAULT_PARTS_OK)
+    })
+}
+
+/// Moves to the next part's verdict, in part-number order from 1 to the larger of the local
+/// part count and the highest listed part. The first call opens the file and starts the
+/// hashing threads; calls block while a page is fetched or a part hashed, and verdicts arrive
+/// as soon as each is known (a part not listed is known MISSING only once the listing ends).
+/// A number past the file's last part that Vault does not list either (below an EXTRA part) is
+/// VAULT_PARTS_PART_MISSING with local_size 0.
+///
+/// Returns VAULT_PARTS_ROW after filling *out; VAULT_PARTS_DONE after the last verdict (and
+/// again on every later call); or an error code, kept for every later call: the listing's
+/// codes, VAULT_PARTS_E_PROTOCOL for a part listed twice, VAULT_PARTS_E_IO when the file is
+/// missing, a directory, unreadable, or changed while verifying (its size, modification time
+/// or identity differ from when it was opened; the check also runs before DONE),
+/// VAULT_PARTS_E_ARG for an empty file or a part size that cannot be inferred. A NULL `out`
+/// returns VAULT_PARTS_E_ARG and changes nothing. *out is written only on VAULT_PARTS_ROW.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_verify_next(v: *mut vault_parts_verify, out: *mut vault_part_verdict) -> c_int {
+    with_verify(v, |h| {
+        if out.is_null() {
+            return VAULT_PARTS_E_ARG;
+        }
+        let next = h.verifier.next_verdict();
+        h.sync_error();
+        match next {
+            Ok(Some(verdict)) => {
+                // SAFETY: out is non-NULL and points to a vault_part_verdict per the C contract.
+                unsafe { out.write(to_c(&verdict)) };
+                VAULT_PARTS_ROW
+            }
+            Ok(None) => VAULT_PARTS_DONE,
+            Err(e) => e.kind().code(),
+        }
+    })
+}
+
+/// Fills *out with the counts so far: valid at any time, complete after VAULT_PARTS_DONE.
+/// Works on a failed handle too (counts up to the error, resumable 0).
+///
+/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG for a NULL `v` or `out`.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_verify_summary(
+    v: *const vault_parts_verify,
+    out: *mut vault_parts_verify_totals,
+) -> c_int {
+    // SAFETY: NULL or a live handle, per the C contract.
+    let Some(h) = (unsafe { v.as_ref() }) else { return VAULT_PARTS_E_ARG };
+    if out.is_null() {
+        return VAULT_PARTS_E_ARG;
+    }
+    let t: Totals = h.verifier.totals();
+    let c = vault_parts_verify_totals {
+        count: t.count,
+        bytes_hashed: t.bytes_hashed,
+        first_to_upload: t.first_to_upload,
+        resumable: c_int::from(t.resumable),
+    };
+    // SAFETY: out is non-NULL and points to a vault_parts_verify_totals per the C contract.
+    unsafe { out.write(c) };
+    VAULT_PARTS_OK
+}
+
+/// Explains the handle's error for a person: a listing failure as vault_parts_errmsg would,
+/// or a file failure with its path. "" while there is no error; "" for a NULL handle. Never
+/// NULL, never contains the session ID. The library owns the string; it stays valid until the
+/// next call on this handle.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_verify_errmsg(v: *const vault_parts_verify) -> *const c_char {
+    // SAFETY: NULL or a live handle, per the C contract.
+    unsafe { v.as_ref() }.map_or(c"".as_ptr(), |h| h.errmsg.as_ptr())
+}
+
+/// Vault's error type for the handle's error, like "INVALID_SESSION_ID"; "" when the error did
+/// not come from Vault, when there is none, or for a NULL handle. Never NULL. The library owns
+/// the string; it stays valid until the next call on this handle.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_verify_error_type(v: *const vault_parts_verify) -> *const c_char {
+    // SAFETY: NULL or a live handle, per the C contract.
+    unsafe { v.as_ref() }.map_or(c"".as_ptr(), |h| h.error_type.as_ptr())
+}
+
+/// The handle's sticky error code: VAULT_PARTS_OK while there is none; VAULT_PARTS_E_ARG for
+/// a NULL handle.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_verify_errcode(v: *const vault_parts_verify) -> c_int {
+    // SAFETY: NULL or a live handle, per the C contract.
+    let Some(h) = (unsafe { v.as_ref() }) else { return VAULT_PARTS_E_ARG };
+    h.verifier.error().map_or(VAULT_PARTS_OK, |e| e.kind().code())
+}
+
+/// Releases the verifier, the iterator it took over and everything they own: it stops the
+/// hashing threads and waits for them (each finishes at most one 256 KiB read), so no thread of
+/// the verifier runs after this returns. Accepts NULL (does nothing). May be called at any
+/// time, also before VAULT_PARTS_DONE; the handle must not be used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_verify_free(v: *mut vault_parts_verify) {
+    if v.is_null() {
+        return;
+    }
+    or_fallback((), || {
+        // SAFETY: v came from vault_parts_verify_open and is freed once, per the C contract.
+        drop(unsafe { Box::from_raw(v) });
+    });
+}
+
+impl vault_parts_verify {
+    fn new(verifier: Verifier) -> Self {
+        let mut h = vault_parts_verify { verifier, errmsg: CString::default(), error_type: CString::default() };
+        h.sync_error();
+        h
+    }
+
+    fn sync_error(&mut self) {
+        if let Some(e) = self.verifier.error() {
+            self.errmsg = to_cstring(e.message());
+            self.error_type = to_cstring(e.vault_type().unwrap_or(""));
+        }
+    }
+}
+
+/// Runs `f` on the handle behind `v`: a NULL handle is E_ARG, a panic becomes the handle's
+/// E_INTERNAL error.
+fn with_verify(v: *mut vault_parts_verify, f: impl FnOnce(&mut vault_parts_verify) -> c_int) -> c_int {
+    // SAFETY: NULL or a live handle used by one thread at a time, per the C contract.
+    let Some(h) = (unsafe { v.as_mut() }) else { return VAULT_PARTS_E_ARG };
+    or_fallback(None, || Some(f(&mut *h))).unwrap_or_else(|| {
+        or_fallback(ErrorKind::Internal.code(), || {
+            let kept = h.verifier.fail(Error::new(ErrorKind::Internal, "internal error (a bug in libvault_parts)"));
+            h.sync_error();
+            kept.kind().code()
+        })
+    })
+}
+
+fn to_c(v: &Verdict) -> vault_part_verdict {
+    vault_part_verdict {
+        part_number: v.part_number,
+        status: v.status as c_int,
+        offset: v.offset,
+        local_size: v.local_size,
+        remote_size: v.remote_size,
+        local_md5: hex_field(v.local_md5.as_ref()),
+        remote_md5: hex_field(v.remote_md5.as_ref()),
+    }
+}
+
+fn hex_field(hex: Option<&[u8; 32]>) -> [c_char; 33] {
+    let mut field = [0 as c_char; 33];
+    for (dst, src) in field.iter_mut().zip(hex.into_iter().flatten()) {
+        *dst = *src as c_char;
+    }
+    field
+}
+
+fn to_cstring(s: &str) -> CString {
+    CString::new(s.replace('\0', " ")).unwrap_or_default()
+}
+
+// The C constants are literals (cbindgen copies them); they must equal the core's numbering.
+const _: () = assert!(
+    VAULT_PARTS_PART_OK == Status::Ok as c_int
+        && VAULT_PARTS_PART_MISSING == Status::Missing as c_int
+        && VAULT_PARTS_PART_SIZE_MISMATCH == Status::SizeMismatch as c_int
+        && VAULT_PARTS_PART_MD5_MISMATCH == Status::Md5Mismatch as c_int
+        && VAULT_PARTS_PART_UNVERIFIED == Status::Unverified as c_int
+        && VAULT_PARTS_PART_EXTRA == Status::Extra as c_int
+        && Status::COUNT == 6
+);

@@ -1,0 +1,147 @@
+//! The local file being verified: opened once, read with positioned reads (never mapped: a
+//! file truncated under a mapping kills the process with SIGBUS), and checked for changes.
+
+use crate::error::{Error, ErrorKind};
+use std::fs::{File, Metadata};
+use std::os::unix::fs::{FileExt, MetadataExt};
+
+/// What identifies one version of the file: a rewrite changes the size or the modification
+/// time, a replacement (rename over it) changes the inode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+}
+
+impl Stamp {
+    fn of(m: &Metadata) -> Stamp {
+        Stamp { dev: m.dev(), ino: m.ino(), size: m.size(), mtime: (m.mtime(), m.mtime_nsec()) }
+    }
+}
+
+/// An open regular file with the stamp it had when opened.
+#[derive(Debug)]
+pub struct LocalFile {
+    file: File,
+    /// Shown in messages: a local path is no secret.
+    path: String,
+    stamp: Stamp,
+}
+
+impl LocalFile {
+    /// Opens `path` for reading. A missing file, a directory, anything but a regular file, or
+    /// no permission is [`ErrorKind::Io`]; an empty file is [`ErrorKind::Arg`].
+    pub fn open(path: &str) -> Result<LocalFile, Error> {
+        let file = File::open(path).map_err(|e| io_error(path, "cannot open", &e))?;
+        let meta = file.metadata().map_err(|e| io_error(path, "cannot stat", &e))?;
+        if !meta.is_file() {
+            let what = if meta.is_dir() { "a directory" } else { "not a regular file" };
+            return Err(Error::new(ErrorKind::Io, format!("{path} is {what}")));
+        }
+        if meta.len() == 0 {
+            return Err(Error::arg(format!("{path} is empty: there is nothing to verify")));
+        }
+        Ok(LocalFile { file, path: path.to_owned(), stamp: Stamp::of(&meta) })
+    }
+
+    pub fn size(&self) -> u64 {
+        self.stamp.size
+    }
+
+    /// Fills `buf` from `offset`. Reaching the end early means the file shrank.
+    pub fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<(), Error> {
+        self.file.read_exact_at(buf, offset).map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => self.changed("it became shorter"),
+            _ => io_error(&self.path, &format!("cannot read at offset {offset}"), &e),
+        })
+    }
+
+    /// Asks the kernel to start reading `len` bytes from `offset` into the page cache now.
+    /// Parts are read as many interleaved streams, which the kernel's own read-ahead does not
+    /// follow; without this a cold file is read in small requests. Only a hint: errors ignored.
+    pub fn will_need(&self, offset: u64, len: u64) {
+        use std::os::fd::AsRawFd;
+        let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else { return };
+        // SAFETY: the descriptor is open for as long as self; the call only reads its arguments.
+        unsafe { libc::posix_fadvise(self.file.as_raw_fd(), offset, len, libc::POSIX_FADV_WILLNEED) };
+    }
+
+    /// Fails when the open file's size or modification time differs from when it was opened.
+    pub fn check_open_file(&self) -> Result<(), Error> {
+        let now = self.file.metadata().map_err(|e| io_error(&self.path, "cannot stat", &e))?;
+        self.compare(Stamp::of(&now))
+    }
+
+    /// As [`LocalFile::check_open_file`], and the path must still name the same file.
+    pub fn check_path(&self) -> Result<(), Error> {
+        self.check_open_file()?;
+        match std::fs::metadata(&self.path) {
+            Ok(m) => self.compare(Stamp::of(&m)),
+            Err(_) => Err(self.changed("the path no longer names it")),
+        }
+    }
+
+    fn compare(&self, now: Stamp) -> Result<(), Error> {
+        let old = self.stamp;
+        if (now.dev, now.ino) != (old.dev, old.ino) {
+            Err(self.changed("the path now names another file"))
+        } else if now.size != old.size {
+            Err(self.changed(&format!("its size went from {} to {} bytes", old.size, now.size)))
+        } else if now.mtime != old.mtime {
+            Err(self.changed("its modification time changed"))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn changed(&self, how: &str) -> Error {
+        Error::new(ErrorKind::Io, format!("{}: changed while verifying ({how})", self.path))
+    }
+}
+
+fn io_error(path: &str, what: &str, e: &std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("{path}: {what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn temp(name: &str, bytes: &[u8]) -> String {
+        let dir = std::env::temp_dir().join(format!("vp-file-{}-{name}", std::process::id()));
+        std::fs::write(&dir, bytes).unwrap();
+        dir.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn open_refuses_missing_directories_and_empty_files() {
+        let e = LocalFile::open("/nonexistent/vp-file").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Io);
+        assert!(e.message().starts_with("/nonexistent/vp-file: cannot open: No such file"), "{e}");
+        let e = LocalFile::open("/tmp").unwrap_err();
+        assert_eq!((e.kind(), e.message()), (ErrorKind::Io, "/tmp is a directory"));
+        let empty = temp("empty", b"");
+        assert_eq!(LocalFile::open(&empty).unwrap_err().kind(), ErrorKind::Arg);
+        std::fs::remove_file(empty).unwrap();
+    }
+
+    #[test]
+    fn a_short_read_and_an_append_are_changes() {
+        let path = temp("short", b"0123456789");
+        let f = LocalFile::open(&path).unwrap();
+        let mut buf = [0u8; 4];
+        f.read_exact_at(&mut buf, 6).unwrap();
+        assert_eq!(&buf, b"6789");
+        let e = f.read_exact_at(&mut buf, 8).unwrap_err();
+        assert_eq!(e.message(), format!("{path}: changed while verifying (it became shorter)"));
+        f.check_path().unwrap();
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"x").unwrap();
+        let e = f.check_open_file().unwrap_err();
+        assert!(e.message().ends_with("changed while verifying (its size went from 10 to 11 bytes)"), "{e}");
+        std::fs::remove_file(&path).unwrap();
+        assert!(f.check_path().unwrap_err().message().contains("changed while verifying"));
+    }
+}

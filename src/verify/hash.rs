@@ -1,0 +1,161 @@
+//! Hashing several parts at once: one SIMD lane per part (md5-many picks AVX-512, AVX2, SSE
+//! or scalar at run time), reading each part in fixed chunks so memory stays bounded however
+//! large the parts are.
+
+use super::file::LocalFile;
+use crate::error::{Error, ErrorKind};
+use md5_many::{Md5Many, Md5State};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Bytes read per part per round. With [`LANES`] parts a batch holds LANES x CHUNK bytes.
+pub(crate) const CHUNK: usize = 256 * 1024;
+/// Parts hashed together: md5-many's dual-chain AVX2 width (two 8-lane groups interleaved),
+/// which also fills one AVX-512 group.
+pub(crate) const LANES: usize = 16;
+
+/// Read-ahead window per part: each window is requested once, one window before it is read.
+/// 8 MiB (a whole 5 MiB part at once) doubled cold-cache throughput over 2 MiB (docs/benchmarks.md).
+const AHEAD: u64 = 8 * 1024 * 1024;
+
+/// One part to hash: `len` bytes of the file from `offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Job {
+    pub part: u32,
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// Reads and hashes up to [`LANES`] jobs in lockstep, reusing `buf` (grown to jobs x CHUNK
+/// once). Returns one digest per job, in the jobs' order; stops early with an error when
+/// `cancel` is set, so a freed verifier never waits for a whole batch.
+pub fn hash_batch(
+    engine: Md5Many,
+    file: &LocalFile,
+    jobs: &[Job],
+    buf: &mut Vec<u8>,
+    cancel: &AtomicBool,
+) -> Result<Vec<[u8; 16]>, Error> {
+    buf.resize(jobs.len() * CHUNK, 0);
+    let mut states = vec![Md5State::new(); jobs.len()];
+    let longest = jobs.iter().map(|j| j.len).max().unwrap_or(0);
+    let mut done = 0u64;
+    while done < longest {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::new(ErrorKind::Internal, "hashing cancelled"));
+        }
+        let mut lens = [0usize; LANES];
+        for ((job, chunk), len) in jobs.iter().zip(buf.chunks_mut(CHUNK)).zip(&mut lens) {
+            if done.is_multiple_of(AHEAD) {
+                let from = if done == 0 { 0 } else { done + AHEAD };
+                let to = (done + 2 * AHEAD).min(job.len);
+                if from < to {
+                    file.will_need(job.offset + from, to - from);
+                }
+            }
+            // Bounded by CHUNK, so the cast cannot truncate.
+            *len = job.len.saturating_sub(done).min(CHUNK as u64) as usize;
+            file.read_exact_at(&mut chunk[..*len], job.offset + done)?;
+        }
+        let inputs: Vec<&[u8]> = buf.chunks(CHUNK).zip(lens).map(|(c, len)| &c[..len]).collect();
+        engine.update_many(&mut states, &inputs);
+        done += CHUNK as u64;
+    }
+    let mut digests = vec![[0u8; 16]; jobs.len()];
+    engine.finalize_many(&states, &mut digests);
+    Ok(digests)
+}
+
+/// 32 lowercase hex digits.
+pub fn hex(digest: &[u8; 16]) -> [u8; 32] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 32];
+    for (i, b) in digest.iter().enumerate() {
+        out[2 * i] = DIGITS[usize::from(b >> 4)];
+        out[2 * i + 1] = DIGITS[usize::from(b & 15)];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use md5::{Digest, Md5};
+    use proptest::prelude::*;
+
+    fn engines() -> [Md5Many; 3] {
+        use fearless_simd::Level;
+        [Md5Many::new(), Md5Many::from_level(Level::baseline()), Md5Many::from_level(Level::fallback())]
+    }
+
+    /// A file of `len` pseudo-random bytes, removed on drop.
+    struct TempFile(String);
+    impl TempFile {
+        fn new(name: &str, bytes: &[u8]) -> TempFile {
+            let p = std::env::temp_dir().join(format!("vp-hash-{}-{name}", std::process::id()));
+            std::fs::write(&p, bytes).unwrap();
+            TempFile(p.to_string_lossy().into_owned())
+        }
+    }
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn bytes(len: usize, seed: u64) -> Vec<u8> {
+        vault_sim::file_upload::pseudo_random_bytes(len as u64, seed)
+    }
+
+    #[test]
+    fn the_scalar_fallback_is_really_scalar_and_agrees() {
+        use fearless_simd::Level;
+        assert_eq!(Md5Many::from_level(Level::fallback()).lanes(), 1);
+        let data = bytes(3 * CHUNK + 17, 7);
+        let f = TempFile::new("scalar", &data);
+        let file = LocalFile::open(&f.0).unwrap();
+        let jobs = [Job { part: 1, offset: 0, len: data.len() as u64 }, Job { part: 2, offset: 5, len: 64 }];
+        let got =
+            hash_batch(Md5Many::from_level(Level::fallback()), &file, &jobs, &mut Vec::new(), &AtomicBool::new(false))
+                .unwrap();
+        assert_eq!(got[0], <[u8; 16]>::from(Md5::digest(&data)));
+        assert_eq!(got[1], <[u8; 16]>::from(Md5::digest(&data[5..69])));
+    }
+
+    #[test]
+    fn cancel_stops_a_batch() {
+        let f = TempFile::new("cancel", &bytes(2 * CHUNK, 3));
+        let file = LocalFile::open(&f.0).unwrap();
+        let jobs = [Job { part: 1, offset: 0, len: 2 * CHUNK as u64 }];
+        let e = hash_batch(Md5Many::new(), &file, &jobs, &mut Vec::new(), &AtomicBool::new(true)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Internal);
+    }
+
+    #[test]
+    fn hex_is_lowercase() {
+        let d: [u8; 16] = Md5::digest(b"").into();
+        assert_eq!(&hex(&d), b"d41d8cd98f00b204e9800998ecf8427e");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        /// Any mix of lanes (1 to LANES), lengths (empty, sub-block, chunk-straddling) and
+        /// offsets, on every engine: the digests equal the md-5 crate's.
+        #[test]
+        fn batches_match_md5_crate(
+            seed in any::<u64>(),
+            spans in prop::collection::vec((0usize..CHUNK * 2 + 200, prop_oneof![0usize..130, CHUNK - 70..CHUNK + 70, 0usize..3 * CHUNK]), 1..=LANES),
+        ) {
+            let data = bytes(5 * CHUNK, seed);
+            let f = TempFile::new(&format!("prop-{seed}"), &data);
+            let file = LocalFile::open(&f.0).unwrap();
+            let jobs: Vec<Job> = spans.iter().enumerate().map(|(i, &(off, len))| Job { part: i as u32 + 1, offset: off as u64, len: len as u64 }).collect();
+            for engine in engines() {
+                let got = hash_batch(engine, &file, &jobs, &mut Vec::new(), &AtomicBool::new(false)).unwrap();
+                for (job, digest) in jobs.iter().zip(&got) {
+                    let want: [u8; 16] = Md5::digest(&data[job.offset as usize..(job.offset + job.len) as usize]).into();
+                    prop_assert_eq!(*digest, want, "job {:?} on {:?}", job, engine);
+                }
+            }
+        }
+    }
+}

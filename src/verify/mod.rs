@@ -1,0 +1,348 @@
+//! Verifying a local file against the parts listed for its upload session: which parts are
+//! uploaded intact, which must be (re)uploaded, and whether the session can still be completed.
+//!
+//! The caller's thread drives the listing (so log callbacks stay on it) and hands each part
+//! whose size matches to the hashing threads; verdicts come back in part order as soon as each
+//! is known, while later pages are still being fetched and later parts hashed.
+
+mod file;
+mod hash;
+mod plan;
+mod pool;
+
+pub use plan::{Remote, Status, Verdict};
+
+use crate::error::{Error, ErrorKind};
+use crate::listing::Listing;
+use file::LocalFile;
+use hash::{Job, LANES};
+use md5_many::Md5Many;
+use plan::{Geometry, Inference};
+use pool::Pool;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// At most this many hashing threads.
+pub(crate) const MAX_THREADS: u32 = 16;
+/// Listed parts not yet turned into verdicts, at most, while the next verdict waits only for
+/// hashing: bounds how far the listing runs ahead of slow hashing.
+const MAX_AHEAD: usize = 1024;
+
+/// Counts per verdict and what they add up to. Valid at any time; complete after the last
+/// verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Verdicts so far, indexed by [`Status`].
+    pub count: [u32; Status::COUNT],
+    /// Local bytes hashed so far.
+    pub bytes_hashed: u64,
+    /// The lowest part that is MISSING, SIZE_MISMATCH or MD5_MISMATCH; 0 when none.
+    pub first_to_upload: u32,
+    /// Every verdict is in and none is EXTRA: uploading the parts that need it completes the
+    /// session.
+    pub resumable: bool,
+}
+
+/// Verifies one local file against one listing. Nothing is read or fetched before the first
+/// [`Verifier::next_verdict`]; the first error is kept and returned by every later call.
+pub struct Verifier {
+    state: State,
+    totals: Totals,
+}
+
+enum State {
+    Ready(Box<Start>),
+    Running(Box<Run>),
+    Done,
+    Failed(Error),
+}
+
+struct Start {
+    listing: Listing,
+    path: String,
+    /// 0: read it off the listing.
+    part_size: u64,
+    threads: u32,
+    engine: Md5Many,
+}
+
+impl Verifier {
+    /// A verifier of the file at `path` against `listing`, which must not have started yet.
+    /// A failed listing makes a failed verifier with the listing's error.
+    pub fn new(listing: Listing, path: &str, part_size: u64) -> Verifier {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u32).min(MAX_THREADS);
+        Self::with_engine(listing, path, part_size, threads, Md5Many::new())
+    }
+
+    fn with_engine(mut listing: Listing, path: &str, part_size: u64, threads: u32, engine: Md5Many) -> Verifier {
+        let state = match listing.error() {
+            Some(e) => State::Failed(e.clone()),
+            // configure() is refused once the listing has started.
+            None => match listing.configure(|_| Ok(())) {
+                Err(_) => State::Failed(Error::arg(
+                    "the iterator has already started: pass vault_parts_verify_open an iterator whose first vault_parts_next has not run",
+                )),
+                Ok(()) => State::Ready(Box::new(Start { listing, path: path.to_owned(), part_size, threads, engine })),
+            },
+        };
+        Verifier { state, totals: Totals::default() }
+    }
+
+    /// A verifier that failed before it could be made (a bad argument).
+    pub fn failed(error: Error) -> Verifier {
+        Verifier { state: State::Failed(error), totals: Totals::default() }
+    }
+
+    pub fn error(&self) -> Option<&Error> {
+        match &self.state {
+            State::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub fn totals(&self) -> Totals {
+        Totals {
+            resumable: matches!(self.state, State::Done) && self.totals.count[Status::Extra as usize] == 0,
+            ..self.totals
+        }
+    }
+
+    /// Sets the number of hashing threads, 1 to [`MAX_THREADS`] (0: one per available core,
+    /// at most 16). Only before the first verdict: later it is refused and changes nothing;
+    /// an out-of-range value before it fails the verifier.
+    pub fn set_threads(&mut self, threads: u32) -> Result<(), Error> {
+        let start = match &mut self.state {
+            State::Failed(e) => return Err(e.clone()),
+            State::Running(_) | State::Done => {
+                return Err(Error::arg("the thread count can be set only before the first vault_parts_verify_next"))
+            }
+            State::Ready(start) => start,
+        };
+        match threads {
+            0 => start.threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u32).min(MAX_THREADS),
+            1..=MAX_THREADS => start.threads = threads,
+            _ => return Err(self.fail(Error::arg(format!("threads is {threads}: at most {MAX_THREADS}")))),
+        }
+        Ok(())
+    }
+
+    /// Records `error` (unless there is one already) and returns the error kept.
+    pub fn fail(&mut self, error: Error) -> Error {
+        if let State::Failed(first) = &self.state {
+            return first.clone();
+        }
+        self.state = State::Failed(error.clone());
+        error
+    }
+
+    /// The next verdict in part order, Ok(None) after the last, or the verifier's error.
+    pub fn next_verdict(&mut self) -> Result<Option<Verdict>, Error> {
+        loop {
+            let step = match &mut self.state {
+                State::Failed(e) => return Err(e.clone()),
+                State::Done => return Ok(None),
+                State::Ready(_) => self.start(),
+                State::Running(run) => match run.step(&mut self.totals) {
+                    Ok(Step::Verdict(v)) => {
+                        self.totals.count[v.status as usize] += 1;
+                        if v.status.needs_upload() && self.totals.first_to_upload == 0 {
+                            self.totals.first_to_upload = v.part_number;
+                        }
+                        return Ok(Some(v));
+                    }
+                    Ok(Step::Done) => Ok(State::Done),
+                    Ok(Step::Progress) => continue,
+                    Err(e) => Err(e),
+                },
+            };
+            match step {
+                Ok(state) => self.state = state,
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
+    }
+
+    fn start(&mut self) -> Result<State, Error> {
+        let State::Ready(start) = std::mem::replace(&mut self.state, State::Done) else {
+            return Err(Error::new(ErrorKind::Internal, "start outside Ready"));
+        };
+        let Start { listing, path, part_size, threads, engine } = *start;
+        let file = Arc::new(LocalFile::open(&path)?);
+        let pool = Pool::start(Arc::clone(&file), threads as usize, engine)?;
+        let geometry = match part_size {
+            0 => None,
+            _ => Some(Geometry::new(file.size(), part_size)?),
+        };
+        Ok(State::Running(Box::new(Run {
+            listing: Some(listing),
+            file,
+            geometry,
+            inference: Inference::default(),
+            listed: BTreeMap::new(),
+            seen: HashSet::new(),
+            highest_listed: 0,
+            next: 1,
+            digests: HashMap::new(),
+            unsubmitted: Vec::new(),
+            in_flight: 0,
+            pool,
+        })))
+    }
+}
+
+/// What one step of a running verification did.
+enum Step {
+    Verdict(Verdict),
+    Done,
+    /// Listed a part or collected a digest; try again.
+    Progress,
+}
+
+struct Run {
+    /// None once the listing is complete.
+    listing: Option<Listing>,
+    file: Arc<LocalFile>,
+    /// None until the part size is read off the listing.
+    geometry: Option<Geometry>,
+    inference: Inference,
+    /// Listed parts whose verdict has not been returned yet.
+    listed: BTreeMap<u32, Remote>,
+    /// Every part number listed so far: a second listing of one is a protocol error.
+    seen: HashSet<u32>,
+    highest_listed: u32,
+    /// The part whose verdict comes next.
+    next: u32,
+    digests: HashMap<u32, [u8; 16]>,
+    /// Jobs held back until a batch's worth is ready, so the hashing threads fill their lanes.
+    unsubmitted: Vec<Job>,
+    /// Jobs submitted whose digest has not been collected.
+    in_flight: usize,
+    pool: Pool,
+}
+
+impl Run {
+    fn step(&mut self, totals: &mut Totals) -> Result<Step, Error> {
+        while let Some(hashed) = self.pool.try_next() {
+            self.collect(hashed, totals)?;
+        }
+        if let Some(v) = self.ready(self.next) {
+            self.listed.remove(&v.part_number);
+            self.digests.remove(&v.part_number);
+            self.next += 1;
+            return Ok(Step::Verdict(v));
+        }
+        if self.listing.is_none() && self.geometry.is_some() && u64::from(self.next) > self.last() {
+            self.file.check_path()?;
+            return Ok(Step::Done);
+        }
+        let waiting_on_listing = self.geometry.is_none() || !self.listed.contains_key(&self.next);
+        match &mut self.listing {
+            Some(listing) if waiting_on_listing || self.listed.len() < MAX_AHEAD => match listing.next_part()? {
+                Some(part) => self.add(part.part_number, Remote { size: part.size, md5: part.md5 })?,
+                None => self.listing_complete()?,
+            },
+            _ => {
+                self.flush();
+                if self.in_flight == 0 {
+                    return Err(Error::new(ErrorKind::Internal, "verification stalled"));
+                }
+                let hashed = self.pool.wait();
+                self.collect(hashed, totals)?;
+            }
+        }
+        Ok(Step::Progress)
+    }
+
+    /// The verdict for part `n`, once everything it depends on is known.
+    fn ready(&self, n: u32) -> Option<Verdict> {
+        let g = self.geometry?;
+        match self.listed.get(&n) {
+            Some(remote) => match g.job(n, remote) {
+                Some(_) => self.digests.get(&n).map(|d| g.verdict(n, Some(remote), Some(d))),
+                None => Some(g.verdict(n, Some(remote), None)),
+            },
+            None if self.listing.is_none() && u64::from(n) <= self.last() => Some(g.verdict(n, None, None)),
+            None => None,
+        }
+    }
+
+    /// The highest part number a verdict is due for.
+    fn last(&self) -> u64 {
+        self.geometry.map_or(0, |g| g.parts()).max(u64::from(self.highest_listed))
+    }
+
+    fn add(&mut self, n: u32, remote: Remote) -> Result<(), Error> {
+        if n == 0 {
+            return Err(Error::protocol("the listing has a part number 0 (parts are numbered from 1)"));
+        }
+        if !self.seen.insert(n) {
+            return Err(Error::protocol(format!("the listing has part {n} twice")));
+        }
+        self.highest_listed = self.highest_listed.max(n);
+        self.listed.insert(n, remote);
+        match self.geometry {
+            Some(g) => self.queue(g.job(n, &remote)),
+            None => {
+                self.inference.add(n, remote.size);
+                if let Some(part_size) = self.inference.part_size() {
+                    self.set_geometry(Geometry::new(self.file.size(), part_size)?);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn set_geometry(&mut self, g: Geometry) {
+        self.geometry = Some(g);
+        let jobs: Vec<Job> = self.listed.iter().filter_map(|(&n, r)| g.job(n, r)).collect();
+        for job in jobs {
+            self.queue(Some(job));
+        }
+    }
+
+    fn listing_complete(&mut self) -> Result<(), Error> {
+        self.listing = None;
+        self.flush();
+        match self.geometry {
+            Some(_) => Ok(()),
+            None => Err(Error::arg(format!(
+                "part_size is 0 and the listing cannot tell it ({}): pass the part size",
+                self.inference.why_not()
+            ))),
+        }
+    }
+
+    /// Holds jobs back until a batch can fill the lanes, unless no thread has work.
+    fn queue(&mut self, job: Option<Job>) {
+        self.unsubmitted.extend(job);
+        if self.unsubmitted.len() >= LANES || self.in_flight == 0 {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        self.in_flight += self.unsubmitted.len();
+        for job in self.unsubmitted.drain(..) {
+            self.pool.submit(job);
+        }
+    }
+
+    fn collect(&mut self, hashed: pool::Hashed, totals: &mut Totals) -> Result<(), Error> {
+        let (n, digest) = hashed?;
+        self.in_flight -= 1;
+        if let Some(g) = self.geometry {
+            totals.bytes_hashed += g.local_size(n);
+        }
+        self.digests.insert(n, digest);
+        Ok(())
+    }
+}
+
+// The C API lets a handle move between threads.
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<Verifier>();
+};
+
+#[cfg(test)]
+mod tests;

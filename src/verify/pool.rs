@@ -1,0 +1,124 @@
+//! The hashing threads: they take up to LANES queued parts at a time (lowest part numbers
+//! first, so verdicts can stream in order) and send back each digest. Dropping the pool cancels
+//! the work in progress and joins every thread before it returns.
+
+use super::file::LocalFile;
+use super::hash::{hash_batch, Job, LANES};
+use crate::error::{Error, ErrorKind};
+use md5_many::Md5Many;
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+
+/// A finished part: its number and digest, or why it could not be hashed.
+pub type Hashed = Result<(u32, [u8; 16]), Error>;
+
+struct Shared {
+    queue: Mutex<VecDeque<Job>>,
+    wake: Condvar,
+    cancel: AtomicBool,
+    file: Arc<LocalFile>,
+    engine: Md5Many,
+}
+
+pub struct Pool {
+    shared: Arc<Shared>,
+    results: Receiver<Hashed>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Pool {
+    /// Starts `threads` hashing threads (at least one) over `file`.
+    pub fn start(file: Arc<LocalFile>, threads: usize, engine: Md5Many) -> Result<Pool, Error> {
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(VecDeque::new()),
+            wake: Condvar::new(),
+            cancel: AtomicBool::new(false),
+            file,
+            engine,
+        });
+        let (send, results) = channel();
+        let mut pool = Pool { shared, results, threads: Vec::new() };
+        for i in 0..threads.max(1) {
+            let (shared, send) = (Arc::clone(&pool.shared), send.clone());
+            let spawned =
+                std::thread::Builder::new().name(format!("vault-parts-md5-{i}")).spawn(move || work(&shared, &send));
+            match spawned {
+                Ok(handle) => pool.threads.push(handle),
+                // Dropping `pool` joins the threads already started.
+                Err(e) => return Err(Error::new(ErrorKind::Internal, format!("cannot start a hashing thread: {e}"))),
+            }
+        }
+        Ok(pool)
+    }
+
+    pub fn submit(&self, job: Job) {
+        lock(&self.shared.queue).push_back(job);
+        self.shared.wake.notify_one();
+    }
+
+    /// A finished part if one is ready, without waiting.
+    pub fn try_next(&self) -> Option<Hashed> {
+        self.results.try_recv().ok()
+    }
+
+    /// Waits for the next finished part. Only call it with work outstanding.
+    pub fn wait(&self) -> Hashed {
+        self.results.recv().unwrap_or_else(|_| Err(Error::new(ErrorKind::Internal, "every hashing thread stopped")))
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.shared.cancel.store(true, Ordering::Relaxed);
+        // Taking the lock orders the flag before any waiting thread's next look at it.
+        drop(lock(&self.shared.queue));
+        self.shared.wake.notify_all();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn lock(queue: &Mutex<VecDeque<Job>>) -> std::sync::MutexGuard<'_, VecDeque<Job>> {
+    // Nothing panics while holding the lock, but a poisoned queue is still a valid queue.
+    queue.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn work(shared: &Shared, send: &Sender<Hashed>) {
+    let mut buf = Vec::new();
+    while let Some(batch) = take(shared) {
+        let hashed = catch_unwind(AssertUnwindSafe(|| {
+            hash_batch(shared.engine, &shared.file, &batch, &mut buf, &shared.cancel)
+                .and_then(|digests| shared.file.check_open_file().map(|()| digests))
+        }))
+        .unwrap_or_else(|_| {
+            Err(Error::new(ErrorKind::Internal, "internal error (a bug in libvault_parts): hashing panicked"))
+        });
+        let sent = match hashed {
+            Ok(digests) => batch.iter().zip(digests).all(|(job, d)| send.send(Ok((job.part, d))).is_ok()),
+            Err(e) => send.send(Err(e)).is_ok(),
+        };
+        if !sent {
+            return;
+        }
+    }
+}
+
+/// The next batch, waiting for work; None once the pool is cancelled.
+fn take(shared: &Shared) -> Option<Vec<Job>> {
+    let mut queue = lock(&shared.queue);
+    loop {
+        if shared.cancel.load(Ordering::Relaxed) {
+            return None;
+        }
+        if !queue.is_empty() {
+            let n = queue.len().min(LANES);
+            return Some(queue.drain(..n).collect());
+        }
+        queue = shared.wake.wait(queue).unwrap_or_else(|e| e.into_inner());
+    }
+}

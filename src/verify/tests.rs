@@ -1,0 +1,227 @@
+//! The verifier's core against vault-sim, without the C layer.
+
+use super::*;
+use vault_sim::file_upload::parts_of_file;
+use vault_sim::{Config, PartFault, Sim, Upload};
+
+const SID: &str = "SID-verify-core-51f0";
+const KB: u64 = 1024;
+
+/// A file of pseudo-random bytes, removed on drop.
+struct TempFile(String);
+
+impl TempFile {
+    fn new(name: &str, len: u64) -> TempFile {
+        let path = std::env::temp_dir().join(format!("vp-verify-{}-{name}", std::process::id()));
+        let bytes = vault_sim::file_upload::pseudo_random_bytes(len, 0x9e37_79b9_7f4a_7c15 ^ len);
+        std::fs::write(&path, bytes).unwrap();
+        TempFile(path.to_string_lossy().into_owned())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A simulator listing the first `uploaded` parts of `file`, changed by `faults`.
+fn sim_for(file: &TempFile, part_size: u64, uploaded: u32, faults: &[PartFault]) -> Sim {
+    let mut upload = Upload::with_parts("up-v", "alice", parts_of_file(&file.0, part_size, uploaded).unwrap());
+    for f in faults {
+        upload.part_fault(*f);
+    }
+    Sim::start(Config::default().user(SID, "alice", false).upload(upload)).unwrap()
+}
+
+fn verifier(sim: &Sim, file: &TempFile, part_size: u64, limit: u32) -> Verifier {
+    let mut listing = Listing::new(&sim.url(), SID, "up-v");
+    listing.configure(|s| s.set_limit(limit)).unwrap();
+    Verifier::new(listing, &file.0, part_size)
+}
+
+/// Every verdict until the end, then the error or None.
+fn drain(v: &mut Verifier) -> (Vec<Verdict>, Option<Error>) {
+    let mut out = Vec::new();
+    loop {
+        match v.next_verdict() {
+            Ok(Some(verdict)) => out.push(verdict),
+            Ok(None) => return (out, None),
+            Err(e) => return (out, Some(e)),
+        }
+    }
+}
+
+fn statuses(verdicts: &[Verdict]) -> Vec<(u32, Status)> {
+    verdicts.iter().map(|v| (v.part_number, v.status)).collect()
+}
+
+#[test]
+fn an_intact_upload_is_ok_part_by_part_with_a_shorter_last_part() {
+    let file = TempFile::new("intact", 10 * 64 * KB + 1000);
+    let sim = sim_for(&file, 64 * KB, 11, &[]);
+    let mut v = verifier(&sim, &file, 64 * KB, 4);
+    let (verdicts, err) = drain(&mut v);
+    assert_eq!(err, None);
+    assert_eq!(statuses(&verdicts), (1..=11).map(|n| (n, Status::Ok)).collect::<Vec<_>>());
+    let last = verdicts[10];
+    assert_eq!((last.offset, last.local_size, last.remote_size), (10 * 64 * KB, 1000, 1000));
+    let listed = parts_of_file(&file.0, 64 * KB, 11).unwrap();
+    for (v, p) in verdicts.iter().zip(&listed) {
+        assert_eq!(v.local_md5.map(|m| String::from_utf8(m.to_vec()).unwrap()), p.md5);
+    }
+    let t = v.totals();
+    assert_eq!(
+        t,
+        Totals { count: [11, 0, 0, 0, 0, 0], bytes_hashed: 10 * 64 * KB + 1000, first_to_upload: 0, resumable: true }
+    );
+    assert_eq!(sim.requests().len(), 3, "11 parts at limit 4");
+    assert_eq!(v.next_verdict(), Ok(None), "DONE stays DONE");
+}
+
+#[test]
+fn every_verdict_from_per_part_faults() {
+    let file = TempFile::new("faults", 6 * 64 * KB);
+    let faults = [PartFault::WrongMd5(2), PartFault::WrongSize(3), PartFault::Missing(4), PartFault::NoMd5(5)];
+    let sim = sim_for(&file, 64 * KB, 6, &faults);
+    let mut v = verifier(&sim, &file, 64 * KB, 2);
+    let (verdicts, err) = drain(&mut v);
+    assert_eq!(err, None);
+    use Status::*;
+    assert_eq!(
+        statuses(&verdicts),
+        [(1, Ok), (2, Md5Mismatch), (3, SizeMismatch), (4, Missing), (5, Unverified), (6, Ok)]
+    );
+    assert!(verdicts[1].local_md5.is_some() && verdicts[1].local_md5 != verdicts[1].remote_md5);
+    assert_eq!((verdicts[2].local_md5, verdicts[2].remote_size), (None, 64 * KB + 1));
+    assert_eq!((verdicts[3].remote_size, verdicts[3].remote_md5, verdicts[3].local_size), (0, None, 64 * KB));
+    assert_eq!((verdicts[4].local_md5, verdicts[4].remote_md5), (None, None));
+    let t = v.totals();
+    assert_eq!((t.count, t.first_to_upload, t.resumable), ([2, 1, 1, 1, 1, 0], 2, true));
+    assert_eq!(t.bytes_hashed, 3 * 64 * KB);
+}
+
+#[test]
+fn parts_past_the_end_are_extra_and_not_resumable() {
+    let file = TempFile::new("extra", 3 * 64 * KB);
+    let sim = sim_for(&file, 64 * KB, 3, &[PartFault::Extra(2)]);
+    let mut v = verifier(&sim, &file, 0, 1000);
+    let (verdicts, err) = drain(&mut v);
+    assert_eq!(err, None);
+    use Status::*;
+    assert_eq!(statuses(&verdicts), [(1, Ok), (2, Ok), (3, Ok), (4, Extra), (5, Extra)]);
+    assert_eq!((verdicts[3].offset, verdicts[3].local_size, verdicts[3].remote_size), (3 * 64 * KB, 0, 64 * KB));
+    assert!(!v.totals().resumable);
+}
+
+#[test]
+fn a_partial_upload_with_a_gap_resumes_at_the_gap() {
+    let file = TempFile::new("gap", 8 * 64 * KB + 5);
+    let sim = sim_for(&file, 64 * KB, 5, &[PartFault::Missing(3)]);
+    let mut v = verifier(&sim, &file, 64 * KB, 2);
+    let (verdicts, err) = drain(&mut v);
+    assert_eq!(err, None);
+    use Status::*;
+    let want: Vec<(u32, Status)> =
+        [(1, Ok), (2, Ok), (3, Missing), (4, Ok), (5, Ok), (6, Missing), (7, Missing), (8, Missing), (9, Missing)]
+            .into();
+    assert_eq!(statuses(&verdicts), want);
+    let t = v.totals();
+    assert_eq!((t.first_to_upload, t.resumable, t.count[Missing as usize]), (3, true, 5));
+}
+
+#[test]
+fn part_size_is_read_off_the_listing_or_asked_for() {
+    let file = TempFile::new("infer", 4 * 64 * KB);
+    let sim = sim_for(&file, 64 * KB, 2, &[]);
+    let (verdicts, err) = drain(&mut verifier(&sim, &file, 0, 1));
+    assert_eq!(err, None);
+    assert_eq!(statuses(&verdicts).len(), 4, "an exact multiple: 4 parts, no empty fifth");
+    assert_eq!(verdicts[1].status, Status::Ok);
+
+    let one = sim_for(&file, 64 * KB, 1, &[]);
+    let (verdicts, err) = drain(&mut verifier(&one, &file, 0, 1000));
+    assert!(verdicts.is_empty());
+    let err = err.unwrap();
+    assert_eq!(err.kind(), ErrorKind::Arg);
+    assert!(err.message().contains("the listing has only part 1, which may be the last"), "{err}");
+}
+
+#[test]
+fn a_given_part_size_that_contradicts_the_listing_gives_size_mismatches() {
+    let file = TempFile::new("contra", 4 * 64 * KB);
+    let sim = sim_for(&file, 64 * KB, 4, &[]);
+    let (verdicts, err) = drain(&mut verifier(&sim, &file, 128 * KB, 1000));
+    assert_eq!(err, None);
+    use Status::*;
+    assert_eq!(statuses(&verdicts), [(1, SizeMismatch), (2, SizeMismatch), (3, Extra), (4, Extra)]);
+}
+
+#[test]
+fn a_part_listed_twice_is_a_protocol_error() {
+    let file = TempFile::new("dup", 3 * 64 * KB);
+    let sim = sim_for(&file, 64 * KB, 3, &[PartFault::Duplicate(2)]);
+    let mut v = verifier(&sim, &file, 64 * KB, 1000);
+    let (_, err) = drain(&mut v);
+    let err = err.unwrap();
+    assert_eq!((err.kind(), err.message()), (ErrorKind::Protocol, "the listing has part 2 twice"));
+    assert_eq!(v.next_verdict(), Err(err), "errors are sticky");
+}
+
+#[test]
+fn verdicts_stream_before_the_last_page() {
+    let file = TempFile::new("stream", 20 * 64 * KB);
+    let mut upload = Upload::with_parts("up-v", "alice", parts_of_file(&file.0, 64 * KB, 20).unwrap());
+    upload = upload.fault(vault_sim::When::Always, vault_sim::Action::Delay(std::time::Duration::from_millis(50)));
+    let sim = Sim::start(Config::default().user(SID, "alice", false).upload(upload)).unwrap();
+    let mut v = verifier(&sim, &file, 64 * KB, 2);
+    let first = v.next_verdict().unwrap().unwrap();
+    assert_eq!((first.part_number, first.status), (1, Status::Ok));
+    assert!(sim.requests().len() < 10, "{} pages fetched before the first verdict", sim.requests().len());
+    drop(v);
+}
+
+#[test]
+fn file_errors_come_at_the_first_verdict() {
+    let sim = Sim::start(Config::default().user(SID, "alice", false)).unwrap();
+    for (path, kind, needle) in [
+        ("/nonexistent/vp", ErrorKind::Io, "/nonexistent/vp: cannot open"),
+        ("/tmp", ErrorKind::Io, "/tmp is a directory"),
+    ] {
+        let mut v = Verifier::new(Listing::new(&sim.url(), SID, "up-v"), path, 0);
+        assert_eq!(v.error(), None, "nothing is read before the first verdict");
+        let e = v.next_verdict().unwrap_err();
+        assert_eq!(e.kind(), kind);
+        assert!(e.message().starts_with(needle), "{e}");
+    }
+    assert_eq!(sim.requests().len(), 0, "a bad file fetches nothing");
+}
+
+#[test]
+fn the_scalar_engine_gives_the_same_verdicts() {
+    let file = TempFile::new("scalar", 5 * 64 * KB + 3);
+    let sim = sim_for(&file, 64 * KB, 6, &[PartFault::WrongMd5(4)]);
+    let mut listing = Listing::new(&sim.url(), SID, "up-v");
+    listing.configure(|s| s.set_limit(3)).unwrap();
+    let engine = Md5Many::from_level(fearless_simd::Level::fallback());
+    let mut v = Verifier::with_engine(listing, &file.0, 64 * KB, 1, engine);
+    let (verdicts, err) = drain(&mut v);
+    assert_eq!(err, None);
+    let bad: Vec<u32> = verdicts.iter().filter(|v| v.status != Status::Ok).map(|v| v.part_number).collect();
+    assert_eq!(bad, [4]);
+}
+
+#[test]
+fn threads_are_checked_and_fixed_at_the_first_verdict() {
+    let file = TempFile::new("threads", 64 * KB);
+    let sim = sim_for(&file, 64 * KB, 1, &[]);
+    let mut v = verifier(&sim, &file, 64 * KB, 10);
+    v.set_threads(3).unwrap();
+    v.next_verdict().unwrap().unwrap();
+    assert_eq!(v.set_threads(2).unwrap_err().kind(), ErrorKind::Arg);
+    assert_eq!(v.error(), None, "a late call changes nothing");
+    assert_eq!(v.next_verdict(), Ok(None));
+    let mut v = verifier(&sim, &file, 64 * KB, 10);
+    assert!(v.set_threads(17).is_err());
+    assert!(v.error().unwrap().message().contains("at most 16"));
+}

@@ -1,0 +1,99 @@
+/*
+ * The verifier's argument and lifecycle rules: NULLs, taking over the iterator in every case,
+ * an iterator that already started or failed, calls at the wrong time, early frees.
+ *
+ * usage: verify_api URL SESSION_ID UPLOAD_SESSION_ID PATH PART_SIZE
+ * exit:  0 when every check held, 1 otherwise, 2 on usage errors.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "common.h"
+
+static vault_parts_iter *iter(char **argv) {
+    vault_parts_iter *it = NULL;
+    CHECK_CODE(vault_parts_open(&it, argv[1], argv[2], argv[3]), VAULT_PARTS_OK);
+    return it;
+}
+
+int main(int argc, char **argv) {
+    vault_parts_verify *v = NULL;
+    vault_parts_iter *it;
+    vault_part part;
+    vault_part_verdict verdict;
+    vault_parts_verify_totals totals;
+    uint64_t part_size;
+    int rc;
+
+    if (argc != 6) {
+        fprintf(stderr, "usage: verify_api URL SESSION_ID UPLOAD_SESSION_ID PATH PART_SIZE\n");
+        return 2;
+    }
+    part_size = strtoull(argv[5], NULL, 10);
+
+    /* NULL handles never crash. */
+    CHECK_CODE(vault_parts_verify_next(NULL, &verdict), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_verify_set_threads(NULL, 1), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_verify_summary(NULL, &totals), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_verify_errcode(NULL), VAULT_PARTS_E_ARG);
+    CHECK(strcmp(vault_parts_verify_errmsg(NULL), "") == 0);
+    CHECK(strcmp(vault_parts_verify_error_type(NULL), "") == 0);
+    vault_parts_verify_free(NULL);
+    CHECK(strcmp(vault_parts_errstr(VAULT_PARTS_E_IO), "local file error") == 0);
+
+    /* out == NULL: no handle, and the iterator is freed all the same (valgrind sees no leak). */
+    CHECK_CODE(vault_parts_verify_open(NULL, iter(argv), argv[4], part_size), VAULT_PARTS_E_ARG);
+
+    /* NULL iterator or path: a handle in the error state. */
+    CHECK_CODE(vault_parts_verify_open(&v, NULL, argv[4], part_size), VAULT_PARTS_E_ARG);
+    CHECK(v != NULL);
+    CHECK_CONTAINS(vault_parts_verify_errmsg(v), "it is NULL");
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_ARG);
+    vault_parts_verify_free(v);
+    v = NULL;
+    CHECK_CODE(vault_parts_verify_open(&v, iter(argv), NULL, part_size), VAULT_PARTS_E_ARG);
+    CHECK_CONTAINS(vault_parts_verify_errmsg(v), "path is NULL");
+    vault_parts_verify_free(v);
+
+    /* A failed iterator's error carries over, code and message. */
+    it = NULL;
+    CHECK_CODE(vault_parts_open(&it, "ftp://example.com", argv[2], argv[3]), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_verify_open(&v, it, argv[4], part_size), VAULT_PARTS_E_ARG);
+    CHECK(strcmp(vault_parts_verify_errmsg(v), "") != 0);
+    CHECK_CODE(vault_parts_verify_errcode(v), VAULT_PARTS_E_ARG);
+    vault_parts_verify_free(v);
+
+    /* An iterator whose first next has run is refused (and still taken over). */
+    it = iter(argv);
+    CHECK_CODE(vault_parts_next(it, &part), VAULT_PARTS_ROW);
+    CHECK_CODE(vault_parts_verify_open(&v, it, argv[4], part_size), VAULT_PARTS_E_ARG);
+    CHECK_CONTAINS(vault_parts_verify_errmsg(v), "already started");
+    vault_parts_verify_free(v);
+
+    /* Threads: out of range before the first next is sticky. */
+    CHECK_CODE(vault_parts_verify_open(&v, iter(argv), argv[4], part_size), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_set_threads(v, 17), VAULT_PARTS_E_ARG);
+    CHECK_CONTAINS(vault_parts_verify_errmsg(v), "at most 16");
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_ARG);
+    vault_parts_verify_free(v);
+
+    /* Calls at the wrong time return E_ARG and change nothing. */
+    CHECK_CODE(vault_parts_verify_open(&v, iter(argv), argv[4], part_size), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_set_threads(v, 0), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_set_threads(v, 2), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_summary(v, NULL), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_verify_summary(v, &totals), VAULT_PARTS_OK);
+    CHECK(totals.count[0] == 0 && totals.bytes_hashed == 0 && totals.first_to_upload == 0 && totals.resumable == 0);
+    CHECK_CODE(vault_parts_verify_next(v, NULL), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_verify_errcode(v), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_ROW);
+    CHECK(verdict.part_number == 1);
+    CHECK_CODE(vault_parts_verify_set_threads(v, 1), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_verify_errcode(v), VAULT_PARTS_OK);
+    CHECK(strcmp(vault_parts_verify_errmsg(v), "") == 0);
+    rc = vault_parts_verify_next(v, &verdict);
+    CHECK(rc == VAULT_PARTS_ROW || rc == VAULT_PARTS_DONE);
+    /* Freed mid-way: the hashing threads are joined before this returns. */
+    vault_parts_verify_free(v);
+
+    printf("verify_api: %d failed checks\n", test_failures);
+    return test_failures ? 1 : 0;
+}

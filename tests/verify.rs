@@ -1,0 +1,374 @@
+//! vault_parts_verify_* through the C ABI: tests-c/verify*.c against local files and vault-sim
+//! sessions listing those files' true (or damaged) parts; natively, with ASan+UBSan, and under
+//! valgrind.
+
+mod harness;
+
+use harness::{scenario, Run};
+use md5::{Digest, Md5};
+use std::io::{Seek, SeekFrom, Write};
+use std::path::PathBuf;
+use vault_sim::file_upload::parts_of_file;
+use vault_sim::{Config, PartFault, SimPart, Upload};
+
+const SID: &str = "SID-verify-c-3e9d1f07";
+const VERIFY: &str = "tests-c/verify.c";
+const K64: u64 = 64 * 1024;
+
+/// A directory of test files, removed on drop.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let d = std::env::temp_dir().join(format!("vp-verify-c-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        Dir(d)
+    }
+
+    /// A file of `len` pseudo-random bytes; returns its path.
+    fn file(&self, name: &str, len: u64) -> String {
+        let p = self.0.join(name);
+        std::fs::write(&p, bytes(len, len ^ name.len() as u64)).unwrap();
+        p.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn bytes(len: u64, seed: u64) -> Vec<u8> {
+    vault_sim::file_upload::pseudo_random_bytes(len, seed)
+}
+
+fn md5_hex(data: &[u8]) -> String {
+    Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An upload listing `parts` of `path` (its true parts, then `faults`).
+fn upload(id: &str, path: &str, part_size: u64, uploaded: u32, faults: &[PartFault]) -> Upload {
+    let mut u = Upload::with_parts(id, "alice", parts_of_file(path, part_size, uploaded).unwrap());
+    for f in faults {
+        u.part_fault(*f);
+    }
+    u
+}
+
+fn config(uploads: Vec<Upload>) -> impl Fn() -> Config {
+    move || uploads.iter().fold(Config::default().user(SID, "alice", false), |c, u| c.upload(u.clone()))
+}
+
+fn args(sim: &vault_sim::Sim, id: &str, path: &str, part_size: u64, opts: &[&str]) -> Vec<String> {
+    let mut a = vec![sim.url(), SID.to_owned(), id.to_owned(), path.to_owned(), part_size.to_string()];
+    a.extend(opts.iter().map(|s| s.to_string()));
+    a
+}
+
+fn verdicts(run: &Run) -> Vec<String> {
+    run.stdout.lines().filter(|l| l.starts_with("verdict ")).map(str::to_owned).collect()
+}
+
+fn line(n: u64, status: &str, part_size: u64, local: u64, remote: u64, lmd5: &str, rmd5: &str) -> String {
+    let dash = |s: &str| if s.is_empty() { "-".to_owned() } else { s.to_owned() };
+    format!("verdict {n} {status} {} {local} {remote} {} {}", (n - 1) * part_size, dash(lmd5), dash(rmd5))
+}
+
+fn assert_contract(run: &Run) {
+    assert_eq!(run.code, 0, "contract check failed ({:?}):\n{}{}", run.mode, run.stdout, run.stderr);
+    assert!(!run.stdout.contains(SID), "session ID leaked:\n{}", run.stdout);
+}
+
+#[test]
+fn every_verdict_with_a_shorter_last_part() {
+    let dir = Dir::new("every");
+    let path = dir.file("f", 6 * K64 + 1000);
+    let data = std::fs::read(&path).unwrap();
+    let faults = [
+        PartFault::WrongMd5(2),
+        PartFault::WrongSize(3),
+        PartFault::Missing(4),
+        PartFault::NoMd5(5),
+        PartFault::Extra(2),
+    ];
+    let u = upload("up-every", &path, K64, 7, &faults);
+    let listed: Vec<SimPart> = u.listed.clone().unwrap();
+    let md5 = |n: u64, len: u64| md5_hex(&data[((n - 1) * K64) as usize..((n - 1) * K64 + len) as usize]);
+    let rmd5 = |n: u32| listed.iter().find(|p| p.number == n).unwrap().md5.clone().unwrap_or_default();
+    let want = vec![
+        line(1, "OK", K64, K64, K64, &md5(1, K64), &md5(1, K64)),
+        line(2, "MD5_MISMATCH", K64, K64, K64, &md5(2, K64), &rmd5(2)),
+        line(3, "SIZE_MISMATCH", K64, K64, K64 + 1, "", &md5(3, K64)),
+        line(4, "MISSING", K64, K64, 0, "", ""),
+        line(5, "UNVERIFIED", K64, K64, K64, "", ""),
+        line(6, "OK", K64, K64, K64, &md5(6, K64), &md5(6, K64)),
+        line(7, "OK", K64, 1000, 1000, &md5(7, 1000), &md5(7, 1000)),
+        line(8, "EXTRA", K64, 0, 1000, "", &rmd5(8)),
+        line(9, "EXTRA", K64, 0, 1000, "", &rmd5(9)),
+    ];
+    assert_ne!(rmd5(2), md5(2, K64));
+    scenario(
+        config(vec![u.clone()]),
+        VERIFY,
+        |s| args(s, "up-every", &path, K64, &["limit=2", "threads=1", "log=1"]),
+        |sim, run| {
+            assert_contract(run);
+            assert_eq!(verdicts(run), want);
+            assert_eq!(run.field("result"), "DONE");
+            assert_eq!(run.field("summary"), format!("3 1 1 1 1 2 {} 2 0", 3 * K64 + 1000));
+            assert_eq!(sim.requests().len(), 4, "8 parts listed (part 4 is not), 2 a page");
+            assert!(run.log_lines().iter().any(|l| l.starts_with("log 3 page 1: 2 parts")), "{:?}", run.log_lines());
+        },
+    );
+}
+
+#[test]
+fn an_exact_multiple_with_the_part_size_read_off_the_listing() {
+    let dir = Dir::new("exact");
+    let path = dir.file("f", 4 * K64);
+    let data = std::fs::read(&path).unwrap();
+    let u = upload("up-exact", &path, K64, 3, &[]);
+    scenario(
+        config(vec![u]),
+        VERIFY,
+        |s| args(s, "up-exact", &path, 0, &["limit=1000"]),
+        |_, run| {
+            assert_contract(run);
+            let m = |n: usize| md5_hex(&data[(n - 1) * K64 as usize..n * K64 as usize]);
+            let want: Vec<String> = (1..=3)
+                .map(|n| line(n as u64, "OK", K64, K64, K64, &m(n), &m(n)))
+                .chain([line(4, "MISSING", K64, K64, 0, "", "")])
+                .collect();
+            assert_eq!(verdicts(run), want);
+            assert_eq!(run.field("summary"), format!("3 1 0 0 0 0 {} 4 1", 3 * K64));
+        },
+    );
+}
+
+#[test]
+fn a_part_size_the_listing_cannot_tell_is_asked_for() {
+    let dir = Dir::new("noinfer");
+    let path = dir.file("f", 3 * K64);
+    let u = upload("up-one", &path, K64, 1, &[]);
+    scenario(
+        config(vec![u]),
+        VERIFY,
+        |s| args(s, "up-one", &path, 0, &[]),
+        |_, run| {
+            assert_contract(run);
+            assert!(verdicts(run).is_empty());
+            assert_eq!(run.field("result"), "E_ARG");
+            assert_eq!(
+                run.field("errmsg"),
+                "part_size is 0 and the listing cannot tell it (the listing has only part 1, which may be the last): pass the part size"
+            );
+        },
+    );
+}
+
+#[test]
+fn a_part_listed_twice_is_a_protocol_error() {
+    let dir = Dir::new("dup");
+    let path = dir.file("f", 3 * K64);
+    let u = upload("up-dup", &path, K64, 3, &[PartFault::Duplicate(2)]);
+    scenario(
+        config(vec![u]),
+        VERIFY,
+        |s| args(s, "up-dup", &path, K64, &["limit=1000"]),
+        |_, run| {
+            assert_contract(run);
+            assert_eq!(run.field("result"), "E_PROTOCOL");
+            assert_eq!(run.field("errmsg"), "the listing has part 2 twice");
+            // Part 1 may stream out before the listing reaches the second part 2.
+            let v = verdicts(run);
+            assert!(v.len() <= 1 && v.iter().all(|l| l.starts_with("verdict 1 OK ")), "{v:?}");
+        },
+    );
+}
+
+#[test]
+fn a_sparse_file_over_4_gib() {
+    const PART: u64 = 64 << 20;
+    let dir = Dir::new("sparse");
+    let path = dir.0.join("big").to_string_lossy().into_owned();
+    let head = bytes(4096, 1);
+    let tail = bytes((1 << 20) + 17, 2);
+    let size = (4u64 << 30) + tail.len() as u64;
+    {
+        let mut f = std::fs::File::create(&path).unwrap();
+        f.write_all(&head).unwrap();
+        f.seek(SeekFrom::Start(4 << 30)).unwrap();
+        f.write_all(&tail).unwrap();
+    }
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), size);
+    let mut first = head.clone();
+    first.resize(PART as usize, 0);
+    let (m1, m65) = (md5_hex(&first), md5_hex(&tail));
+    let parts = vec![
+        SimPart { number: 1, size: PART, md5: Some(m1.clone()) },
+        SimPart { number: 65, size: tail.len() as u64, md5: Some(m65.clone()) },
+    ];
+    scenario(
+        config(vec![Upload::with_parts("up-big", "alice", parts)]),
+        VERIFY,
+        |s| args(s, "up-big", &path, PART, &[]),
+        |_, run| {
+            assert_contract(run);
+            let v = verdicts(run);
+            assert_eq!(v.len(), 65);
+            assert_eq!(v[0], line(1, "OK", PART, PART, PART, &m1, &m1));
+            assert_eq!(v[1], line(2, "MISSING", PART, PART, 0, "", ""));
+            assert_eq!(v[64], line(65, "OK", PART, tail.len() as u64, tail.len() as u64, &m65, &m65));
+            assert!(v[64].starts_with("verdict 65 OK 4294967296 1048593 "), "{}", v[64]);
+            assert_eq!(run.field("summary"), format!("2 63 0 0 0 0 {} 2 1", PART + tail.len() as u64));
+        },
+    );
+}
+
+#[test]
+fn local_file_errors() {
+    let dir = Dir::new("io");
+    let empty = dir.file("empty", 0);
+    let root = std::process::Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(true);
+    let unreadable = dir.file("unreadable", 100);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    let missing = dir.0.join("missing").to_string_lossy().into_owned();
+    let dirpath = dir.0.to_string_lossy().into_owned();
+    let mut cases = vec![
+        (missing.clone(), "E_IO", format!("{missing}: cannot open: No such file or directory (os error 2)")),
+        (dirpath.clone(), "E_IO", format!("{dirpath} is a directory")),
+        ("/dev/null".to_owned(), "E_IO", "/dev/null is not a regular file".to_owned()),
+        (empty.clone(), "E_ARG", format!("{empty} is empty: there is nothing to verify")),
+    ];
+    if root {
+        // Root reads any file whatever its mode bits: the case cannot fail as intended here.
+        eprintln!("running as root: the no-permission case is skipped");
+    } else {
+        cases.push((unreadable.clone(), "E_IO", format!("{unreadable}: cannot open: Permission denied (os error 13)")));
+    }
+    let u = Upload::new("up-io", "alice", 2);
+    for (path, code, msg) in cases {
+        scenario(
+            config(vec![u.clone()]),
+            VERIFY,
+            |s| args(s, "up-io", &path, K64, &[]),
+            |sim, run| {
+                assert_contract(run);
+                assert_eq!(run.field("result"), code, "{path}");
+                assert_eq!(run.field("errmsg"), msg);
+                assert_eq!(sim.requests().len(), 0, "a bad file fetches nothing");
+            },
+        );
+    }
+}
+
+#[test]
+fn a_file_rewritten_while_verifying() {
+    let dir = Dir::new("rewrite");
+    let path = dir.file("f", 40 * K64);
+    let u = upload("up-rw", &path, K64, 40, &[]);
+    let pristine = std::fs::read(&path).unwrap();
+    scenario(
+        config(vec![u]),
+        VERIFY,
+        |s| {
+            // Restored with an old timestamp, so the rewrite's is sure to differ even with
+            // coarse file-system clocks.
+            std::fs::write(&path, &pristine).unwrap();
+            let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+            std::fs::File::options().write(true).open(&path).unwrap().set_modified(old).unwrap();
+            args(s, "up-rw", &path, K64, &["limit=5", "rewrite_after=1"])
+        },
+        |_, run| {
+            assert_contract(run);
+            assert_eq!(run.field("result"), "E_IO");
+            assert!(
+                run.field("errmsg").starts_with(&format!("{path}: changed while verifying (")),
+                "{}",
+                run.field("errmsg")
+            );
+            // Parts hashed before the rewrite may still come out; the error replaces DONE.
+            assert!(!verdicts(run).is_empty());
+        },
+    );
+}
+
+#[test]
+fn freeing_a_verifier_mid_way_joins_its_threads() {
+    let dir = Dir::new("free");
+    let path = dir.file("f", 64 * K64);
+    let u = upload("up-free", &path, K64, 64, &[]);
+    scenario(
+        config(vec![u]),
+        VERIFY,
+        |s| args(s, "up-free", &path, K64, &["limit=7", "threads=4", "free_after=2"]),
+        |_, run| {
+            assert_contract(run);
+            assert_eq!(verdicts(run).len(), 2);
+            assert_eq!(run.field("result"), "FREED");
+        },
+    );
+}
+
+#[test]
+fn eight_threads_each_verify_their_own_file() {
+    let dir = Dir::new("threads");
+    let mut uploads = Vec::new();
+    let mut jobs = Vec::new();
+    for i in 1..=8u32 {
+        let path = dir.file(&format!("f{i}"), u64::from(i) * K64 + 99);
+        let faults: Vec<PartFault> = if i % 2 == 0 { vec![PartFault::WrongMd5(1)] } else { vec![] };
+        uploads.push(upload(&format!("up-t{i}"), &path, K64, i + 1, &faults));
+        let (ok, bad) = if i % 2 == 0 { (i, 1) } else { (i + 1, 0) };
+        jobs.push(format!("up-t{i}:{path}:{ok}:{bad}"));
+    }
+    scenario(
+        config(uploads),
+        "tests-c/verify_threads.c",
+        |s| [s.url(), SID.to_owned(), K64.to_string()].into_iter().chain(jobs.iter().cloned()).collect(),
+        |sim, run| {
+            assert_eq!(run.code, 0, "({:?}):\n{}{}", run.mode, run.stdout, run.stderr);
+            assert_eq!(run.stdout.lines().filter(|l| l.ends_with(" DONE")).count(), 8, "{}", run.stdout);
+            // Listing i has i + 1 parts, 3 a page.
+            assert_eq!(sim.requests().len(), 17);
+        },
+    );
+}
+
+#[test]
+fn arguments_and_lifecycle() {
+    let dir = Dir::new("api");
+    let path = dir.file("f", 3 * K64);
+    let u = upload("up-api", &path, K64, 3, &[]);
+    scenario(
+        config(vec![u]),
+        "tests-c/verify_api.c",
+        |s| args(s, "up-api", &path, K64, &[]),
+        |_, run| {
+            assert_eq!(run.code, 0, "({:?}):\n{}{}", run.mode, run.stdout, run.stderr);
+            assert!(run.stdout.contains("verify_api: 0 failed checks"));
+        },
+    );
+}
+
+/// Many small parts through several threads, under every mode.
+#[test]
+fn many_parts_and_threads() {
+    let dir = Dir::new("many");
+    let path = dir.file("f", 100 * 4096 + 1);
+    let u = upload("up-many", &path, 4096, 101, &[PartFault::WrongMd5(77)]);
+    scenario(
+        config(vec![u]),
+        VERIFY,
+        |s| args(s, "up-many", &path, 4096, &["limit=10", "threads=3"]),
+        |_, run| {
+            assert_contract(run);
+            assert_eq!(run.field("result"), "DONE");
+            assert_eq!(run.field("summary"), "100 0 0 1 0 0 409601 77 1");
+        },
+    );
+}
