@@ -184,16 +184,6 @@ pub fn neutralise(text: &str) -> String {
     text.chars().map(|c| if is_unsafe(c) { ' ' } else { c }).collect()
 }
 
-/// Caller text the caller may see whole (it holds no session ID): neutralised and cut at
-/// `max` characters with "...".
-pub fn printable(text: &str, max: usize) -> String {
-    let mut out = neutralise(&text.chars().take(max).collect::<String>());
-    if text.chars().nth(max).is_some() {
-        out.push_str("...");
-    }
-    out
-}
-
 fn is_unsafe(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_format(c)
 }
@@ -243,8 +233,6 @@ mod tests {
 
     #[test]
     fn printable_neutralises_controls_separators_and_format_characters() {
-        assert_eq!(printable("a\nb\u{0}c", 10), "a b c");
-        assert_eq!(printable("abcdef", 3), "abc...");
         assert_eq!(neutralise("a\u{2028}b\u{2029}c\u{202E}d\u{200B}e\u{2066}f\u{FEFF}g\u{85}h"), "a b c d e f g h");
         assert_eq!(neutralise("é中"), "é中");
     }
@@ -268,6 +256,7 @@ mod tests {
         assert_eq!(ErrorKind::Protocol.code(), 10);
         assert_eq!(ErrorKind::Internal.code(), 11);
         assert_eq!(ErrorKind::from_code(8), Some(ErrorKind::Timeout));
-        assert_eq!(ErrorKind::from_code(12), None);
+        assert_eq!(ErrorKind::from_code(12), Some(ErrorKind::Io));
+        assert_eq!(ErrorKind::from_code(14), None);
     }
 }

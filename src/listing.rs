@@ -65,17 +65,7 @@ impl Listing {
     /// [`ErrorKind::Arg`], so the caller can read why from [`Listing::error`].
     pub fn new(vault_url: &str, session_id: &str, upload_session_id: &str) -> Listing {
         let log = Log::new(Redactor::new(session_id));
-        let target = Target::check(vault_url, session_id, upload_session_id).map_err(|e| {
-            // The checks quote an argument cut and escaped: word the error from the arguments
-            // with the session ID already removed.
-            let (url, upload) = (log.redactor().redact(vault_url), log.redactor().redact(upload_session_id));
-            if url == vault_url && upload == upload_session_id {
-                return e;
-            }
-            Target::check(&url, session_id, &upload)
-                .err()
-                .unwrap_or_else(|| Error::arg("vault_url or upload_session_id holds the session ID"))
-        });
+        let target = Target::check(vault_url, session_id, upload_session_id);
         let state = match target {
             Ok(t) => State::Configuring(t),
             Err(e) => State::Failed(e.shown(log.redactor())),
@@ -128,25 +118,6 @@ impl Listing {
             State::Configuring(_) => apply(&mut self.settings).map_err(|e| self.fail(e)),
             State::Paging(_) | State::Done => Err(misuse("changing a setting").shown(self.log.redactor())),
         }
-    }
-
-    /// [`Listing::configure`] for a setting given as text. The checks quote the text cut and
-    /// escaped, so a refusal is worded from the text with the session ID removed.
-    pub fn configure_text(
-        &mut self,
-        text: &str,
-        apply: impl Fn(&mut Settings, &str) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        let redacted = self.log.redactor().redact(text);
-        self.configure(|settings| {
-            apply(settings, text).map_err(|e| {
-                if redacted == text {
-                    return e;
-                }
-                let worded = apply(&mut settings.clone(), &redacted).err();
-                worded.unwrap_or_else(|| Error::arg("the value holds the session ID"))
-            })
-        })
     }
 
     /// Sets or clears the log sink. Allowed at any time, as it changes no request.

@@ -58,7 +58,7 @@ impl Host {
             return inside
                 .parse()
                 .map(Host::V6)
-                .map_err(|_| format!("{:?} is not an IPv6 address", crate::error::printable(inside, 60)));
+                .map_err(|_| format!("{} is not an IPv6 address", crate::error::quote(inside)));
         }
         if text.is_empty() {
             return Err("the host is missing".into());
@@ -70,15 +70,12 @@ impl Host {
         // (even "127.1" or "0x7f.1"): only the plain dotted-quad form is accepted.
         if text.rsplit('.').next().is_some_and(|last| !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit())) {
             return text.parse().map(Host::V4).map_err(|_| {
-                format!(
-                    "{:?} is neither a host name nor an IPv4 address like 127.0.0.1",
-                    crate::error::printable(text, 60)
-                )
+                format!("{} is neither a host name nor an IPv4 address like 127.0.0.1", crate::error::quote(text))
             });
         }
         for label in text.split('.') {
             if let Some(why) = label_flaw(label) {
-                return Err(format!("the host name {:?} {why}", crate::error::printable(text, 60)));
+                return Err(format!("the host name {} {why}", crate::error::quote(text)));
             }
         }
         Ok(Host::Name(text.to_ascii_lowercase()))
@@ -119,10 +116,7 @@ impl Origin {
             )));
         }
         let bad = |why: &str| {
-            Error::arg(format!(
-                "vault_url {:?} is not usable: {why}",
-                crate::error::printable(&without_userinfo(url), 200)
-            ))
+            Error::arg(format!("vault_url {} is not usable: {why}", crate::error::quote(&without_userinfo(url))))
         };
         if url.is_empty() {
             return Err(Error::arg(
@@ -167,13 +161,13 @@ impl Origin {
     /// origin, however spelled, or a path starting with one "/". Returns the absolute URL on
     /// the canonical origin; anything else is refused before a request is made.
     pub fn resolve(&self, link: &str) -> Result<String, String> {
-        let shown = crate::error::printable(link, 200);
+        let shown = crate::error::quote(link);
         if let Some(bad) = link.chars().find(|c| !c.is_ascii_graphic()) {
-            return Err(format!("link {shown:?} contains the character {bad:?}, which no URL may hold unencoded"));
+            return Err(format!("link {shown} contains the character {bad:?}, which no URL may hold unencoded"));
         }
         // Browsers' URL parsers read "\\" as "/", so "/\\evil.example" could mean another host.
         if link.contains('\\') {
-            return Err(format!("link {shown:?} contains a backslash"));
+            return Err(format!("link {shown} contains a backslash"));
         }
         let path_and_query: Cow<str> = if let Some((scheme, rest)) = split_scheme(link) {
             let secure = if scheme.eq_ignore_ascii_case("https") {
@@ -181,13 +175,13 @@ impl Origin {
             } else if scheme.eq_ignore_ascii_case("http") {
                 false
             } else {
-                return Err(format!("link {shown:?} uses the scheme {scheme:?}; only {} is allowed", self.base()));
+                return Err(format!("link {shown} uses the scheme {scheme:?}; only {} is allowed", self.base()));
             };
             let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-            let target = parse_authority(&rest[..end], secure).map_err(|why| format!("link {shown:?}: {why}"))?;
+            let target = parse_authority(&rest[..end], secure).map_err(|why| format!("link {shown}: {why}"))?;
             if target != *self {
                 return Err(format!(
-                    "link {shown:?} points to another origin than {}; the session ID is sent only there",
+                    "link {shown} points to another origin than {}; the session ID is sent only there",
                     self.base()
                 ));
             }
@@ -199,7 +193,7 @@ impl Origin {
         } else if link.starts_with('/') && !link.starts_with("//") {
             Cow::Borrowed(link)
         } else {
-            return Err(format!("link {shown:?} is neither an absolute URL nor a path starting with \"/\""));
+            return Err(format!("link {shown} is neither an absolute URL nor a path starting with \"/\""));
         };
         // A fragment is never sent to the server.
         let path_and_query = path_and_query.split('#').next().unwrap_or("/");
@@ -252,7 +246,7 @@ fn parse_authority(authority: &str, secure: bool) -> Result<Origin, String> {
         None | Some("") => default_port(secure),
         Some(p) => match p.parse::<u16>() {
             Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => n,
-            _ => return Err(format!("the port {:?} is not a number from 1 to 65535", crate::error::printable(p, 20))),
+            _ => return Err(format!("the port {} is not a number from 1 to 65535", crate::error::quote(p))),
         },
     };
     Ok(Origin { secure, host, port })
@@ -291,14 +285,14 @@ pub fn check_upload_session_id(id: &str) -> Result<(), Error> {
             id.len()
         )));
     }
-    let shown = crate::error::printable(id, 100);
+    let shown = crate::error::quote(id);
     if id == "." || id == ".." {
-        return Err(Error::arg(format!("upload_session_id {shown:?} is not a usable path segment")));
+        return Err(Error::arg(format!("upload_session_id {shown} is not a usable path segment")));
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@".contains(c);
     if let Some(c) = id.chars().find(|&c| !allowed(c)) {
         return Err(Error::arg(format!(
-            "upload_session_id {shown:?} contains {c:?}; it must be one URL path segment (letters, digits and -._~!$&'()*+,;=:@)"
+            "upload_session_id {shown} contains {c:?}; it must be one URL path segment (letters, digits and -._~!$&'()*+,;=:@)"
         )));
     }
     Ok(())
@@ -314,8 +308,8 @@ pub fn check_api_version(version: &str) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::arg(format!(
-            "api version {:?} is not a Vault API version like \"v25.3\"",
-            crate::error::printable(version, 40)
+            "api version {} is not a Vault API version like \"v25.3\"",
+            crate::error::quote(version)
         )))
     }
 }
@@ -472,7 +466,7 @@ mod tests {
         ] {
             let e = Origin::parse_vault_url(url).unwrap_err();
             assert!(!e.message().contains("hunter2"), "{}", e.message());
-            assert!(e.message().contains(&format!("{shown:?}")), "{}", e.message());
+            assert!(e.message().contains(shown), "{}", e.message());
         }
         assert_eq!(without_userinfo("https://h/p@q"), "https://h/p@q");
     }

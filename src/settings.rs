@@ -1,6 +1,6 @@
 //! What a caller may tune before the first page, with Vault's rules for each value.
 
-use crate::error::Error;
+use crate::error::{quote, Error};
 use std::time::Duration;
 
 /// The API version used when the caller sets none: a generally available release that has
@@ -146,7 +146,7 @@ impl Settings {
             let why = found.errors.first().map_or("no certificate found".to_owned(), |e| e.to_string());
             return Err(Error::arg(format!(
                 "the system's trust store is empty or unreadable ({}; set SSL_CERT_FILE or SSL_CERT_DIR)",
-                crate::error::printable(&why, 200)
+                why
             )));
         }
         self.trust = TrustRoots::System(found.certs.into_iter().map(|c| c.to_vec()).collect());
@@ -156,17 +156,17 @@ impl Settings {
 
 /// The certificates of a PEM file, read now; at least one.
 fn read_pem_certs(path: &str) -> Result<Vec<Vec<u8>>, Error> {
-    let pem = std::fs::read(path).map_err(|e| Error::arg(format!("ca_file {path:?} cannot be read: {e}")))?;
+    let pem = std::fs::read(path).map_err(|e| Error::arg(format!("ca_file {} cannot be read: {e}", quote(path))))?;
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         match item {
             Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c.der().to_vec()),
             Ok(_) => {}
-            Err(e) => return Err(Error::arg(format!("ca_file {path:?} is not valid PEM: {e}"))),
+            Err(e) => return Err(Error::arg(format!("ca_file {} is not valid PEM: {e}", quote(path)))),
         }
     }
     if certs.is_empty() {
-        return Err(Error::arg(format!("ca_file {path:?} holds no PEM certificate")));
+        return Err(Error::arg(format!("ca_file {} holds no PEM certificate", quote(path))));
     }
     Ok(certs)
 }

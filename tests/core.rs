@@ -80,7 +80,7 @@ fn a_refused_text_setting_never_echoes_the_session_id() {
     let sid = "Zr8-Kq2-Wn5-Xt7-Lp4-Hv9-Jm3-Bc6-Dg1-Fs0";
     let mut listing = Listing::new("https://v.example", sid, "u");
     let version = format!("v{}{sid}", "1".repeat(20));
-    let e = listing.configure_text(&version, vault_parts::settings::Settings::set_api_version).unwrap_err();
+    let e = listing.configure(|s| s.set_api_version(&version)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Arg);
     assert!(e.message().contains("[redacted]"), "{e}");
     let chars: Vec<char> = sid.chars().collect();

@@ -254,7 +254,7 @@ fn set_text(
     with_handle(it, |h| {
         // SAFETY: NULL or a NUL-terminated string, per the C contract.
         let r = match unsafe { c_str(text, name) } {
-            Ok(text) => h.listing.configure_text(text, apply),
+            Ok(text) => h.listing.configure(|settings| apply(settings, text)),
             Err(e) => h.listing.configure(|_| Err(e)),
         };
         h.code(r, VAULT_PARTS_OK)
