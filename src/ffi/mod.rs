@@ -53,7 +53,8 @@ pub const VAULT_PARTS_E_NETWORK: c_int = 7;
 pub const VAULT_PARTS_E_TIMEOUT: c_int = 8;
 /// The TLS handshake or the certificate check failed; see vault_parts_set_ca_file.
 pub const VAULT_PARTS_E_TLS: c_int = 9;
-/// The server's answer broke the protocol: not JSON, a bad field, a next_page or redirect to
+/// The server's answer broke the protocol: not JSON, a page, responseDetails, part or error
+/// that is not a JSON object, a bad field, a next_page or redirect to
 /// another origin, a pagination loop, more than VAULT_PARTS_MAX_PAGES pages or more than
 /// VAULT_PARTS_MAX_EMPTY_PAGES empty pages in a row that link onward, a body over 8 MiB, more
 /// than 127 response headers or a header block over 64 KiB. Never retried.
@@ -134,12 +135,15 @@ pub type vault_parts_log_fn = Option<unsafe extern "C" fn(userdata: *mut c_void,
 /// Creates an iterator over the parts of one upload session. Does no network I/O.
 ///
 /// `vault_url` is "https://host[:port]" (a trailing "/" is allowed) or a bare "host"
-/// (https). "http://" is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost).
+/// (https), at most VAULT_PARTS_MAX_VAULT_URL_LEN bytes. The host is a DNS name (RFC 1123
+/// labels), a dotted-quad IPv4 address or a bracketed IPv6 address; an empty port means the
+/// default. "http://" is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost).
 /// `session_id` is sent as the Authorization header, to that origin only; the library copies it.
-/// It must be non-empty printable ASCII (the raw session ID, or "Bearer <token>").
+/// It must be non-empty printable ASCII (the raw session ID, or "Bearer <token>"), at most
+/// VAULT_PARTS_MAX_SESSION_ID_LEN bytes.
 /// `upload_session_id` is the id from "Create Resumable Upload Session": one URL path segment
 /// of letters, digits and -._~!$&'()*+,;=:@ (no '/', '?', '#', '%', spaces or control
-/// characters; not "." or "..").
+/// characters; not "." or ".."), at most VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN bytes.
 ///
 /// On return *out holds a new handle, even when the arguments were bad: then the handle is
 /// in the error state and vault_parts_errmsg explains.
