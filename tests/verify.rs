@@ -372,3 +372,37 @@ fn many_parts_and_threads() {
         },
     );
 }
+
+/// The C++ wrapper (include/vault_parts.hpp): range-for over the verdicts of a verifier that
+/// took a listing (and its log function) over, and its exceptions.
+#[test]
+fn cxx_wrapper_verifies_with_range_for() {
+    const OTHER: &str = "SID-verify-other-77c0";
+    let dir = Dir::new("cxx");
+    let path = dir.file("f", 5 * K64 + 100);
+    let missing = dir.0.join("nope").to_string_lossy().into_owned();
+    let u = upload("up-cxx", &path, K64, 5, &[PartFault::WrongMd5(2)]);
+    scenario(
+        move || config(vec![u.clone()])().user(OTHER, "bob", false),
+        "tests-c/cxx_wrapper_verify.cpp",
+        |s| vec![s.url(), SID.into(), "up-cxx".into(), path.clone(), OTHER.into(), missing.clone()],
+        |_, run| {
+            assert_eq!(run.code, 0, "{:?}:\n{}{}", run.mode, run.stdout, run.stderr);
+            let want: String = [
+                (1, 0, K64, K64),
+                (2, 3, K64, K64),
+                (3, 0, K64, K64),
+                (4, 0, K64, K64),
+                (5, 0, K64, K64),
+                (6, 1, 100, 0),
+            ]
+            .iter()
+            .map(|(n, s, l, r)| format!("verdict {n} {s} {l} {r}\n"))
+            .collect();
+            assert_eq!(
+                run.stdout,
+                format!("{want}summary 4 1 0 1 0 0 {} 2 1\ncxx_wrapper_verify: 6 verdicts, 0 failed checks\n", 5 * K64)
+            );
+        },
+    );
+}
