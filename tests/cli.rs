@@ -596,7 +596,7 @@ fn verify_failures_exit_10_plus_the_code_with_one_message() {
     let sim = Sim::start(config).unwrap();
 
     for (sid, args, code, needle) in [
-        (ALICE, [&"up"[..], &missing], 22, missing.as_str()),
+        (ALICE, ["up", &missing], 22, missing.as_str()),
         (ALICE, ["up", &dir], 22, dir.as_str()),
         (ALICE, ["up", &empty], 11, "empty"),
         (ALICE, ["first", &path], 11, "pass the part size"),

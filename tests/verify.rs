@@ -406,3 +406,37 @@ fn cxx_wrapper_verifies_with_range_for() {
         },
     );
 }
+
+/// The verifier's own errors (the local file, a part listed twice) reach the listing's log
+/// callback as its final error line, once, redacted like everything else.
+#[test]
+fn verifier_errors_are_logged_and_redacted_like_listing_errors() {
+    let dir = Dir::new("logged");
+    let path = dir.file("f", 4 * K64);
+    let secret_path = dir.0.join(format!("{SID}-missing")).to_string_lossy().into_owned();
+    let shown = secret_path.replace(SID, "[redacted]");
+    let dup = upload("up-dup", &path, K64, 4, &[PartFault::Duplicate(2)]);
+    let plain = upload("up-plain", &path, K64, 4, &[]);
+    for (id, file, code, msg) in [
+        (
+            "up-plain",
+            secret_path.as_str(),
+            "E_IO",
+            format!("{shown}: cannot open: No such file or directory (os error 2)"),
+        ),
+        ("up-dup", path.as_str(), "E_PROTOCOL", "the listing has part 2 twice".to_owned()),
+    ] {
+        scenario(
+            config(vec![dup.clone(), plain.clone()]),
+            VERIFY,
+            |s| args(s, id, file, 0, &["log=1"]),
+            |_, run| {
+                assert_contract(run);
+                assert_eq!(run.field("result"), code);
+                assert_eq!(run.field("errmsg"), msg);
+                let errors: Vec<&str> = run.log_lines().into_iter().filter(|l| l.starts_with("log 1 ")).collect();
+                assert_eq!(errors, [format!("log 1 {msg}")], "{}", run.stdout);
+            },
+        );
+    }
+}
