@@ -5,19 +5,12 @@
 // Prints "verdict N STATUS LOCAL_SIZE REMOTE_SIZE" per part, then the summary and the check count.
 #include "vault_parts.hpp"
 
-#include <cstdio>
-#include <cstring>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
-static int failures = 0;
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                            \
-        }                                                                          \
-    } while (0)
+#include "common.h"  // CHECK, test_failures
 
 int main(int argc, char **argv) {
     if (argc != 7) return 2;
@@ -118,6 +111,6 @@ int main(int argc, char **argv) {
             break;
         }
     }
-    std::printf("cxx_wrapper_verify: %u verdicts, %d failed checks\n", expected, failures);
-    return failures ? 1 : 0;
+    std::printf("cxx_wrapper_verify: %u verdicts, %d failed checks\n", expected, test_failures);
+    return test_failures ? 1 : 0;
 }

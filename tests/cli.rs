@@ -5,6 +5,7 @@
 
 mod harness;
 
+use harness::files::Dir;
 use harness::{lib_dir, program, program_for, run, Mode, Run};
 use std::path::PathBuf;
 use std::process::Command;
@@ -333,30 +334,6 @@ fn header_compiles_as_c89_pedantic() {
 
 const K64: u64 = 64 * 1024;
 
-/// A directory of local files for verify, removed on drop.
-struct Files(PathBuf);
-
-impl Files {
-    fn new(name: &str) -> Files {
-        let d = std::env::temp_dir().join(format!("vault_parts_cli_verify_{name}_{}", std::process::id()));
-        std::fs::create_dir_all(&d).unwrap();
-        Files(d)
-    }
-
-    /// A file of `len` pseudo-random bytes; returns its path.
-    fn file(&self, name: &str, len: u64) -> String {
-        let p = self.0.join(name);
-        std::fs::write(&p, vault_sim::file_upload::pseudo_random_bytes(len, len ^ 0x5eed)).unwrap();
-        p.display().to_string()
-    }
-}
-
-impl Drop for Files {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// An upload owned by alice listing the first `uploaded` true parts of `path`, then `faults`.
 fn file_upload(id: &str, path: &str, uploaded: u32, faults: &[PartFault]) -> Upload {
     let mut u = Upload::with_parts(id, "alice", parts_of_file(path, K64, uploaded).unwrap());
@@ -389,7 +366,7 @@ fn true_md5s(path: &str) -> Vec<String> {
 
 #[test]
 fn verify_exits_by_what_uploading_would_take() {
-    let files = Files::new("exits");
+    let files = Dir::new("vault_parts_cli_verify", "exits");
     let path = files.file("f.bin", 5 * K64 + 100);
     let md5 = true_md5s(&path);
     let wrong = |n: u32| vault_sim::md5_for("wrong", n);
@@ -473,7 +450,7 @@ fn verify_exits_by_what_uploading_would_take() {
 
 #[test]
 fn verify_json_prints_one_object_per_verdict_then_the_summary() {
-    let files = Files::new("json");
+    let files = Dir::new("vault_parts_cli_verify", "json");
     let path = files.file("f.bin", 5 * K64 + 100);
     let md5 = true_md5s(&path);
     let sim = Sim::start(Config::default().user(ALICE, "alice", false).upload(file_upload(
@@ -513,7 +490,7 @@ fn verify_json_prints_one_object_per_verdict_then_the_summary() {
 
 #[test]
 fn verify_flags_reach_the_library() {
-    let files = Files::new("flags");
+    let files = Dir::new("vault_parts_cli_verify", "flags");
     let path = files.file("f.bin", 5 * K64 + 100);
     let sim =
         Sim::start(Config::default().user(ALICE, "alice", false).upload(file_upload("up", &path, 6, &[]))).unwrap();
@@ -582,7 +559,7 @@ fn verify_flags_reach_the_library() {
 
 #[test]
 fn verify_failures_exit_10_plus_the_code_with_one_message() {
-    let files = Files::new("fail");
+    let files = Dir::new("vault_parts_cli_verify", "fail");
     let path = files.file("f.bin", 5 * K64 + 100);
     let empty = files.file("empty.bin", 0);
     let missing = files.0.join("nope.bin").display().to_string();
@@ -621,7 +598,7 @@ fn verify_failures_exit_10_plus_the_code_with_one_message() {
 /// verify is clean under ASan+UBSan and valgrind, for a verdict table and a local file failure.
 #[test]
 fn verify_is_clean_under_sanitizers_and_valgrind() {
-    let files = Files::new("clean");
+    let files = Dir::new("vault_parts_cli_verify", "clean");
     let path = files.file("f.bin", 5 * K64 + 100);
     let missing = files.0.join("nope.bin").display().to_string();
     let sim = Sim::start(Config::default().user(ALICE, "alice", false).upload(file_upload(
