@@ -70,16 +70,27 @@ $(BUILD)/vault-parts: tools/vault-parts.c include/vault_parts.h lib | $(BUILD)
 $(BUILD):
 	mkdir -p $@
 
-# Builds, starts vault-sim with a 7-part demo session, lists it 3 parts a page, stops vault-sim.
-demo: $(BUILD)/vault-parts
+# The verify demo's local file: 6 parts of 1 MiB and a shorter 7th, different from part to
+# part and the same on every machine.
+$(BUILD)/demo.bin: | $(BUILD)
+	@seq 1000000 | head -c 6591456 > $@
+
+# Builds, starts vault-sim with a 7-part demo session, lists it 3 parts a page; then verifies
+# build/demo.bin against a session holding its first 5 parts, part 3 corrupted; stops vault-sim.
+demo: $(BUILD)/vault-parts $(BUILD)/demo.bin
 	@rm -f $(BUILD)/sim.url
 	@$(DEBUG)/vault-sim --port 0 --url-file $(BUILD)/sim.url \
-		--user demo-session-id:alice --upload 3f9c2e71demo:alice:7:5242880:1048576 >/dev/null & \
+		--user demo-session-id:alice --upload 3f9c2e71demo:alice:7:5242880:1048576 \
+		--upload-file 5d0e8a44verify:alice:$(BUILD)/demo.bin:1048576:5 --part-fault 5d0e8a44verify:md5=3 >/dev/null & \
 	sim=$$!; trap 'kill $$sim 2>/dev/null' EXIT; \
 	for i in $$(seq 100); do [ -s $(BUILD)/sim.url ] && break; sleep 0.05; done; \
 	echo "vault-sim at $$(cat $(BUILD)/sim.url); listing upload session 3f9c2e71demo, 3 parts a page:"; \
 	$(NO_PROXY_ENV) VAULT_URL=$$(cat $(BUILD)/sim.url) VAULT_SESSION_ID=demo-session-id \
-		$(BUILD)/vault-parts list --limit 3 --verbose 3f9c2e71demo 2>&1 | grep -v ' debug: '
+		$(BUILD)/vault-parts list --limit 3 --verbose 3f9c2e71demo 2>&1 | grep -v ' debug: '; \
+	echo; echo "verifying $(BUILD)/demo.bin against upload session 5d0e8a44verify (parts 1-5 uploaded, part 3 corrupted):"; \
+	$(NO_PROXY_ENV) VAULT_URL=$$(cat $(BUILD)/sim.url) VAULT_SESSION_ID=demo-session-id \
+		$(BUILD)/vault-parts verify 5d0e8a44verify $(BUILD)/demo.bin; \
+	echo "exit status $$? (0 commit-ready, 1 resumable, 2 mismatches found, 3 not resumable)"
 
 # Everything CI runs.
 test: lint check-header

@@ -219,6 +219,8 @@ typedef struct vault_parts_iter vault_parts_iter;
 /**
  * A local file checked against the parts of its upload session. Opaque: create it with
  * vault_parts_verify_open. The caller owns the handle and must pass it to vault_parts_verify_free.
+ * A handle may move between threads but is used by one thread at a time (every call on it,
+ * the accessors included); separate handles run in parallel.
  */
 typedef struct vault_parts_verify vault_parts_verify;
 
@@ -525,7 +527,10 @@ int vault_parts_use_system_roots(struct vault_parts_iter *it);
  * same code, message and error type.
  *
  * Threads: the handle may move between threads but is used by one at a time. `it`'s log
- * callback is called on the thread that calls vault_parts_verify_next. The verifier starts its
+ * callback is called on the thread that calls vault_parts_verify_next (or this call); besides
+ * the listing's lines it receives the verifier's final error, whatever failed (the file, a
+ * part listed twice, a bad argument), once, as a VAULT_PARTS_LOG_ERROR line, redacted as
+ * every message is. The verifier starts its
  * own hashing threads at the first vault_parts_verify_next (see
  * vault_parts_verify_set_threads); they never call the caller's code, and
  * vault_parts_verify_free joins them.
@@ -552,7 +557,7 @@ int vault_parts_verify_open(struct vault_parts_verify **out, struct vault_parts_
  * VAULT_PARTS_E_ARG and changes nothing. An out-of-range value before it is kept as the
  * handle's error.
  *
- * Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG, or the handle's error code.
+ * Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG (also for a NULL `v`), or the handle's error code.
  */
 int vault_parts_verify_set_threads(struct vault_parts_verify *v, uint32_t threads);
 
@@ -569,8 +574,9 @@ int vault_parts_verify_set_threads(struct vault_parts_verify *v, uint32_t thread
  * codes, VAULT_PARTS_E_PROTOCOL for a part listed twice, VAULT_PARTS_E_IO when the file is
  * missing, a directory, unreadable, or changed while verifying (its size, modification time
  * or identity differ from when it was opened; the check also runs before DONE),
- * VAULT_PARTS_E_ARG for an empty file or a part size that cannot be inferred. A NULL `out`
- * returns VAULT_PARTS_E_ARG and changes nothing. *out is written only on VAULT_PARTS_ROW.
+ * VAULT_PARTS_E_ARG for an empty file or a part size that cannot be inferred. A NULL `v`, or
+ * a NULL `out`, returns VAULT_PARTS_E_ARG and changes nothing. *out is written only on
+ * VAULT_PARTS_ROW.
  */
 int vault_parts_verify_next(struct vault_parts_verify *v, struct vault_part_verdict *out);
 

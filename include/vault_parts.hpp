@@ -11,6 +11,10 @@
 // the same try as the loop.
 // Threads: like the handle it wraps, a listing may move between threads but is used by one
 // thread at a time.
+//
+//   vault_parts::verify check(std::move(parts), "/data/big.iso");   // takes the listing over
+//   for (const vault_part_verdict &v : check) { ... }              // throws vault_parts::error
+//   vault_parts_verify_totals t = check.summary();                 // t.resumable, t.first_to_upload
 #ifndef VAULT_PARTS_HPP
 #define VAULT_PARTS_HPP
 
@@ -44,6 +48,39 @@ private:
 
 /// Receives log lines: level is one of VAULT_PARTS_LOG_*.
 using log_function = std::function<void(int level, const char *message)>;
+
+namespace detail {
+/// A single-pass input iterator over what Owner::next() returns (an optional), until nullopt.
+/// Incrementing calls next(), which blocks and may throw error.
+template <class Owner, class Value>
+class pull_iterator {
+public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Value;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Value *;
+    using reference = const Value &;
+
+    pull_iterator() = default;
+    explicit pull_iterator(Owner *owner) : owner_(owner) { ++*this; }
+    reference operator*() const { return *current_; }
+    pointer operator->() const { return &*current_; }
+    pull_iterator &operator++() {
+        current_ = owner_->next();
+        if (!current_) owner_ = nullptr;
+        return *this;
+    }
+    void operator++(int) { ++*this; }
+    bool operator==(const pull_iterator &o) const { return owner_ == o.owner_; }
+    bool operator!=(const pull_iterator &o) const { return owner_ != o.owner_; }
+
+private:
+    Owner *owner_ = nullptr;
+    std::optional<Value> current_;
+};
+}  // namespace detail
+
+class verify;
 
 /// The parts of one upload session, fetched page by page as they are iterated.
 class listing {
@@ -119,37 +156,14 @@ public:
     vault_parts_iter *native_handle() const noexcept { return it_; }
 
     /// A single-pass input iterator; incrementing fetches pages and may throw error.
-    class iterator {
-    public:
-        using iterator_category = std::input_iterator_tag;
-        using value_type = vault_part;
-        using difference_type = std::ptrdiff_t;
-        using pointer = const vault_part *;
-        using reference = const vault_part &;
-
-        iterator() = default;
-        explicit iterator(listing *owner) : owner_(owner) { ++*this; }
-        reference operator*() const { return *current_; }
-        pointer operator->() const { return &*current_; }
-        iterator &operator++() {
-            current_ = owner_->next();
-            if (!current_) owner_ = nullptr;
-            return *this;
-        }
-        void operator++(int) { ++*this; }
-        bool operator==(const iterator &o) const { return owner_ == o.owner_; }
-        bool operator!=(const iterator &o) const { return owner_ != o.owner_; }
-
-    private:
-        listing *owner_ = nullptr;
-        std::optional<vault_part> current_;
-    };
+    using iterator = detail::pull_iterator<listing, vault_part>;
 
     /// Starts the listing: parts can be iterated once.
     iterator begin() { return iterator(this); }
     iterator end() { return iterator(); }
 
 private:
+    friend class verify;  // takes the handle and the log function over
     static std::uint32_t to_ms(const char *what, std::chrono::milliseconds t) {
         if (t.count() < 0 || t.count() > static_cast<std::chrono::milliseconds::rep>(
                                               std::numeric_limits<std::uint32_t>::max()))
@@ -174,6 +188,82 @@ private:
     }
 
     vault_parts_iter *it_ = nullptr;
+    std::unique_ptr<log_function> log_;
+};
+
+/// A local file checked against the parts a listing lists (vault_parts_verify_*): one verdict
+/// per part number, in order, as each is known. Owns the verifier (move-only) and frees it,
+/// joining its hashing threads.
+class verify {
+public:
+    /// Takes `parts` over (its handle and log function), always, even when it throws: `parts`
+    /// is left empty. `parts` must be configured but not iterated yet. part_size 0 reads it off
+    /// the listing. Reads and fetches nothing; throws error when `parts` already failed (its
+    /// code and message) or has started (VAULT_PARTS_E_ARG).
+    verify(listing &&parts, const std::string &path, std::uint64_t part_size = 0)
+        : log_(std::move(parts.log_)) {
+        int rc = vault_parts_verify_open(&v_, std::exchange(parts.it_, nullptr), path.c_str(), part_size);
+        if (rc != VAULT_PARTS_OK) {
+            error e = make_error(rc);
+            vault_parts_verify_free(std::exchange(v_, nullptr));
+            throw e;
+        }
+    }
+    verify(const verify &) = delete;
+    verify &operator=(const verify &) = delete;
+    verify(verify &&other) noexcept : v_(std::exchange(other.v_, nullptr)), log_(std::move(other.log_)) {}
+    verify &operator=(verify &&other) noexcept {
+        if (this != &other) {
+            vault_parts_verify_free(v_);
+            v_ = std::exchange(other.v_, nullptr);
+            log_ = std::move(other.log_);
+        }
+        return *this;
+    }
+    // The verifier (which may still log) goes before the log function it calls.
+    ~verify() { vault_parts_verify_free(v_); }
+
+    /// Hashing threads, 1 to 16 (0: one per core); only before iteration. Throws error
+    /// (VAULT_PARTS_E_ARG) otherwise.
+    verify &threads(std::uint32_t n) {
+        int rc = vault_parts_verify_set_threads(v_, n);
+        if (rc != VAULT_PARTS_OK) throw make_error(rc);
+        return *this;
+    }
+
+    /// The next verdict, or nullopt after the last. Blocks while a page is fetched or a part
+    /// hashed; throws error on failure (a listing error, VAULT_PARTS_E_IO for the file...).
+    std::optional<vault_part_verdict> next() {
+        vault_part_verdict v;
+        int rc = vault_parts_verify_next(v_, &v);
+        if (rc == VAULT_PARTS_ROW) return v;
+        if (rc == VAULT_PARTS_DONE) return std::nullopt;
+        throw make_error(rc);
+    }
+
+    /// The counts so far; complete once iteration ended (resumable is 1 only then).
+    vault_parts_verify_totals summary() const {
+        vault_parts_verify_totals t{};
+        int rc = vault_parts_verify_summary(v_, &t);
+        if (rc != VAULT_PARTS_OK) throw make_error(rc);
+        return t;
+    }
+
+    /// The C handle, still owned by this object (NULL once moved from).
+    vault_parts_verify *native_handle() const noexcept { return v_; }
+
+    /// A single-pass input iterator; incrementing may fetch pages, hash parts and throw error.
+    using iterator = detail::pull_iterator<verify, vault_part_verdict>;
+    /// Starts the verification: verdicts can be iterated once.
+    iterator begin() { return iterator(this); }
+    iterator end() { return iterator(); }
+
+private:
+    error make_error(int rc) const {
+        return error(rc, vault_parts_verify_error_type(v_), vault_parts_verify_errmsg(v_));
+    }
+
+    vault_parts_verify *v_ = nullptr;
     std::unique_ptr<log_function> log_;
 };
 

@@ -5,11 +5,13 @@
 
 mod harness;
 
+use harness::files::Dir;
 use harness::{lib_dir, program, program_for, run, Mode, Run};
 use std::path::PathBuf;
 use std::process::Command;
+use vault_sim::file_upload::parts_of_file;
 use vault_sim::tls::TestCa;
-use vault_sim::{Config, Sim, Upload};
+use vault_sim::{Config, PartFault, Sim, Upload};
 
 const ALICE: &str = "SID-alice-5be0c4d1a9";
 const BOB: &str = "SID-bob-77e2";
@@ -326,4 +328,296 @@ fn header_compiles_as_c89_pedantic() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+// ---- vault-parts verify -------------------------------------------------------------------
+
+const K64: u64 = 64 * 1024;
+
+/// An upload owned by alice listing the first `uploaded` true parts of `path`, then `faults`.
+fn file_upload(id: &str, path: &str, uploaded: u32, faults: &[PartFault]) -> Upload {
+    let mut u = Upload::with_parts(id, "alice", parts_of_file(path, K64, uploaded).unwrap());
+    for f in faults {
+        u.part_fault(*f);
+    }
+    u
+}
+
+fn verify(sim: &Sim, sid: &str, args: &[&str]) -> Run {
+    let url = sim.url();
+    let mut all = vec!["verify"];
+    all.extend_from_slice(args);
+    tool(&all, &[("VAULT_URL", &url), ("VAULT_SESSION_ID", sid)])
+}
+
+const VERDICT_HEADER: &str =
+    "    part  verdict           local size     Vault size  local md5                         Vault md5\n";
+
+/// The table row verify prints for one verdict.
+fn verdict_row(n: u32, status: &str, local: u64, remote: u64, local_md5: &str, remote_md5: &str) -> String {
+    let dash = |s: &str| if s.is_empty() { "-".to_owned() } else { s.to_owned() };
+    format!("{n:8}  {status:<13} {local:14} {remote:14}  {:<32}  {}\n", dash(local_md5), dash(remote_md5))
+}
+
+/// The true MD5 of every part of `path` (5 parts of 64 KiB and one of 100 bytes here).
+fn true_md5s(path: &str) -> Vec<String> {
+    parts_of_file(path, K64, 100).unwrap().into_iter().map(|p| p.md5.unwrap()).collect()
+}
+
+#[test]
+fn verify_exits_by_what_uploading_would_take() {
+    let files = Dir::new("vault_parts_cli_verify", "exits");
+    let path = files.file("f.bin", 5 * K64 + 100);
+    let md5 = true_md5s(&path);
+    let wrong = |n: u32| vault_sim::md5_for("wrong", n);
+    let config = Config::default()
+        .user(ALICE, "alice", false)
+        .upload(file_upload("ready", &path, 6, &[]))
+        .upload(file_upload("resume", &path, 4, &[]))
+        .upload(file_upload("gap", &path, 6, &[PartFault::Missing(2)]))
+        .upload(file_upload("bad", &path, 6, &[PartFault::WrongMd5(2), PartFault::WrongSize(6)]))
+        .upload(file_upload("extra", &path, 6, &[PartFault::Extra(2), PartFault::WrongMd5(1)]))
+        .upload(file_upload("nomd5", &path, 6, &[PartFault::NoMd5(3)]));
+    let sim = Sim::start(config).unwrap();
+    let all_hashed = 5 * K64 + 100;
+
+    let ready = verify(&sim, ALICE, &["ready", &path]);
+    assert_eq!((ready.code, ready.stderr.as_str()), (0, ""));
+    assert_eq!(ready.stdout, format!("6 parts: 6 OK; {all_hashed} bytes hashed; commit-ready\n"));
+
+    let resume = verify(&sim, ALICE, &["resume", &path]);
+    assert_eq!(resume.code, 1, "{}", resume.stderr);
+    assert_eq!(
+        resume.stdout,
+        format!(
+            "{VERDICT_HEADER}{}{}6 parts: 4 OK, 2 MISSING; {} bytes hashed; resumable: upload 2 parts from part 5\n",
+            verdict_row(5, "MISSING", K64, 0, "", ""),
+            verdict_row(6, "MISSING", 100, 0, "", ""),
+            4 * K64
+        )
+    );
+
+    let gap = verify(&sim, ALICE, &["gap", &path]);
+    assert_eq!(gap.code, 1, "a gap is resumable: {}", gap.stderr);
+    assert_eq!(
+        gap.stdout,
+        format!(
+            "{VERDICT_HEADER}{}6 parts: 5 OK, 1 MISSING; {} bytes hashed; resumable: upload 1 part from part 2\n",
+            verdict_row(2, "MISSING", K64, 0, "", ""),
+            all_hashed - K64
+        )
+    );
+
+    let bad = verify(&sim, ALICE, &["bad", &path]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert_eq!(
+        bad.stdout,
+        format!(
+            "{VERDICT_HEADER}{}{}6 parts: 4 OK, 1 SIZE_MISMATCH, 1 MD5_MISMATCH; {} bytes hashed; mismatches found: upload 2 parts from part 2 (2 again)\n",
+            verdict_row(2, "MD5_MISMATCH", K64, K64, &md5[1], &wrong(2)),
+            verdict_row(6, "SIZE_MISMATCH", 100, 101, "", &md5[5]),
+            5 * K64
+        )
+    );
+
+    let extra = verify(&sim, ALICE, &["extra", &path]);
+    assert_eq!(extra.code, 3, "{}", extra.stderr);
+    assert!(extra.stdout.contains(&verdict_row(1, "MD5_MISMATCH", K64, K64, &md5[0], &wrong(1))), "{}", extra.stdout);
+    assert!(
+        extra.stdout.contains(&verdict_row(8, "EXTRA", 0, 100, "", &vault_sim::md5_for("extra", 2))),
+        "{}",
+        extra.stdout
+    );
+    assert!(
+        extra.stdout.ends_with(&format!(
+            "8 parts: 5 OK, 1 MD5_MISMATCH, 2 EXTRA; {all_hashed} bytes hashed; not resumable: Vault lists 2 parts past the file's end\n"
+        )),
+        "{}",
+        extra.stdout
+    );
+
+    let nomd5 = verify(&sim, ALICE, &["nomd5", &path]);
+    assert_eq!(nomd5.code, 0, "nothing to upload: {}", nomd5.stderr);
+    assert_eq!(
+        nomd5.stdout,
+        format!(
+            "{VERDICT_HEADER}{}6 parts: 5 OK, 1 UNVERIFIED; {} bytes hashed; commit-ready (UNVERIFIED parts: Vault sent no MD5)\n",
+            verdict_row(3, "UNVERIFIED", K64, K64, "", ""),
+            all_hashed - K64
+        )
+    );
+}
+
+#[test]
+fn verify_json_prints_one_object_per_verdict_then_the_summary() {
+    let files = Dir::new("vault_parts_cli_verify", "json");
+    let path = files.file("f.bin", 5 * K64 + 100);
+    let md5 = true_md5s(&path);
+    let sim = Sim::start(Config::default().user(ALICE, "alice", false).upload(file_upload(
+        "up",
+        &path,
+        5,
+        &[PartFault::WrongMd5(3)],
+    )))
+    .unwrap();
+    let wrong = vault_sim::md5_for("wrong", 3);
+    let r = verify(&sim, ALICE, &["--json", "up", &path]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let expected = format!(
+        concat!(
+            r#"{{"part_number":3,"status":"MD5_MISMATCH","offset":131072,"local_size":65536,"remote_size":65536,"local_md5":"{}","remote_md5":"{}"}}"#,
+            "\n",
+            r#"{{"part_number":6,"status":"MISSING","offset":327680,"local_size":100,"remote_size":0,"local_md5":"","remote_md5":""}}"#,
+            "\n",
+            r#"{{"outcome":"mismatches","parts":6,"count":{{"OK":4,"MISSING":1,"SIZE_MISMATCH":0,"MD5_MISMATCH":1,"UNVERIFIED":0,"EXTRA":0}},"bytes_hashed":327680,"first_to_upload":3,"resumable":true}}"#,
+            "\n"
+        ),
+        md5[2], wrong
+    );
+    assert_eq!(r.stdout, expected);
+    for line in r.stdout.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    }
+    // --verbose: every verdict, OK ones included.
+    let all = verify(&sim, ALICE, &["--json", "--verbose", "up", &path]);
+    assert_eq!(all.code, 2);
+    assert_eq!(all.stdout.lines().count(), 7, "{}", all.stdout);
+    assert!(all.stdout.starts_with(&format!(
+        r#"{{"part_number":1,"status":"OK","offset":0,"local_size":65536,"remote_size":65536,"local_md5":"{0}","remote_md5":"{0}"}}"#,
+        md5[0]
+    )));
+}
+
+#[test]
+fn verify_flags_reach_the_library() {
+    let files = Dir::new("vault_parts_cli_verify", "flags");
+    let path = files.file("f.bin", 5 * K64 + 100);
+    let sim =
+        Sim::start(Config::default().user(ALICE, "alice", false).upload(file_upload("up", &path, 6, &[]))).unwrap();
+
+    // --limit pages the listing; --threads and --part-size are taken; --verbose prints every
+    // part and logs on stderr.
+    let r = verify(
+        &sim,
+        ALICE,
+        &["--limit=2", "--threads", "1", "--part-size=65536", "--client-id", "cli-verify", "--verbose", "up", &path],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with(VERDICT_HEADER), "{}", r.stdout);
+    assert_eq!(r.stdout.lines().count(), 8, "header, 6 parts, summary:\n{}", r.stdout);
+    assert!(r.stderr.contains("vault-parts: info: listing complete after 3 pages\n"), "{}", r.stderr);
+    assert!(!r.stderr.contains(ALICE));
+    let requests = sim.requests();
+    assert_eq!(requests.len(), 3, "--limit=2: 6 parts in 3 pages");
+    assert!(requests.iter().all(|q| q.header("x-vaultapi-clientid") == Some("cli-verify")));
+
+    // A part size that contradicts the listed sizes: SIZE_MISMATCH verdicts, exit 2.
+    let wrong_size = verify(&sim, ALICE, &["--part-size", "32768", "up", &path]);
+    assert_eq!(wrong_size.code, 2, "{}", wrong_size.stderr);
+    assert!(wrong_size.stdout.contains(&verdict_row(1, "SIZE_MISMATCH", 32768, K64, "", &true_md5s(&path)[0])));
+    assert!(
+        wrong_size.stdout.ends_with(
+            "11 parts: 5 MISSING, 6 SIZE_MISMATCH; 0 bytes hashed; mismatches found: upload 11 parts from part 1 (6 again)\n"
+        ),
+        "{}",
+        wrong_size.stdout
+    );
+    // Larger: Vault lists parts past the file's last one.
+    let larger = verify(&sim, ALICE, &["--part-size", "131072", "up", &path]);
+    assert_eq!(larger.code, 3, "{}", larger.stderr);
+
+    let before = sim.requests().len();
+    for (args, needle) in [
+        (&["up"][..], "the file to verify is missing"),
+        (&["up", ""], "the file to verify is missing"),
+        (&["up", &path, "more"], "verify takes an upload session ID and a file ('more' is extra)"),
+        (&["--threads=0", "up", &path], "--threads takes a number from 1 to 16, not '0'"),
+        (&["--threads", "17", "up", &path], "not '17'"),
+        (&["--part-size=0", "up", &path], "--part-size takes a number of bytes of at least 1, not '0'"),
+        (&["--part-size", "18446744073709551616", "up", &path], "not '18446744073709551616'"),
+        (&["--part-size", "-5", "up", &path], "not '-5'"),
+        (&["--part-size"], "option '--part-size' needs a value"),
+        (&["--json=1", "up", &path], "takes no value"),
+    ] {
+        let r = verify(&sim, ALICE, args);
+        assert_eq!(r.code, 64, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+        assert_eq!(r.stdout, "", "{args:?}");
+    }
+    // list does not take verify's options.
+    let r = list(&sim, ALICE, &["--threads=2", "up"]);
+    assert_eq!(r.code, 64);
+    assert!(r.stderr.contains("unknown option '--threads=2'"), "{}", r.stderr);
+    assert_eq!(sim.requests().len(), before, "no usage error reaches the network");
+
+    let help = tool(&["verify", "--help"], &[]);
+    assert_eq!(help.code, 0);
+    for text in ["verify UPLOAD_SESSION_ID FILE", "--part-size N", "--threads N", "1 resumable", "3 not resumable"] {
+        assert!(help.stdout.contains(text), "help lacks {text:?}");
+    }
+}
+
+#[test]
+fn verify_failures_exit_10_plus_the_code_with_one_message() {
+    let files = Dir::new("vault_parts_cli_verify", "fail");
+    let path = files.file("f.bin", 5 * K64 + 100);
+    let empty = files.file("empty.bin", 0);
+    let missing = files.0.join("nope.bin").display().to_string();
+    let dir = files.0.display().to_string();
+    let config = Config::default()
+        .user(ALICE, "alice", false)
+        .user(BOB, "bob", false)
+        .upload(file_upload("up", &path, 6, &[]))
+        .upload(file_upload("first", &path, 1, &[]))
+        .upload(file_upload("dup", &path, 6, &[PartFault::Duplicate(2)]));
+    let sim = Sim::start(config).unwrap();
+
+    for (sid, args, code, needle) in [
+        (ALICE, ["up", &missing], 22, missing.as_str()),
+        (ALICE, ["up", &dir], 22, dir.as_str()),
+        (ALICE, ["up", &empty], 11, "empty"),
+        (ALICE, ["first", &path], 11, "pass the part size"),
+        (ALICE, ["dup", &path], 20, "part 2 twice"),
+        (BOB, ["up", &path], 13, "INSUFFICIENT_ACCESS"),
+    ] {
+        let r = verify(&sim, sid, &args);
+        assert_eq!(r.code, code, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.starts_with("vault-parts: "), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains(sid), "{args:?}: {}", r.stderr);
+        let hint = usize::from(code == 11 && needle == "pass the part size");
+        assert_eq!(r.stderr.lines().count(), 1 + hint, "{args:?}: {}", r.stderr);
+        assert!(!r.stdout.contains("bytes hashed"), "no summary after a failure: {}", r.stdout);
+    }
+    let hinted = verify(&sim, ALICE, &["first", &path]);
+    assert!(hinted.stderr.contains("vault-parts: hint: give the part size with --part-size N\n"), "{}", hinted.stderr);
+    let given = verify(&sim, ALICE, &["--part-size", "65536", "first", &path]);
+    assert_eq!(given.code, 1, "{}", given.stderr);
+}
+
+/// verify is clean under ASan+UBSan and valgrind, for a verdict table and a local file failure.
+#[test]
+fn verify_is_clean_under_sanitizers_and_valgrind() {
+    let files = Dir::new("vault_parts_cli_verify", "clean");
+    let path = files.file("f.bin", 5 * K64 + 100);
+    let missing = files.0.join("nope.bin").display().to_string();
+    let sim = Sim::start(Config::default().user(ALICE, "alice", false).upload(file_upload(
+        "up",
+        &path,
+        4,
+        &[PartFault::WrongMd5(1)],
+    )))
+    .unwrap();
+    let url = sim.url();
+    for mode in Mode::all() {
+        let exe = program_for(TOOL, mode == Mode::Sanitized);
+        for (args, code) in
+            [(vec!["verify", "--threads=2", "up", path.as_str()], 2), (vec!["verify", "up", missing.as_str()], 22)]
+        {
+            let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            let r = run(mode, &exe, &args, &[("VAULT_URL", &url), ("VAULT_SESSION_ID", ALICE)]);
+            assert_eq!(r.code, code, "{mode:?} {args:?}:\n{}", r.stderr);
+            assert!(!r.stderr.contains("Sanitizer"), "{mode:?} {args:?}:\n{}", r.stderr);
+        }
+    }
 }

@@ -2,43 +2,51 @@
 //! extracted as written, built against include/ and the freshly built library, run against
 //! vault-sim, and must print every part ("NUMBER SIZE MD5" lines) and exit 0; with a session
 //! ID Vault rejects it must exit 1 with one explanation on stderr (no crash, no terminate).
+//!
+//! A block whose info string has a second word is another kind of example: "```c resume" takes
+//! UPLOAD_SESSION_ID FILE and must print the parts of a local file to upload (a file-backed
+//! session with 4 of its 6 parts uploaded, part 2 corrupted), then "then commit".
 
 mod harness;
 
 use harness::{lib_dir, run, Mode, Run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use vault_sim::{Config, Sim, Upload};
+use vault_sim::{Config, PartFault, Sim, Upload};
 
 const SID: &str = "SID-readme-4c1f9e22a7";
 const UPLOAD: &str = "readme-up";
+const RESUME: &str = "readme-resume";
+const K64: u64 = 64 * 1024;
 
-/// The (language, code) of each fenced block in `markdown` tagged c, cpp or python.
-fn examples(markdown: &str) -> Vec<(String, String)> {
+/// The (language, kind, code) of each fenced block in `markdown` tagged c, cpp or python; the
+/// kind is the info string's second word ("" when there is none).
+fn examples(markdown: &str) -> Vec<(String, String, String)> {
     let mut found = Vec::new();
-    let mut current: Option<(String, String)> = None;
+    let mut current: Option<(String, String, String)> = None;
     for line in markdown.lines() {
         match current.as_mut() {
             Some(_) if line.trim_end() == "```" => found.push(current.take().unwrap()),
-            Some((_, code)) => {
+            Some((_, _, code)) => {
                 code.push_str(line);
                 code.push('\n');
             }
             None => {
-                if let Some(lang) = line.strip_prefix("```") {
-                    let lang = lang.trim();
+                if let Some(info) = line.strip_prefix("```") {
+                    let mut words = info.split_whitespace();
+                    let (lang, kind) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
                     if ["c", "cpp", "python"].contains(&lang) {
-                        current = Some((lang.to_owned(), String::new()));
+                        current = Some((lang.to_owned(), kind.to_owned(), String::new()));
                     } else if !lang.is_empty() {
                         // Another language: skip to its closing fence.
-                        current = Some(("skip".to_owned(), String::new()));
+                        current = Some(("skip".to_owned(), String::new(), String::new()));
                     }
                 }
             }
         }
     }
     assert!(current.is_none(), "README.md has an unclosed code fence");
-    found.retain(|(lang, _)| lang != "skip");
+    found.retain(|(lang, _, _)| lang != "skip");
     found
 }
 
@@ -74,11 +82,27 @@ fn build(dir: &Path, index: usize, lang: &str, code: &str) -> Vec<String> {
     vec![exe.display().to_string()]
 }
 
-fn run_example(cmd: &[String], sim: &Sim, sid: &str) -> Run {
-    let mut args: Vec<String> = cmd[1..].to_vec();
-    args.push(UPLOAD.to_owned());
-    let url = sim.url();
-    run(Mode::Native, &PathBuf::from(&cmd[0]), &args, &[("VAULT_URL", &url), ("VAULT_SESSION_ID", sid)])
+/// What an example of one kind is given and must print.
+struct Setup {
+    args: Vec<String>,
+    expected: String,
+}
+
+fn run_example(cmd: &[String], setup: &Setup, url: &str, sid: &str) -> Run {
+    let args: Vec<String> = [&cmd[1..], &setup.args[..]].concat();
+    run(Mode::Native, &PathBuf::from(&cmd[0]), &args, &[("VAULT_URL", url), ("VAULT_SESSION_ID", sid)])
+}
+
+/// A 6-part local file (64 KiB parts, the last 100 bytes) and an upload session listing its
+/// first 4 parts, part 2 with a wrong MD5.
+fn resume_file(dir: &Path) -> (String, Upload) {
+    let path = dir.join("resume.bin");
+    std::fs::write(&path, vault_sim::file_upload::pseudo_random_bytes(5 * K64 + 100, 7)).unwrap();
+    let path = path.display().to_string();
+    let parts = vault_sim::file_upload::parts_of_file(&path, K64, 4).unwrap();
+    let mut upload = Upload::with_parts(RESUME, "alice", parts);
+    upload.part_fault(PartFault::WrongMd5(2));
+    (path, upload)
 }
 
 #[test]
@@ -86,38 +110,54 @@ fn every_readme_example_builds_runs_and_prints_every_part() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let found = examples(&readme);
     for lang in ["c", "cpp", "python"] {
-        assert!(found.iter().any(|(l, _)| l == lang), "README.md has no {lang} example");
+        assert!(found.iter().any(|(l, k, _)| l == lang && k.is_empty()), "README.md has no {lang} listing example");
     }
+    assert!(found.iter().any(|(l, k, _)| l == "c" && k == "resume"), "README.md has no C resume example");
     let dir = lib_dir().join("readme-examples");
     std::fs::create_dir_all(&dir).unwrap();
     let upload = Upload::new(UPLOAD, "alice", 4);
-    let sim = Sim::start(Config::default().user(SID, "alice", false).upload(upload.clone())).unwrap();
-    let expected: String =
-        vault_sim::expected_parts(&upload).iter().map(|(n, size, md5)| format!("{n} {size} {md5}\n")).collect();
+    let (file, resume) = resume_file(&dir);
+    let sim = Sim::start(Config::default().user(SID, "alice", false).upload(upload.clone()).upload(resume)).unwrap();
+    let list = Setup {
+        args: vec![UPLOAD.to_owned()],
+        expected: vault_sim::expected_parts(&upload)
+            .iter()
+            .map(|(n, size, md5)| format!("{n} {size} {md5}\n"))
+            .collect(),
+    };
+    let to_upload = Setup {
+        args: vec![RESUME.to_owned(), file],
+        expected: format!(
+            "upload part 2: {K64} bytes at offset {K64}\nupload part 5: {K64} bytes at offset {}\n\
+             upload part 6: 100 bytes at offset {}\nthen commit\n",
+            4 * K64,
+            5 * K64
+        ),
+    };
 
-    for (index, (lang, code)) in found.iter().enumerate() {
+    for (index, (lang, kind, code)) in found.iter().enumerate() {
+        let setup = match kind.as_str() {
+            "" => &list,
+            "resume" => &to_upload,
+            other => panic!("README example {index} ({lang}) has an unknown kind {other:?}"),
+        };
         let cmd = build(&dir, index, lang, code);
-        let ok = run_example(&cmd, &sim, SID);
+        let ok = run_example(&cmd, setup, &sim.url(), SID);
         assert_eq!(
             (ok.code, ok.stdout.as_str()),
-            (0, expected.as_str()),
+            (0, setup.expected.as_str()),
             "README example {index} ({lang}):\n{}",
             ok.stderr
         );
         assert_eq!(ok.stderr, "", "README example {index} ({lang})");
 
-        let rejected = run_example(&cmd, &sim, "SID-nobody");
+        let rejected = run_example(&cmd, setup, &sim.url(), "SID-nobody");
         assert_eq!(rejected.code, 1, "README example {index} ({lang}) on a rejected session:\n{}", rejected.stderr);
         assert_eq!(rejected.stdout, "");
         assert!(rejected.stderr.contains("INVALID_SESSION_ID"), "README example {index} ({lang}): {}", rejected.stderr);
         assert_eq!(rejected.stderr.lines().count(), 1, "README example {index} ({lang}): {}", rejected.stderr);
 
-        let bad_url = run(
-            Mode::Native,
-            &PathBuf::from(&cmd[0]),
-            &[cmd[1..].to_vec(), vec![UPLOAD.to_owned()]].concat(),
-            &[("VAULT_URL", "ftp://nowhere"), ("VAULT_SESSION_ID", SID)],
-        );
+        let bad_url = run_example(&cmd, setup, "ftp://nowhere", SID);
         assert_eq!(bad_url.code, 1, "README example {index} ({lang}) with a bad URL:\n{}", bad_url.stderr);
         assert!(bad_url.stderr.contains("vault_url"), "README example {index} ({lang}): {}", bad_url.stderr);
     }

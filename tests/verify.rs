@@ -4,40 +4,16 @@
 
 mod harness;
 
+use harness::files::Dir;
 use harness::{scenario, Run};
 use md5::{Digest, Md5};
 use std::io::{Seek, SeekFrom, Write};
-use std::path::PathBuf;
 use vault_sim::file_upload::parts_of_file;
 use vault_sim::{Config, PartFault, SimPart, Upload};
 
 const SID: &str = "SID-verify-c-3e9d1f07";
 const VERIFY: &str = "tests-c/verify.c";
 const K64: u64 = 64 * 1024;
-
-/// A directory of test files, removed on drop.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!("vp-verify-c-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-
-    /// A file of `len` pseudo-random bytes; returns its path.
-    fn file(&self, name: &str, len: u64) -> String {
-        let p = self.0.join(name);
-        std::fs::write(&p, bytes(len, len ^ name.len() as u64)).unwrap();
-        p.to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn bytes(len: u64, seed: u64) -> Vec<u8> {
     vault_sim::file_upload::pseudo_random_bytes(len, seed)
@@ -82,7 +58,7 @@ fn assert_contract(run: &Run) {
 
 #[test]
 fn every_verdict_with_a_shorter_last_part() {
-    let dir = Dir::new("every");
+    let dir = Dir::new("vp-verify-c", "every");
     let path = dir.file("f", 6 * K64 + 1000);
     let data = std::fs::read(&path).unwrap();
     let faults = [
@@ -125,7 +101,7 @@ fn every_verdict_with_a_shorter_last_part() {
 
 #[test]
 fn an_exact_multiple_with_the_part_size_read_off_the_listing() {
-    let dir = Dir::new("exact");
+    let dir = Dir::new("vp-verify-c", "exact");
     let path = dir.file("f", 4 * K64);
     let data = std::fs::read(&path).unwrap();
     let u = upload("up-exact", &path, K64, 3, &[]);
@@ -148,7 +124,7 @@ fn an_exact_multiple_with_the_part_size_read_off_the_listing() {
 
 #[test]
 fn a_part_size_the_listing_cannot_tell_is_asked_for() {
-    let dir = Dir::new("noinfer");
+    let dir = Dir::new("vp-verify-c", "noinfer");
     let path = dir.file("f", 3 * K64);
     let u = upload("up-one", &path, K64, 1, &[]);
     scenario(
@@ -169,7 +145,7 @@ fn a_part_size_the_listing_cannot_tell_is_asked_for() {
 
 #[test]
 fn a_part_listed_twice_is_a_protocol_error() {
-    let dir = Dir::new("dup");
+    let dir = Dir::new("vp-verify-c", "dup");
     let path = dir.file("f", 3 * K64);
     let u = upload("up-dup", &path, K64, 3, &[PartFault::Duplicate(2)]);
     scenario(
@@ -190,7 +166,7 @@ fn a_part_listed_twice_is_a_protocol_error() {
 #[test]
 fn a_sparse_file_over_4_gib() {
     const PART: u64 = 64 << 20;
-    let dir = Dir::new("sparse");
+    let dir = Dir::new("vp-verify-c", "sparse");
     let path = dir.0.join("big").to_string_lossy().into_owned();
     let head = bytes(4096, 1);
     let tail = bytes((1 << 20) + 17, 2);
@@ -228,7 +204,7 @@ fn a_sparse_file_over_4_gib() {
 
 #[test]
 fn local_file_errors() {
-    let dir = Dir::new("io");
+    let dir = Dir::new("vp-verify-c", "io");
     let empty = dir.file("empty", 0);
     let root = std::process::Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(true);
     let unreadable = dir.file("unreadable", 100);
@@ -268,7 +244,7 @@ fn local_file_errors() {
 
 #[test]
 fn a_file_rewritten_while_verifying() {
-    let dir = Dir::new("rewrite");
+    let dir = Dir::new("vp-verify-c", "rewrite");
     let path = dir.file("f", 40 * K64);
     let u = upload("up-rw", &path, K64, 40, &[]);
     let pristine = std::fs::read(&path).unwrap();
@@ -299,7 +275,7 @@ fn a_file_rewritten_while_verifying() {
 
 #[test]
 fn freeing_a_verifier_mid_way_joins_its_threads() {
-    let dir = Dir::new("free");
+    let dir = Dir::new("vp-verify-c", "free");
     let path = dir.file("f", 64 * K64);
     let u = upload("up-free", &path, K64, 64, &[]);
     scenario(
@@ -316,7 +292,7 @@ fn freeing_a_verifier_mid_way_joins_its_threads() {
 
 #[test]
 fn eight_threads_each_verify_their_own_file() {
-    let dir = Dir::new("threads");
+    let dir = Dir::new("vp-verify-c", "threads");
     let mut uploads = Vec::new();
     let mut jobs = Vec::new();
     for i in 1..=8u32 {
@@ -341,7 +317,7 @@ fn eight_threads_each_verify_their_own_file() {
 
 #[test]
 fn arguments_and_lifecycle() {
-    let dir = Dir::new("api");
+    let dir = Dir::new("vp-verify-c", "api");
     let path = dir.file("f", 3 * K64);
     let u = upload("up-api", &path, K64, 3, &[]);
     scenario(
@@ -358,7 +334,7 @@ fn arguments_and_lifecycle() {
 /// Many small parts through several threads, under every mode.
 #[test]
 fn many_parts_and_threads() {
-    let dir = Dir::new("many");
+    let dir = Dir::new("vp-verify-c", "many");
     let path = dir.file("f", 100 * 4096 + 1);
     let u = upload("up-many", &path, 4096, 101, &[PartFault::WrongMd5(77)]);
     scenario(
@@ -371,4 +347,72 @@ fn many_parts_and_threads() {
             assert_eq!(run.field("summary"), "100 0 0 1 0 0 409601 77 1");
         },
     );
+}
+
+/// The C++ wrapper (include/vault_parts.hpp): range-for over the verdicts of a verifier that
+/// took a listing (and its log function) over, and its exceptions.
+#[test]
+fn cxx_wrapper_verifies_with_range_for() {
+    const OTHER: &str = "SID-verify-other-77c0";
+    let dir = Dir::new("vp-verify-c", "cxx");
+    let path = dir.file("f", 5 * K64 + 100);
+    let missing = dir.0.join("nope").to_string_lossy().into_owned();
+    let u = upload("up-cxx", &path, K64, 5, &[PartFault::WrongMd5(2)]);
+    scenario(
+        move || config(vec![u.clone()])().user(OTHER, "bob", false),
+        "tests-c/cxx_wrapper_verify.cpp",
+        |s| vec![s.url(), SID.into(), "up-cxx".into(), path.clone(), OTHER.into(), missing.clone()],
+        |_, run| {
+            assert_eq!(run.code, 0, "{:?}:\n{}{}", run.mode, run.stdout, run.stderr);
+            let want: String = [
+                (1, 0, K64, K64),
+                (2, 3, K64, K64),
+                (3, 0, K64, K64),
+                (4, 0, K64, K64),
+                (5, 0, K64, K64),
+                (6, 1, 100, 0),
+            ]
+            .iter()
+            .map(|(n, s, l, r)| format!("verdict {n} {s} {l} {r}\n"))
+            .collect();
+            assert_eq!(
+                run.stdout,
+                format!("{want}summary 4 1 0 1 0 0 {} 2 1\ncxx_wrapper_verify: 6 verdicts, 0 failed checks\n", 5 * K64)
+            );
+        },
+    );
+}
+
+/// The verifier's own errors (the local file, a part listed twice) reach the listing's log
+/// callback as its final error line, once, redacted like everything else.
+#[test]
+fn verifier_errors_are_logged_and_redacted_like_listing_errors() {
+    let dir = Dir::new("vp-verify-c", "logged");
+    let path = dir.file("f", 4 * K64);
+    let secret_path = dir.0.join(format!("{SID}-missing")).to_string_lossy().into_owned();
+    let shown = secret_path.replace(SID, "[redacted]");
+    let dup = upload("up-dup", &path, K64, 4, &[PartFault::Duplicate(2)]);
+    let plain = upload("up-plain", &path, K64, 4, &[]);
+    for (id, file, code, msg) in [
+        (
+            "up-plain",
+            secret_path.as_str(),
+            "E_IO",
+            format!("{shown}: cannot open: No such file or directory (os error 2)"),
+        ),
+        ("up-dup", path.as_str(), "E_PROTOCOL", "the listing has part 2 twice".to_owned()),
+    ] {
+        scenario(
+            config(vec![dup.clone(), plain.clone()]),
+            VERIFY,
+            |s| args(s, id, file, 0, &["log=1"]),
+            |_, run| {
+                assert_contract(run);
+                assert_eq!(run.field("result"), code);
+                assert_eq!(run.field("errmsg"), msg);
+                let errors: Vec<&str> = run.log_lines().into_iter().filter(|l| l.starts_with("log 1 ")).collect();
+                assert_eq!(errors, [format!("log 1 {msg}")], "{}", run.stdout);
+            },
+        );
+    }
 }

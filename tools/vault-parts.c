@@ -2,12 +2,15 @@
  * vault-parts: the command-line face of libvault_parts, written over its public C API only.
  *
  *   VAULT_URL=https://myvault.veevavault.com VAULT_SESSION_ID=... vault-parts list [options] UPLOAD_SESSION_ID
+ *   VAULT_URL=... VAULT_SESSION_ID=... vault-parts verify [options] UPLOAD_SESSION_ID FILE
  *
- * Commands are dispatched from one table, so a new one (verify) is a row and a function.
- * Exit status: 0 success; 64 usage error (including a value the library refuses before any
- * request); otherwise 10 + the library's error code (12 session rejected ... 21 internal).
+ * Commands are dispatched from one table: a command is a row and a function.
+ * Exit status: 0 success (verify: commit-ready); verify's answers 1 resumable, 2 mismatches
+ * found, 3 not resumable; 64 usage error (including a value the library refuses before any
+ * request); otherwise 10 + the library's error code (11 bad argument ... 22 local file).
  * See docs/vault-parts.1.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,19 +18,26 @@
 
 #define PROG "vault-parts"
 #define EXIT_USAGE 64
+/* verify's answers: what uploading would take to complete the session. */
+#define EXIT_COMMIT_READY 0
+#define EXIT_RESUMABLE 1
+#define EXIT_MISMATCHES 2
+#define EXIT_NOT_RESUMABLE 3
 
 static const char usage_text[] =
     "usage: " PROG " COMMAND [options] ARGUMENTS\n"
     "       " PROG " --help | --version\n\n"
     "Commands:\n"
-    "  list UPLOAD_SESSION_ID   print the parts uploaded to a Vault resumable upload session\n\n"
+    "  list UPLOAD_SESSION_ID          print the parts uploaded to a Vault resumable upload session\n"
+    "  verify UPLOAD_SESSION_ID FILE   check FILE against those parts: which to (re)upload, and\n"
+    "                                  whether the session can still be completed\n\n"
     "The Vault comes from VAULT_URL, the session ID from VAULT_SESSION_ID (never a flag, so it\n"
     "stays out of the process list). VAULT_URL is https://HOST[:PORT]; a bare HOST means https;\n"
     "http:// is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost). A user name or\n"
     "password in the URL is refused.\n\n"
-    "Options of list (--opt VALUE and --opt=VALUE both work):\n"
+    "Options of list and verify (--opt VALUE and --opt=VALUE both work):\n"
     "  --limit N           parts per page, 1 to 1000 (default: Vault's, 1000)\n"
-    "  --json              one JSON object per part instead of a table\n"
+    "  --json              one JSON object per line instead of a table\n"
     "  --timeout SECONDS   time per HTTP attempt, like 30 or 0.5 (default 60)\n"
     "  --max-attempts N    attempts per page, at least 1 (default 3)\n"
     "  --api-version V     Vault API version, like v25.3 (default v25.3)\n"
@@ -35,16 +45,26 @@ static const char usage_text[] =
     "  --ca-file PEM       trust only the certificates in PEM (a private CA)\n"
     "  --add-ca-file PEM   trust the built-in roots and the certificates in PEM (a TLS proxy)\n"
     "  --system-roots      trust the system's store (SSL_CERT_FILE, SSL_CERT_DIR honoured)\n"
-    "  --verbose           log requests, retries and pages to stderr\n"
+    "  --verbose           log requests, retries and pages to stderr (verify: print every part)\n"
     "  --help              this text\n\n"
-    "Exit status: 0 done; 64 usage error; otherwise 10 + the library's error code\n"
-    "(12 session rejected, 13 access denied, 14 rate limited, 15 Vault error, 16 HTTP status,\n"
-    "17 network, 18 timeout, 19 TLS, 20 protocol, 21 internal). See vault-parts(1).\n";
+    "Options of verify:\n"
+    "  --part-size N       bytes in every part but the last (default: read off the listing)\n"
+    "  --threads N         hashing threads, 1 to 16 (default: one per core)\n\n"
+    "verify prints one line per part that is not OK (every part with --verbose) and a summary.\n\n"
+    "Exit status: 0 done (verify: commit-ready, every part uploaded intact); verify: 1 resumable\n"
+    "(only MISSING parts to upload), 2 mismatches found (uploaded parts differ: upload them\n"
+    "again), 3 not resumable (Vault lists parts past the file's end); 64 usage error; otherwise\n"
+    "10 + the library's error code (11 bad argument, 12 session rejected, 13 access denied,\n"
+    "14 rate limited, 15 Vault error, 16 HTTP status, 17 network, 18 timeout, 19 TLS,\n"
+    "20 protocol, 21 internal, 22 local file). See vault-parts(1).\n";
 
-/* What `list` was asked to do, from its arguments. */
-struct list_opts {
-    const char *upload, *api_version, *client_id, *ca_file, *add_ca_file;
-    unsigned long limit, timeout_ms, max_attempts;
+/* What a command was asked to do, from its arguments. */
+struct opts {
+    /* Which command: verify takes a FILE and two more options. */
+    int verify;
+    const char *upload, *file, *api_version, *client_id, *ca_file, *add_ca_file;
+    unsigned long limit, timeout_ms, max_attempts, threads;
+    unsigned long long part_size;
     int json, verbose, system_roots;
 };
 
@@ -66,6 +86,18 @@ static int parse_count(const char *s, unsigned long min, unsigned long max, unsi
     if (*s < '0' || *s > '9') return 0;
     v = strtoul(s, &end, 10);
     if (*end != '\0' || v < min || v > max) return 0;
+    *out = v;
+    return 1;
+}
+
+/* A byte count from 1 to UINT64_MAX, the whole string. */
+static int parse_bytes(const char *s, unsigned long long *out) {
+    char *end;
+    unsigned long long v;
+    if (*s < '0' || *s > '9') return 0;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (*end != '\0' || errno == ERANGE || v == 0) return 0;
     *out = v;
     return 1;
 }
@@ -105,23 +137,39 @@ static int is_flag_with_value(const char *a) {
     return 0;
 }
 
-/* Parses list's arguments into *o; returns 0, or the exit status of a usage error. */
-static int parse_list(int argc, char **argv, struct list_opts *o) {
-    static const char *const valued[] = {"--limit", "--timeout", "--max-attempts", "--api-version",
-                                         "--client-id", "--ca-file", "--add-ca-file"};
-    int i, k, missing, only_args = 0;
+/* The positional arguments: the upload session ID, then (verify) the file. */
+static int take_argument(struct opts *o, const char *a) {
+    if (o->upload == NULL) {
+        o->upload = a;
+    } else if (o->verify && o->file == NULL) {
+        o->file = a;
+    } else {
+        return usage_error(o->verify ? "verify takes an upload session ID and a file ('%s' is extra)"
+                                     : "only one upload session ID may be given ('%s' is extra)",
+                           a);
+    }
+    return 0;
+}
+
+/* Parses a command's arguments into *o (o->verify set); returns 0, or the exit status of a
+ * usage error. */
+static int parse_args(int argc, char **argv, struct opts *o) {
+    /* verify's own options come last, so that list stops the search before them. */
+    static const char *const valued[] = {"--limit",     "--timeout", "--max-attempts", "--api-version", "--client-id",
+                                         "--ca-file",   "--add-ca-file", "--part-size", "--threads"};
+    const int n_valued = o->verify ? 9 : 7;
+    int i, k, missing, status, only_args = 0;
     for (i = 0; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (only_args || a[0] != '-' || a[1] == '\0') {
-            if (o->upload != NULL) return usage_error("only one upload session ID may be given ('%s' is extra)", a);
-            o->upload = a;
+            if ((status = take_argument(o, a)) != 0) return status;
             continue;
         }
         if (strcmp(a, "--") == 0) {
             only_args = 1;
             continue;
         }
-        for (k = 0; k < (int)(sizeof valued / sizeof *valued); k++) {
+        for (k = 0; k < n_valued; k++) {
             v = option_value(argc, argv, &i, valued[k], &missing);
             if (missing) return usage_error("option '%s' needs a value", valued[k]);
             if (v != NULL) break;
@@ -142,7 +190,14 @@ static int parse_list(int argc, char **argv, struct list_opts *o) {
             case 3: o->api_version = v; break;
             case 4: o->client_id = v; break;
             case 5: o->ca_file = v; break;
-            default: o->add_ca_file = v; break;
+            case 6: o->add_ca_file = v; break;
+            case 7:
+                if (!parse_bytes(v, &o->part_size))
+                    return usage_error("--part-size takes a number of bytes of at least 1, not '%s'", v);
+                break;
+            default:
+                if (!parse_count(v, 1, 16, &o->threads)) return usage_error("--threads takes a number from 1 to 16, not '%s'", v);
+                break;
             }
         } else if (strcmp(a, "--json") == 0) {
             o->json = 1;
@@ -160,6 +215,7 @@ static int parse_list(int argc, char **argv, struct list_opts *o) {
         }
     }
     if (o->upload == NULL || o->upload[0] == '\0') return usage_error("the upload session ID is missing", NULL);
+    if (o->verify && (o->file == NULL || o->file[0] == '\0')) return usage_error("the file to verify is missing", NULL);
     if ((o->ca_file != NULL) + (o->add_ca_file != NULL) + o->system_roots > 1)
         return usage_error("choose one of --ca-file, --add-ca-file and --system-roots", NULL);
     return 0;
@@ -183,7 +239,7 @@ static void log_to_stderr(void *userdata, int level, const char *message) {
 }
 
 /* Applies the options to a freshly opened handle; the first failure sticks in the handle. */
-static int configure(vault_parts_iter *it, const struct list_opts *o) {
+static int configure(vault_parts_iter *it, const struct opts *o) {
     int rc = VAULT_PARTS_OK;
     if (rc == VAULT_PARTS_OK && o->limit) rc = vault_parts_set_limit(it, (uint32_t)o->limit);
     if (rc == VAULT_PARTS_OK && o->timeout_ms) rc = vault_parts_set_timeout_ms(it, (uint32_t)o->timeout_ms);
@@ -201,40 +257,49 @@ static int configure(vault_parts_iter *it, const struct list_opts *o) {
     return rc;
 }
 
-/* The final error, once; a certificate the built-in roots do not know gets a hint. */
-static int report_failure(vault_parts_iter *it, int rc, int before_io) {
-    const char *msg = vault_parts_errmsg(it);
+/* The final error, once (`msg` from the handle that failed); a certificate the built-in roots
+ * do not know, and a part size the listing cannot tell, get a hint. */
+static int report_failure(const char *msg, int rc, int before_io) {
     fprintf(stderr, PROG ": %s: %s\n", vault_parts_errstr(rc), msg);
     if (rc == VAULT_PARTS_E_TLS && (strstr(msg, "UnknownIssuer") || strstr(msg, "unknown issuer")))
         fprintf(stderr, PROG ": hint: the server's certificate is not signed by a trusted CA; "
                         "give its CA with --ca-file PEM (or --add-ca-file PEM behind a TLS-inspecting proxy, "
                         "--system-roots for the system's store)\n");
+    if (rc == VAULT_PARTS_E_ARG && strstr(msg, "pass the part size"))
+        fprintf(stderr, PROG ": hint: give the part size with --part-size N\n");
     return before_io && rc == VAULT_PARTS_E_ARG ? EXIT_USAGE : 10 + rc;
 }
 
-static int cmd_list(int argc, char **argv) {
+/* Parses the arguments and opens a configured iterator into *it. Returns 0, or the exit
+ * status of a failure already reported (and *it freed). */
+static int open_listing(int argc, char **argv, struct opts *o, vault_parts_iter **it) {
     const char *url = getenv("VAULT_URL"), *sid = getenv("VAULT_SESSION_ID");
-    struct list_opts o;
-    vault_parts_iter *it = NULL;
+    int rc, status;
+    *it = NULL;
+    if ((status = parse_args(argc, argv, o)) != 0) return status;
+    if (url == NULL || *url == '\0') return usage_error("VAULT_URL is not set", NULL);
+    if (sid == NULL || *sid == '\0') return usage_error("VAULT_SESSION_ID is not set", NULL);
+    if (has_userinfo(url))
+        return usage_error("VAULT_URL must not hold a user name or password; the session ID goes in VAULT_SESSION_ID", NULL);
+    rc = vault_parts_open(it, url, sid, o->upload);
+    if (rc == VAULT_PARTS_OK) rc = configure(*it, o);
+    if (rc == VAULT_PARTS_OK) return 0;
+    status = report_failure(vault_parts_errmsg(*it), rc, 1);
+    vault_parts_free(*it);
+    *it = NULL;
+    return status;
+}
+
+static int cmd_list(int argc, char **argv) {
+    struct opts o;
+    vault_parts_iter *it;
     vault_part p;
     unsigned long count = 0;
     unsigned long long total = 0;
     int rc, status;
 
     memset(&o, 0, sizeof o);
-    if ((status = parse_list(argc, argv, &o)) != 0) return status;
-    if (url == NULL || *url == '\0') return usage_error("VAULT_URL is not set", NULL);
-    if (sid == NULL || *sid == '\0') return usage_error("VAULT_SESSION_ID is not set", NULL);
-    if (has_userinfo(url))
-        return usage_error("VAULT_URL must not hold a user name or password; the session ID goes in VAULT_SESSION_ID", NULL);
-
-    rc = vault_parts_open(&it, url, sid, o.upload);
-    if (rc == VAULT_PARTS_OK) rc = configure(it, &o);
-    if (rc != VAULT_PARTS_OK) {
-        status = report_failure(it, rc, 1);
-        vault_parts_free(it);
-        return status;
-    }
+    if ((status = open_listing(argc, argv, &o, &it)) != 0) return status;
     while ((rc = vault_parts_next(it, &p)) == VAULT_PARTS_ROW) {
         if (o.json) {
             printf("{\"part_number\":%u,\"size\":%llu,\"part_content_md5\":\"%s\"}\n", p.part_number,
@@ -249,7 +314,7 @@ static int cmd_list(int argc, char **argv) {
     }
     if (rc != VAULT_PARTS_DONE) {
         fflush(stdout);
-        status = report_failure(it, rc, 0);
+        status = report_failure(vault_parts_errmsg(it), rc, 0);
         vault_parts_free(it);
         return status;
     }
@@ -258,15 +323,127 @@ static int cmd_list(int argc, char **argv) {
     return 0;
 }
 
-/* One row per subcommand: the verify issue adds {"verify", cmd_verify}. */
+/* Verdict names, indexed by VAULT_PARTS_PART_*: the C API's own names. */
+static const char *const verdict_names[] = {"OK", "MISSING", "SIZE_MISMATCH", "MD5_MISMATCH", "UNVERIFIED", "EXTRA"};
+#define N_VERDICTS (sizeof verdict_names / sizeof *verdict_names)
+
+static const char *verdict_name(int status) {
+    return status >= 0 && (size_t)status < N_VERDICTS ? verdict_names[status] : "?";
+}
+
+static void print_verdict(const vault_part_verdict *v, int json, int first) {
+    if (json) {
+        printf("{\"part_number\":%u,\"status\":\"%s\",\"offset\":%llu,\"local_size\":%llu,\"remote_size\":%llu,"
+               "\"local_md5\":\"%s\",\"remote_md5\":\"%s\"}\n",
+               v->part_number, verdict_name(v->status), (unsigned long long)v->offset,
+               (unsigned long long)v->local_size, (unsigned long long)v->remote_size, v->local_md5, v->remote_md5);
+        return;
+    }
+    if (first) printf("%8s  %-13s %14s %14s  %-32s  %s\n", "part", "verdict", "local size", "Vault size", "local md5", "Vault md5");
+    printf("%8u  %-13s %14llu %14llu  %-32s  %s\n", v->part_number, verdict_name(v->status),
+           (unsigned long long)v->local_size, (unsigned long long)v->remote_size, v->local_md5[0] ? v->local_md5 : "-",
+           v->remote_md5[0] ? v->remote_md5 : "-");
+}
+
+/* The exit status the totals of a complete verification call for, and its one-word name. */
+static int outcome(const vault_parts_verify_totals *t, const char **name) {
+    if (!t->resumable) {
+        *name = "not-resumable";
+        return EXIT_NOT_RESUMABLE;
+    }
+    if (t->count[VAULT_PARTS_PART_SIZE_MISMATCH] + t->count[VAULT_PARTS_PART_MD5_MISMATCH] > 0) {
+        *name = "mismatches";
+        return EXIT_MISMATCHES;
+    }
+    if (t->count[VAULT_PARTS_PART_MISSING] > 0) {
+        *name = "resumable";
+        return EXIT_RESUMABLE;
+    }
+    *name = "commit-ready";
+    return EXIT_COMMIT_READY;
+}
+
+/* The summary: one line of counts and what to do, or (--json) one object. */
+static void print_summary(const vault_parts_verify_totals *t, int status, const char *name, int json) {
+    unsigned long parts = 0, upload;
+    const char *sep;
+    size_t k;
+    for (k = 0; k < N_VERDICTS; k++) parts += t->count[k];
+    upload = (unsigned long)t->count[VAULT_PARTS_PART_MISSING] + t->count[VAULT_PARTS_PART_SIZE_MISMATCH] +
+             t->count[VAULT_PARTS_PART_MD5_MISMATCH];
+    if (json) {
+        printf("{\"outcome\":\"%s\",\"parts\":%lu,\"count\":{", name, parts);
+        for (k = 0; k < N_VERDICTS; k++) printf("%s\"%s\":%u", k ? "," : "", verdict_names[k], t->count[k]);
+        printf("},\"bytes_hashed\":%llu,\"first_to_upload\":%u,\"resumable\":%s}\n", (unsigned long long)t->bytes_hashed,
+               t->first_to_upload, t->resumable ? "true" : "false");
+        return;
+    }
+    printf("%lu part%s", parts, parts == 1 ? "" : "s");
+    for (k = 0, sep = ": "; k < N_VERDICTS; k++)
+        if (t->count[k]) {
+            printf("%s%u %s", sep, t->count[k], verdict_names[k]);
+            sep = ", ";
+        }
+    printf("; %llu bytes hashed; ", (unsigned long long)t->bytes_hashed);
+    switch (status) {
+    case EXIT_NOT_RESUMABLE:
+        printf("not resumable: Vault lists %u part%s past the file's end\n", t->count[VAULT_PARTS_PART_EXTRA],
+               t->count[VAULT_PARTS_PART_EXTRA] == 1 ? "" : "s");
+        break;
+    case EXIT_MISMATCHES:
+        printf("mismatches found: upload %lu part%s from part %u (%u again)\n", upload, upload == 1 ? "" : "s",
+               t->first_to_upload, t->count[VAULT_PARTS_PART_SIZE_MISMATCH] + t->count[VAULT_PARTS_PART_MD5_MISMATCH]);
+        break;
+    case EXIT_RESUMABLE:
+        printf("resumable: upload %lu part%s from part %u\n", upload, upload == 1 ? "" : "s", t->first_to_upload);
+        break;
+    default:
+        printf("commit-ready%s\n", t->count[VAULT_PARTS_PART_UNVERIFIED] ? " (UNVERIFIED parts: Vault sent no MD5)" : "");
+    }
+}
+
+static int cmd_verify(int argc, char **argv) {
+    struct opts o;
+    vault_parts_iter *it;
+    vault_parts_verify *v = NULL;
+    vault_part_verdict verdict;
+    vault_parts_verify_totals totals;
+    unsigned long shown = 0;
+    const char *name;
+    int rc, status;
+
+    memset(&o, 0, sizeof o);
+    o.verify = 1;
+    if ((status = open_listing(argc, argv, &o, &it)) != 0) return status;
+    /* Takes `it` over, even when it fails. */
+    rc = vault_parts_verify_open(&v, it, o.file, o.part_size);
+    if (rc == VAULT_PARTS_OK && o.threads) rc = vault_parts_verify_set_threads(v, (uint32_t)o.threads);
+    if (rc == VAULT_PARTS_OK) {
+        while ((rc = vault_parts_verify_next(v, &verdict)) == VAULT_PARTS_ROW)
+            if (o.verbose || verdict.status != VAULT_PARTS_PART_OK) print_verdict(&verdict, o.json, shown++ == 0);
+    }
+    if (rc != VAULT_PARTS_DONE) {
+        fflush(stdout);
+        status = report_failure(vault_parts_verify_errmsg(v), rc, 0);
+        vault_parts_verify_free(v);
+        return status;
+    }
+    vault_parts_verify_summary(v, &totals);
+    status = outcome(&totals, &name);
+    print_summary(&totals, status, name, o.json);
+    vault_parts_verify_free(v);
+    return status;
+}
+
+/* One row per subcommand. */
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
-} commands[] = {{"list", cmd_list}};
+} commands[] = {{"list", cmd_list}, {"verify", cmd_verify}};
 
 int main(int argc, char **argv) {
     size_t k;
-    if (argc < 2) return usage_error("a command is missing (list)", NULL);
+    if (argc < 2) return usage_error("a command is missing (list, verify)", NULL);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(usage_text, stdout);
         return 0;
@@ -278,5 +455,5 @@ int main(int argc, char **argv) {
     for (k = 0; k < sizeof commands / sizeof *commands; k++)
         if (strcmp(argv[1], commands[k].name) == 0) return commands[k].run(argc - 2, argv + 2);
     if (argv[1][0] == '-') return usage_error("unknown option '%s' (options follow the command)", argv[1]);
-    return usage_error("unknown command '%s' (commands: list)", argv[1]);
+    return usage_error("unknown command '%s' (commands: list, verify)", argv[1]);
 }

@@ -25,6 +25,8 @@ pub const VAULT_PARTS_PART_EXTRA: c_int = 5;
 
 /// A local file checked against the parts of its upload session. Opaque: create it with
 /// vault_parts_verify_open. The caller owns the handle and must pass it to vault_parts_verify_free.
+/// A handle may move between threads but is used by one thread at a time (every call on it,
+/// the accessors included); separate handles run in parallel.
 pub struct vault_parts_verify {
     verifier: Verifier,
     /// Kept here so the strings the accessors return stay valid until the next call.
@@ -82,7 +84,10 @@ pub struct vault_parts_verify_totals {
 /// same code, message and error type.
 ///
 /// Threads: the handle may move between threads but is used by one at a time. `it`'s log
-/// callback is called on the thread that calls vault_parts_verify_next. The verifier starts its
+/// callback is called on the thread that calls vault_parts_verify_next (or this call); besides
+/// the listing's lines it receives the verifier's final error, whatever failed (the file, a
+/// part listed twice, a bad argument), once, as a VAULT_PARTS_LOG_ERROR line, redacted as
+/// every message is. The verifier starts its
 /// own hashing threads at the first vault_parts_verify_next (see
 /// vault_parts_verify_set_threads); they never call the caller's code, and
 /// vault_parts_verify_free joins them.
@@ -115,7 +120,8 @@ pub unsafe extern "C" fn vault_parts_verify_open(
         let verifier = match (iter, unsafe { c_str(path, "path") }) {
             (None, _) => Verifier::failed(Error::arg("it is NULL")),
             (Some(iter), Ok(path)) => Verifier::new(iter.listing, path, part_size),
-            (Some(iter), Err(e)) => Verifier::failed(iter.listing.error().cloned().unwrap_or(e)),
+            // The listing's own error comes first; a new one is logged through it.
+            (Some(mut iter), Err(e)) => Verifier::failed(iter.listing.fail(e)),
         };
         Some(Box::new(vault_parts_verify::new(verifier)))
     });
@@ -138,7 +144,7 @@ pub unsafe extern "C" fn vault_parts_verify_open(
 /// VAULT_PARTS_E_ARG and changes nothing. An out-of-range value before it is kept as the
 /// handle's error.
 ///
-/// Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG, or the handle's error code.
+/// Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG (also for a NULL `v`), or the handle's error code.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_set_threads(v: *mut vault_parts_verify, threads: u32) -> c_int {
     with_verify(v, |h| {
@@ -160,8 +166,9 @@ pub unsafe extern "C" fn vault_parts_verify_set_threads(v: *mut vault_parts_veri
 /// codes, VAULT_PARTS_E_PROTOCOL for a part listed twice, VAULT_PARTS_E_IO when the file is
 /// missing, a directory, unreadable, or changed while verifying (its size, modification time
 /// or identity differ from when it was opened; the check also runs before DONE),
-/// VAULT_PARTS_E_ARG for an empty file or a part size that cannot be inferred. A NULL `out`
-/// returns VAULT_PARTS_E_ARG and changes nothing. *out is written only on VAULT_PARTS_ROW.
+/// VAULT_PARTS_E_ARG for an empty file or a part size that cannot be inferred. A NULL `v`, or
+/// a NULL `out`, returns VAULT_PARTS_E_ARG and changes nothing. *out is written only on
+/// VAULT_PARTS_ROW.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_next(v: *mut vault_parts_verify, out: *mut vault_part_verdict) -> c_int {
     with_verify(v, |h| {

@@ -79,9 +79,9 @@ impl Verifier {
             Some(e) => State::Failed(e.clone()),
             // configure() is refused once the listing has started.
             None => match listing.configure(|_| Ok(())) {
-                Err(_) => State::Failed(Error::arg(
+                Err(_) => State::Failed(listing.fail(Error::arg(
                     "the iterator has already started: pass vault_parts_verify_open an iterator whose first vault_parts_next has not run",
-                )),
+                ))),
                 Ok(()) => State::Ready(Box::new(Start { listing, path: path.to_owned(), part_size, threads, engine })),
             },
         };
@@ -126,11 +126,17 @@ impl Verifier {
         Ok(())
     }
 
-    /// Records `error` (unless there is one already) and returns the error kept.
+    /// Records `error` (unless there is one already) and returns the error kept. While the
+    /// listing is held, the error goes through it: redacted and logged like a listing error,
+    /// once (an error the listing raised itself is already its own).
     pub fn fail(&mut self, error: Error) -> Error {
-        if let State::Failed(first) = &self.state {
-            return first.clone();
-        }
+        let error = match &mut self.state {
+            State::Failed(first) => return first.clone(),
+            State::Ready(start) => start.listing.fail(error),
+            State::Running(run) => run.listing.fail(error),
+            // Nothing fails after the last verdict but a caught panic, whose text is fixed.
+            State::Done => error,
+        };
         self.state = State::Failed(error.clone());
         error
     }
@@ -162,19 +168,19 @@ impl Verifier {
         }
     }
 
+    /// Opens the file and starts the hashing threads; a failure is the listing's to log.
     fn start(&mut self) -> Result<State, Error> {
         let State::Ready(start) = std::mem::replace(&mut self.state, State::Done) else {
             return Err(Error::new(ErrorKind::Internal, "start outside Ready"));
         };
-        let Start { listing, path, part_size, threads, engine } = *start;
-        let file = Arc::new(LocalFile::open(&path)?);
-        let pool = Pool::start(Arc::clone(&file), threads as usize, engine)?;
-        let geometry = match part_size {
-            0 => None,
-            _ => Some(Geometry::new(file.size(), part_size)?),
+        let Start { mut listing, path, part_size, threads, engine } = *start;
+        let (file, pool, geometry) = match open(&path, part_size, threads, engine) {
+            Ok(opened) => opened,
+            Err(e) => return Ok(State::Failed(listing.fail(e))),
         };
         Ok(State::Running(Box::new(Run {
-            listing: Some(listing),
+            listing,
+            listed_all: false,
             file,
             geometry,
             inference: Inference::default(),
@@ -190,6 +196,22 @@ impl Verifier {
     }
 }
 
+/// The file, its hashing threads, and its geometry when `part_size` gives it.
+fn open(
+    path: &str,
+    part_size: u64,
+    threads: u32,
+    engine: Md5Many,
+) -> Result<(Arc<LocalFile>, Pool, Option<Geometry>), Error> {
+    let file = Arc::new(LocalFile::open(path)?);
+    let geometry = match part_size {
+        0 => None,
+        _ => Some(Geometry::new(file.size(), part_size)?),
+    };
+    let pool = Pool::start(Arc::clone(&file), threads as usize, engine)?;
+    Ok((file, pool, geometry))
+}
+
 /// What one step of a running verification did.
 enum Step {
     Verdict(Verdict),
@@ -199,8 +221,10 @@ enum Step {
 }
 
 struct Run {
-    /// None once the listing is complete.
-    listing: Option<Listing>,
+    /// Kept after its last page too: errors of the file and the verdicts go through its log.
+    listing: Listing,
+    /// Every page has been listed.
+    listed_all: bool,
     file: Arc<LocalFile>,
     /// None until the part size is read off the listing.
     geometry: Option<Geometry>,
@@ -231,24 +255,23 @@ impl Run {
             self.next += 1;
             return Ok(Step::Verdict(v));
         }
-        if self.listing.is_none() && self.geometry.is_some() && u64::from(self.next) > self.last() {
+        if self.listed_all && self.geometry.is_some() && u64::from(self.next) > self.last() {
             self.file.check_path()?;
             return Ok(Step::Done);
         }
         let waiting_on_listing = self.geometry.is_none() || !self.listed.contains_key(&self.next);
-        match &mut self.listing {
-            Some(listing) if waiting_on_listing || self.listed.len() < MAX_AHEAD => match listing.next_part()? {
+        if !self.listed_all && (waiting_on_listing || self.listed.len() < MAX_AHEAD) {
+            match self.listing.next_part()? {
                 Some(part) => self.add(part.part_number, Remote { size: part.size, md5: part.md5 })?,
                 None => self.listing_complete()?,
-            },
-            _ => {
-                self.flush();
-                if self.in_flight == 0 {
-                    return Err(Error::new(ErrorKind::Internal, "verification stalled"));
-                }
-                let hashed = self.pool.wait();
-                self.collect(hashed, totals)?;
             }
+        } else {
+            self.flush();
+            if self.in_flight == 0 {
+                return Err(Error::new(ErrorKind::Internal, "verification stalled"));
+            }
+            let hashed = self.pool.wait();
+            self.collect(hashed, totals)?;
         }
         Ok(Step::Progress)
     }
@@ -261,7 +284,7 @@ impl Run {
                 Some(_) => self.digests.get(&n).map(|d| g.verdict(n, Some(remote), Some(d))),
                 None => Some(g.verdict(n, Some(remote), None)),
             },
-            None if self.listing.is_none() && u64::from(n) <= self.last() => Some(g.verdict(n, None, None)),
+            None if self.listed_all && u64::from(n) <= self.last() => Some(g.verdict(n, None, None)),
             None => None,
         }
     }
@@ -301,7 +324,7 @@ impl Run {
     }
 
     fn listing_complete(&mut self) -> Result<(), Error> {
-        self.listing = None;
+        self.listed_all = true;
         self.flush();
         match self.geometry {
             Some(_) => Ok(()),

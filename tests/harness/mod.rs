@@ -3,6 +3,7 @@
 //! installed, each run against a fresh vault-sim so both see the same server.
 #![allow(dead_code)]
 
+pub mod files;
 pub mod raw;
 
 use std::collections::HashMap;
