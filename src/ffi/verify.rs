@@ -114,8 +114,8 @@ pub unsafe extern "C" fn vault_parts_verify_open(
         // SAFETY: NULL or a NUL-terminated string, per the C contract.
         let verifier = match (iter, unsafe { c_str(path, "path") }) {
             (None, _) => Verifier::failed(Error::arg("it is NULL")),
-            (Some(iter), Ok(path)) => Verifier::new(iter.listing, path, part_size),
-            (Some(iter), Err(e)) => Verifier::failed(iter.listing.error().cloned().unwrap_or(e)),
+            (Some(iter), Ok(path)) => Verifier::new(iter.into_listing(), path, part_size),
+            (Some(iter), Err(e)) => Verifier::failed(iter.into_listing().error().cloned().unwrap_or(e)),
         };
         Some(Box::new(vault_parts_verify::new(verifier)))
     });
