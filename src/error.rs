@@ -282,6 +282,7 @@ mod tests {
         assert_eq!(ErrorKind::Protocol.code(), 10);
         assert_eq!(ErrorKind::Internal.code(), 11);
         assert_eq!(ErrorKind::from_code(8), Some(ErrorKind::Timeout));
-        assert_eq!(ErrorKind::from_code(12), None);
+        assert_eq!(ErrorKind::from_code(13), Some(ErrorKind::Cancelled));
+        assert_eq!(ErrorKind::from_code(14), None);
     }
 }
