@@ -830,6 +830,20 @@ const char *vault_parts_verify_error_type(const struct vault_parts_verify *v);
 int vault_parts_verify_errcode(const struct vault_parts_verify *v);
 
 /**
+ * Stops the verifier, as vault_parts_interrupt stops an iterator: a vault_parts_verify_next
+ * blocked on another thread (listing, or waiting for the hashing threads) returns
+ * VAULT_PARTS_E_CANCELLED within 100 ms, and so does every later call (sticky); the hashing
+ * threads stop as that call returns (each finishes at most one 256 KiB read). A verifier at
+ * VAULT_PARTS_DONE or already failed keeps its result. Repeating the call does nothing more.
+ *
+ * Thread safety: any thread, any time until vault_parts_verify_free begins, any number of
+ * times, also while another thread is inside a call on the same handle. Does not block.
+ *
+ * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG for a NULL handle.
+ */
+int vault_parts_verify_interrupt(struct vault_parts_verify *v);
+
+/**
  * Releases the verifier, the iterator it took over and everything they own: it stops the
  * hashing threads and waits for them (each finishes at most one 256 KiB read), so no thread of
  * the verifier runs after this returns. Accepts NULL (does nothing). May be called at any

@@ -9,6 +9,7 @@
  *        services run     URL SID UPLOAD [options]   one listing, then its details
  *        services client  URL SID UPLOAD COUNT [options]  COUNT listings on one client
  *        services two     URL SID1 UP1 SID2 UP2 [options] two listings interleaved on one client
+ *        services verify_cancel URL SID UPLOAD FILE [options]  a verifier, interrupted
  * options: ca=PEM timeout=MS attempts=N backoff=INITIAL,MAX deadline=MS interrupt_after=MS
  *          threads=T (client: T threads share COUNT listings) free_first=1 (client: free the
  *          client before listing) idle=N (client: idle connections kept)
@@ -325,6 +326,50 @@ static int two(int argc, char **argv) {
     return test_failures ? 1 : 0;
 }
 
+struct verify_interrupter {
+    vault_parts_verify *v;
+    long after_ms;
+    double at;
+    int rc;
+};
+
+static void *verify_interrupt_later(void *arg) {
+    struct verify_interrupter *x = (struct verify_interrupter *)arg;
+    sleep_ms(x->after_ms);
+    x->at = now_ms();
+    x->rc = vault_parts_verify_interrupt(x->v);
+    return NULL;
+}
+
+static int verify_cancel(int argc, char **argv) {
+    struct options o = parse_options(argc - 4, argv + 4);
+    struct verify_interrupter x;
+    vault_parts_iter *it = NULL;
+    vault_parts_verify *v = NULL;
+    vault_part_verdict verdict;
+    pthread_t tid;
+    int rc;
+    double returned;
+    CHECK_CODE(vault_parts_open(&it, argv[0], argv[1], argv[2]), VAULT_PARTS_OK);
+    CHECK_CODE(configure(it, &o, 1), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_open(&v, it, argv[3], 0), VAULT_PARTS_OK);
+    x.v = v;
+    x.after_ms = o.interrupt_after;
+    CHECK(pthread_create(&tid, NULL, verify_interrupt_later, &x) == 0);
+    while ((rc = vault_parts_verify_next(v, &verdict)) == VAULT_PARTS_ROW) {
+    }
+    returned = now_ms();
+    CHECK(pthread_join(tid, NULL) == 0);
+    CHECK_CODE(x.rc, VAULT_PARTS_OK);
+    printf("result %s\n", code_name(rc));
+    printf("latency_ms %.1f\n", returned - x.at);
+    printf("again %s\n", code_name(vault_parts_verify_next(v, &verdict)));
+    printf("errmsg %s\n", vault_parts_verify_errmsg(v));
+    vault_parts_verify_free(v);
+    CHECK_CODE(vault_parts_verify_interrupt(NULL), VAULT_PARTS_E_ARG);
+    return test_failures ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 5 && strcmp(argv[1], "cancel") == 0) return cancel(argc - 2, argv + 2);
@@ -332,6 +377,7 @@ int main(int argc, char **argv) {
     if (argc >= 5 && strcmp(argv[1], "run") == 0) return run(argc - 2, argv + 2);
     if (argc >= 6 && strcmp(argv[1], "client") == 0) return client(argc - 2, argv + 2);
     if (argc >= 7 && strcmp(argv[1], "two") == 0) return two(argc - 2, argv + 2);
+    if (argc >= 6 && strcmp(argv[1], "verify_cancel") == 0) return verify_cancel(argc - 2, argv + 2);
     fprintf(stderr, "usage: see the comment at the top of services.c\n");
     return 2;
 }

@@ -4,12 +4,14 @@
 
 use super::file::LocalFile;
 use super::hash::{hash_batch, Job, LANES};
+use crate::cancel::Interrupt;
 use crate::error::{Error, ErrorKind};
+use crate::net::SLICE;
 use md5_many::Md5Many;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
@@ -65,9 +67,20 @@ impl Pool {
         self.results.try_recv().ok()
     }
 
-    /// Waits for the next finished part. Only call it with work outstanding.
-    pub fn wait(&self) -> Hashed {
-        self.results.recv().unwrap_or_else(|_| Err(Error::new(ErrorKind::Internal, "every hashing thread stopped")))
+    /// Waits for the next finished part, looking at `interrupt` every [`SLICE`]: once it is
+    /// raised the wait ends with E_CANCELLED (the caller then drops the pool, which stops the
+    /// threads). Only call it with work outstanding.
+    pub fn wait(&self, interrupt: &Interrupt) -> Hashed {
+        loop {
+            interrupt.check().map_err(crate::transport::stop_error)?;
+            match self.results.recv_timeout(SLICE) {
+                Ok(hashed) => return hashed,
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Error::new(ErrorKind::Internal, "every hashing thread stopped"))
+                }
+            }
+        }
     }
 }
 
