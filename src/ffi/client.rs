@@ -118,7 +118,7 @@ pub unsafe extern "C" fn vault_parts_client_set_ca_file(
     client: *mut vault_parts_client,
     pem_path: *const c_char,
 ) -> c_int {
-    configure_text(client, pem_path, "pem_path", |s, path| Ok(s.trust = TrustRoots::only_file(path)?))
+    configure_text(client, pem_path, "pem_path", |s, path| TrustRoots::only_file(path).map(|t| s.trust = t))
 }
 
 /// The client's vault_parts_add_ca_file: the built-in roots and the certificates in the PEM
@@ -132,7 +132,7 @@ pub unsafe extern "C" fn vault_parts_client_add_ca_file(
     client: *mut vault_parts_client,
     pem_path: *const c_char,
 ) -> c_int {
-    configure_text(client, pem_path, "pem_path", |s, path| Ok(s.trust = TrustRoots::plus_file(path)?))
+    configure_text(client, pem_path, "pem_path", |s, path| TrustRoots::plus_file(path).map(|t| s.trust = t))
 }
 
 /// The client's vault_parts_use_system_roots: the operating system's store (read now).
@@ -142,7 +142,7 @@ pub unsafe extern "C" fn vault_parts_client_add_ca_file(
 /// Returns as vault_parts_client_set_ca_file.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_client_use_system_roots(client: *mut vault_parts_client) -> c_int {
-    configure(client, |s| Ok(s.trust = TrustRoots::system()?))
+    configure(client, |s| TrustRoots::system().map(|t| s.trust = t))
 }
 
 /// The X-VaultAPI-ClientID every listing of the client sends, as vault_parts_set_client_id
@@ -156,7 +156,7 @@ pub unsafe extern "C" fn vault_parts_client_set_client_id(
     client: *mut vault_parts_client,
     client_id: *const c_char,
 ) -> c_int {
-    configure_text(client, client_id, "client_id", |s, id| Ok(s.client_id = check_client_id(id)?))
+    configure_text(client, client_id, "client_id", |s, id| check_client_id(id).map(|id| s.client_id = id))
 }
 
 /// How many idle connections the client keeps open for reuse (0 keeps none; the default is
@@ -169,7 +169,10 @@ pub unsafe extern "C" fn vault_parts_client_set_client_id(
 /// changes nothing) or for a NULL client.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_client_set_max_idle(client: *mut vault_parts_client, connections: u32) -> c_int {
-    configure(client, |s| Ok(s.max_idle_connections = connections as usize))
+    configure(client, |s| {
+        s.max_idle_connections = connections as usize;
+        Ok(())
+    })
 }
 
 /// Whether HTTPS goes through a proxy: `use_environment` 1 (the default) reads ALL_PROXY,
