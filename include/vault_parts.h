@@ -11,7 +11,10 @@
  *    yet freed.
  *  - Threads: the library has no global mutable state. A handle may move between
  *    threads but must be used by one thread at a time; separate handles may be
- *    used in parallel.
+ *    used in parallel. The exceptions: vault_parts_interrupt and
+ *    vault_parts_verify_interrupt (any thread, any time until the handle's free
+ *    begins) and a vault_parts_client (any number of threads at once). Newer
+ *    functions say which threads may call them after "Thread safety:".
  *  - Strings passed in are copied; the caller may free them after the call.
  */
 
@@ -87,7 +90,8 @@
 #define VAULT_PARTS_E_NETWORK 7
 
 /**
- * Every attempt ran out of time (vault_parts_set_timeout_ms).
+ * Every attempt ran out of time (vault_parts_set_timeout_ms), or the listing's deadline was
+ * reached (vault_parts_set_deadline_ms; errmsg says so).
  */
 #define VAULT_PARTS_E_TIMEOUT 8
 

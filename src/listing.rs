@@ -570,6 +570,27 @@ mod tests {
     }
 
     #[test]
+    fn an_interrupt_before_the_first_page_sends_nothing_and_sticks() {
+        let mut l = Listing::new("http://127.0.0.1:9", "sid-unit-test", "u");
+        l.interrupter().interrupt();
+        assert_eq!(l.next_part().unwrap_err().kind(), ErrorKind::Cancelled);
+        assert_eq!(l.next_part().unwrap_err().kind(), ErrorKind::Cancelled);
+        let stats = l.stats();
+        assert_eq!((stats.requests, stats.connections, stats.pages), (0, 0, 0));
+        assert_eq!((l.http_status(), l.retry_after()), (0, None));
+    }
+
+    #[test]
+    fn a_listing_on_a_shared_client_leaves_trust_and_client_id_to_the_client() {
+        let client = Client::new(&ClientSettings::default()).unwrap();
+        let mut l = Listing::with_client("http://127.0.0.1:9", "sid-unit-test", "u", client);
+        assert_eq!(l.owns_connection().unwrap_err().kind(), ErrorKind::Arg);
+        assert!(l.error().is_none(), "the refusal changes nothing");
+        l.configure(|s| s.set_deadline_ms(5)).unwrap();
+        assert!(Listing::new("http://127.0.0.1:9", "sid-unit-test", "u").owns_connection().is_ok());
+    }
+
+    #[test]
     fn pages_past_the_bound_are_not_fetched() {
         let (mut p, mut log, mut tally) = (pager(), Log::default(), Tally::default());
         p.pages = MAX_PAGES;

@@ -53,7 +53,8 @@ pub const VAULT_PARTS_E_VAULT: c_int = 5;
 pub const VAULT_PARTS_E_HTTP: c_int = 6;
 /// The connection failed after every attempt: refused, reset, name not found, closed early.
 pub const VAULT_PARTS_E_NETWORK: c_int = 7;
-/// Every attempt ran out of time (vault_parts_set_timeout_ms).
+/// Every attempt ran out of time (vault_parts_set_timeout_ms), or the listing's deadline was
+/// reached (vault_parts_set_deadline_ms; errmsg says so).
 pub const VAULT_PARTS_E_TIMEOUT: c_int = 8;
 /// The TLS handshake or the certificate check failed; see vault_parts_set_ca_file.
 pub const VAULT_PARTS_E_TLS: c_int = 9;
