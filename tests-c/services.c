@@ -306,6 +306,23 @@ static int two(int argc, char **argv) {
     vault_part p;
     unsigned long na = 0, nb = 0;
     int ra = VAULT_PARTS_ROW, rb = VAULT_PARTS_ROW;
+    {
+        /* A rejected client setting is kept: listings opened on that client fail with it. */
+        vault_parts_client *bad = NULL;
+        vault_parts_iter *refused = NULL;
+        CHECK_CODE(vault_parts_client_new(&bad), VAULT_PARTS_OK);
+        CHECK_CODE(vault_parts_client_set_ca_file(bad, "/nonexistent/ca.pem"), VAULT_PARTS_E_ARG);
+        CHECK_CODE(vault_parts_client_set_max_idle(bad, 1), VAULT_PARTS_E_ARG);
+        CHECK_CODE(vault_parts_open_with_client(&refused, bad, argv[0], argv[1], argv[2]), VAULT_PARTS_E_ARG);
+        CHECK_CONTAINS(vault_parts_errmsg(refused), "cannot be read");
+        vault_parts_free(refused);
+        vault_parts_client_free(bad);
+        CHECK_CODE(vault_parts_open_with_client(&refused, NULL, argv[0], argv[1], argv[2]), VAULT_PARTS_E_ARG);
+        CHECK_CONTAINS(vault_parts_errmsg(refused), "client is NULL");
+        vault_parts_free(refused);
+        CHECK_CODE(vault_parts_client_new(NULL), VAULT_PARTS_E_ARG);
+        vault_parts_client_free(NULL);
+    }
     CHECK_CODE(vault_parts_open_with_client(&a, c, argv[0], argv[1], argv[2]), VAULT_PARTS_OK);
     CHECK_CODE(vault_parts_open_with_client(&b, c, argv[0], argv[3], argv[4]), VAULT_PARTS_OK);
     /* The client's settings are not a listing's to change. */
