@@ -135,3 +135,35 @@ fn take(shared: &Shared) -> Option<Vec<Job>> {
         queue = shared.wake.wait(queue).unwrap_or_else(|e| e.into_inner());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn an_interrupt_ends_the_wait_for_digests_and_dropping_the_pool_stops_its_threads() {
+        let path = std::env::temp_dir().join(format!("vp-pool-{}", std::process::id()));
+        std::fs::write(&path, [1u8; 4096]).unwrap();
+        let file = Arc::new(LocalFile::open(path.to_str().unwrap()).unwrap());
+        let pool = Pool::start(file, 4, Md5Many::new()).unwrap();
+        let interrupt = Interrupt::new();
+        let raiser = {
+            let interrupt = interrupt.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(150));
+                interrupt.interrupt();
+                Instant::now()
+            })
+        };
+        // No work is outstanding, so only the interrupt can end this wait.
+        let error = pool.wait(&interrupt).unwrap_err();
+        let latency = raiser.join().unwrap().elapsed();
+        assert_eq!(error.kind(), ErrorKind::Cancelled);
+        assert!(latency < Duration::from_millis(100), "returned {latency:?} after the interrupt");
+        let dropped = Instant::now();
+        drop(pool);
+        assert!(dropped.elapsed() < Duration::from_millis(100), "the idle threads stop at once");
+        std::fs::remove_file(&path).unwrap();
+    }
+}
