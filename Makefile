@@ -162,6 +162,8 @@ bench: release | $(BUILD)
 	sh bench/setup.sh
 	$(CC) $(CFLAGS) -Iinclude -Itests-c bench/list_count.c -o $(BUILD)/list_count -L$(RELEASE) \
 		-Wl,-rpath,$(CURDIR)/$(RELEASE) -lvault_parts
+	$(CC) $(CFLAGS) -Iinclude bench/many_listings.c -o $(BUILD)/many_listings -L$(RELEASE) \
+		-Wl,-rpath,$(CURDIR)/$(RELEASE) -lvault_parts
 	PATH="$$PATH:/usr/sbin" python3 bench/run.py
 
 # Fuzzes the page parser (FUZZ_TARGET=link: the next_page resolver) for FUZZ_SECONDS.

@@ -4,7 +4,10 @@
 Prints a table (median and min-max of ROUNDS runs, contenders alternating, ratios to
 libvault_parts) and a summary line that asserts the targets; exits 1 when one is missed.
 Then the V scenarios (bench/verify_bench.py: verifying a 2 GiB file against its parts).
-Environment: ROUNDS (default 5), BENCH_DIR (default build/bench), BENCH_ONLY=V (V scenarios only).
+Then S4 (20 listings of a one-page session over HTTPS against vault-sim: one shared client
+against 20 separate handles).
+Environment: ROUNDS (default 5), BENCH_DIR (default build/bench), BENCH_ONLY=V (V scenarios
+only) or BENCH_ONLY=S4 (S4 only).
 """
 import json
 import os
@@ -146,6 +149,12 @@ def fmt(seconds):
 def main():
     if os.environ.get("BENCH_ONLY") == "V":
         return verify_bench.main()
+    if os.environ.get("BENCH_ONLY") == "S4":
+        os.makedirs(WORK, exist_ok=True)
+        targets = s4()
+        for what, ok, value in targets:
+            print(f"{'met   ' if ok else 'MISSED'} {what}: {value}")
+        return 0 if all(ok for _, ok, _ in targets) else 1
     shutil.rmtree(os.path.join(WORK, "www"), ignore_errors=True)
     os.makedirs(WORK, exist_ok=True)
     port = free_port()
@@ -222,11 +231,60 @@ def main():
          f"{crit:.0f} MB/s" if crit is not None else "not measured"),
     ]
     targets += verify_bench.run(WORK, ROUNDS)
+    targets += s4()
     for what, ok, value in targets:
         print(f"{'met   ' if ok else 'MISSED'} {what}: {value}")
     met = sum(ok for _, ok, _ in targets)
     print(f"targets: {met} met, {len(targets) - met} missed")
     return 0 if met == len(targets) else 1
+
+
+S4_LISTINGS = 20
+
+
+def s4():
+    """S4: 20 listings of a one-page session over HTTPS against vault-sim (its run-time CA), one
+    after another in one process: on one vault_parts_client (one connection, one handshake)
+    against 20 separate handles (a connection and a full TLS handshake each)."""
+    sim_bin = os.path.join(ROOT, "target", "release", "vault-sim")
+    ca, url_file = os.path.join(WORK, "s4-ca.pem"), os.path.join(WORK, "s4-url")
+    for f in (ca, url_file):
+        if os.path.exists(f):
+            os.remove(f)
+    sim = subprocess.Popen([sim_bin, "--user", f"{SID}:alice", "--upload", "s4:alice:3", "--tls-ca-out", ca,
+                            "--url-file", url_file], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if os.path.exists(url_file) and open(url_file).read().strip():
+                break
+            time.sleep(0.05)
+        url = open(url_file).read().strip()
+        lister = os.path.join(ROOT, "build", "many_listings")
+        times = {"one client": [], "separate handles": []}
+        for r in range(max(ROUNDS, 5)):
+            order = ["client", "separate"] if r % 2 == 0 else ["separate", "client"]
+            for mode in order:
+                out = subprocess.run([lister, url, SID, "s4", ca, str(S4_LISTINGS), mode], capture_output=True,
+                                     text=True)
+                if out.returncode != 0:
+                    sys.exit(f"bench: many_listings {mode} failed: {out.stderr.strip()}")
+                m = re.search(r"parts (\d+) elapsed_ms ([\d.]+)", out.stdout)
+                if int(m.group(1)) != 3 * S4_LISTINGS:
+                    sys.exit(f"bench: many_listings {mode} listed {m.group(1)} parts")
+                times["one client" if mode == "client" else "separate handles"].append(float(m.group(2)) / 1000)
+    finally:
+        sim.terminate()
+        sim.wait()
+    client, separate = statistics.median(times["one client"]), statistics.median(times["separate handles"])
+    print()
+    print("| scenario | contender | median | min - max |")
+    print("|---|---|---|---|")
+    for c, ts in times.items():
+        print(f"| S4 ({S4_LISTINGS} one-page listings, HTTPS) | {c} | {fmt(statistics.median(ts))} | "
+              f"{fmt(min(ts))} - {fmt(max(ts))} |")
+    ratio = separate / client
+    print(f"S4: one client is {ratio:.2f}x faster than {S4_LISTINGS} separate handles")
+    return [("S4 one client at least 3x faster than 20 separate handles", ratio >= 3, f"{ratio:.2f}x")]
 
 
 def criterion_throughput():

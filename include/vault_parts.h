@@ -11,7 +11,10 @@
  *    yet freed.
  *  - Threads: the library has no global mutable state. A handle may move between
  *    threads but must be used by one thread at a time; separate handles may be
- *    used in parallel.
+ *    used in parallel. The exceptions: vault_parts_interrupt and
+ *    vault_parts_verify_interrupt (any thread, any time until the handle's free
+ *    begins) and a vault_parts_client (any number of threads at once). Newer
+ *    functions say which threads may call them after "Thread safety:".
  *  - Strings passed in are copied; the caller may free them after the call.
  */
 
@@ -87,7 +90,8 @@
 #define VAULT_PARTS_E_NETWORK 7
 
 /**
- * Every attempt ran out of time (vault_parts_set_timeout_ms).
+ * Every attempt ran out of time (vault_parts_set_timeout_ms), or the listing's deadline was
+ * reached (vault_parts_set_deadline_ms; errmsg says so).
  */
 #define VAULT_PARTS_E_TIMEOUT 8
 
@@ -115,6 +119,12 @@
  * regular file, unreadable, or changed while verifying. The message names the path.
  */
 #define VAULT_PARTS_E_IO 12
+
+/**
+ * vault_parts_interrupt stopped the listing (or vault_parts_verify_interrupt the verifier).
+ * Sticky like every error: open a new handle to list again.
+ */
+#define VAULT_PARTS_E_CANCELLED 13
 
 /**
  * The most pages one listing fetches: enough for Vault's largest upload session (9,616 parts)
@@ -211,6 +221,15 @@
 #define VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN 256
 
 /**
+ * A client shared by many listings (vault_parts_open_with_client): one pool of kept-alive
+ * connections, one name cache and one TLS session cache, used by any number of listings on
+ * any number of threads at once, with the locking inside the library. Opaque: create it with
+ * vault_parts_client_new. The caller owns the client and must pass it to
+ * vault_parts_client_free.
+ */
+typedef struct vault_parts_client vault_parts_client;
+
+/**
  * An iterator over the parts of one upload session. Opaque: create it with vault_parts_open.
  * The caller owns the handle and must pass it to vault_parts_free.
  */
@@ -252,6 +271,40 @@ typedef struct vault_part {
  * Called on the thread that called vault_parts_next; it must not call back into the same handle.
  */
 typedef void (*vault_parts_log_fn)(void *userdata, int level, const char *message);
+
+/**
+ * What a listing has cost so far (vault_parts_stats). All counts start at 0 at
+ * vault_parts_open.
+ */
+typedef struct vault_parts_statistics {
+  /**
+   * HTTP requests sent (each redirect hop is one).
+   */
+  uint64_t requests;
+  /**
+   * Attempts that failed and were retried.
+   */
+  uint64_t retries;
+  /**
+   * Pages received and accepted.
+   */
+  uint64_t pages;
+  /**
+   * Bytes read from the network for this listing: HTTP heads and bodies, TLS records when
+   * over HTTPS.
+   */
+  uint64_t bytes_received;
+  /**
+   * TCP connections this listing opened (to the server or a proxy); 0 for a listing that
+   * only reused its client's pooled connections.
+   */
+  uint64_t connections;
+  /**
+   * Milliseconds from the first vault_parts_next to the end of the listing (DONE or an
+   * error), or to now while it runs; 0 before the first vault_parts_next.
+   */
+  uint64_t elapsed_ms;
+} vault_parts_statistics;
 
 /**
  * The verdict on one part, filled in by vault_parts_verify_next. The caller owns the struct
@@ -491,6 +544,187 @@ int64_t vault_parts_burst_remaining(const struct vault_parts_iter *it);
 const char *vault_parts_version(void);
 
 /**
+ * Creates a client with the defaults: the built-in Mozilla roots, the proxy from the
+ * environment (as vault_parts_next describes), the default client ID, and up to 8 idle
+ * connections kept. Does no I/O.
+ *
+ * The caller owns the client and must pass it to vault_parts_client_free.
+ *
+ * Thread safety: any thread.
+ *
+ * Returns VAULT_PARTS_OK after storing the client in *out, or VAULT_PARTS_E_ARG when `out` is
+ * NULL (nothing made).
+ */
+int vault_parts_client_new(struct vault_parts_client **out);
+
+/**
+ * Releases the caller's reference to the client. Listings opened on it keep working: each
+ * holds the client alive, and the connections close when the last of them is freed. So the
+ * order of vault_parts_client_free and vault_parts_free never matters. Accepts NULL (does
+ * nothing).
+ *
+ * Thread safety: any thread, once no other thread is inside a call on this client.
+ */
+void vault_parts_client_free(struct vault_parts_client *client);
+
+/**
+ * The client's vault_parts_set_ca_file: trusts only the certificates in the PEM file at
+ * `pem_path` (read now; at least one certificate).
+ *
+ * Thread safety: any thread; before the client's first vault_parts_open_with_client.
+ *
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for an unreadable file or one without a
+ * certificate (the client keeps that error: every listing opened on it fails with it and
+ * vault_parts_errmsg explains), or after the client's first use (a misuse that changes
+ * nothing).
+ */
+int vault_parts_client_set_ca_file(struct vault_parts_client *client, const char *pem_path);
+
+/**
+ * The client's vault_parts_add_ca_file: the built-in roots and the certificates in the PEM
+ * file at `pem_path` (read now).
+ *
+ * Thread safety: any thread; before the client's first vault_parts_open_with_client.
+ *
+ * Returns as vault_parts_client_set_ca_file.
+ */
+int vault_parts_client_add_ca_file(struct vault_parts_client *client, const char *pem_path);
+
+/**
+ * The client's vault_parts_use_system_roots: the operating system's store (read now).
+ *
+ * Thread safety: any thread; before the client's first vault_parts_open_with_client.
+ *
+ * Returns as vault_parts_client_set_ca_file.
+ */
+int vault_parts_client_use_system_roots(struct vault_parts_client *client);
+
+/**
+ * The X-VaultAPI-ClientID every listing of the client sends, as vault_parts_set_client_id
+ * (the library copies it).
+ *
+ * Thread safety: any thread; before the client's first vault_parts_open_with_client.
+ *
+ * Returns as vault_parts_client_set_ca_file.
+ */
+int vault_parts_client_set_client_id(struct vault_parts_client *client, const char *client_id);
+
+/**
+ * How many idle connections the client keeps open for reuse (0 keeps none; the default is
+ * 8). Set it to the number of listings that run at once, so that none opens a connection
+ * while another sits idle.
+ *
+ * Thread safety: any thread; before the client's first vault_parts_open_with_client.
+ *
+ * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG after the client's first use (a misuse that
+ * changes nothing) or for a NULL client.
+ */
+int vault_parts_client_set_max_idle(struct vault_parts_client *client, uint32_t connections);
+
+/**
+ * Whether HTTPS goes through a proxy: `use_environment` 1 (the default) reads ALL_PROXY,
+ * HTTPS_PROXY or HTTP_PROXY (NO_PROXY honoured) when the client is first used; 0 never uses
+ * a proxy. Plain http (loopback) never uses one.
+ *
+ * Thread safety: any thread; before the client's first vault_parts_open_with_client.
+ *
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a value other than 0 or 1 (kept as the
+ * client's error), after the client's first use (a misuse that changes nothing) or for a
+ * NULL client.
+ */
+int vault_parts_client_set_proxy_from_env(struct vault_parts_client *client, int use_environment);
+
+/**
+ * As vault_parts_open, but the listing uses `client`'s connections, name cache and TLS
+ * sessions, shared with every other listing of the client. Does no network I/O. The session
+ * ID stays the listing's own: a pooled connection carries each request's own Authorization,
+ * and the origin rule holds per listing. Trust, proxy and client ID are the client's (the
+ * listing's vault_parts_set_ca_file, vault_parts_add_ca_file, vault_parts_use_system_roots
+ * and vault_parts_set_client_id return VAULT_PARTS_E_ARG and change nothing); every other
+ * setter (limit, timeout, attempts, backoff, API version, deadline, log) works as on any
+ * listing. The first call fixes the client's settings.
+ *
+ * On return *out holds a new handle, even when the arguments were bad or `client` is NULL or
+ * failed: then the handle is in the error state and vault_parts_errmsg explains. The caller
+ * owns the handle and must pass it to vault_parts_free; it keeps the client alive.
+ * Only when `out` is NULL is no handle made (and *out is not written).
+ *
+ * Thread safety: any thread, any time until vault_parts_client_free begins, from any number
+ * of threads at once on one client.
+ *
+ * Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG, or the client's error code.
+ */
+int vault_parts_open_with_client(struct vault_parts_iter **out, struct vault_parts_client *client, const char *vault_url, const char *session_id, const char *upload_session_id);
+
+/**
+ * Stops the handle's listing: a vault_parts_next blocked on another thread (connecting, in the
+ * TLS handshake, waiting for or reading a body, sleeping before a retry) returns
+ * VAULT_PARTS_E_CANCELLED within 100 ms, and so does every later vault_parts_next (sticky,
+ * like every error). A handle already at VAULT_PARTS_DONE or already failed keeps its result.
+ * Repeating the call does nothing more.
+ *
+ * Thread safety: any thread, any time until vault_parts_free begins, any number of times,
+ * also while another thread is inside a call on the same handle (the one exception to "one
+ * thread at a time"). Does not block.
+ *
+ * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG for a NULL handle.
+ */
+int vault_parts_interrupt(struct vault_parts_iter *it);
+
+/**
+ * Sets a budget for the whole listing, in milliseconds (at least 1), counted from the first
+ * vault_parts_next: every page, attempt and retry wait falls within it. Once it has passed,
+ * vault_parts_next returns VAULT_PARTS_E_TIMEOUT with an errmsg saying the deadline was
+ * reached; a retry wait that would end past it is not started (the call returns at once).
+ * Without it a listing has no overall limit. Only before the first vault_parts_next.
+ *
+ * Thread safety: one thread at a time per handle, as every call but vault_parts_interrupt.
+ *
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for 0 (and the handle keeps that error) or after
+ * the first vault_parts_next (a misuse that changes nothing); or the handle's error.
+ */
+int vault_parts_set_deadline_ms(struct vault_parts_iter *it, uint64_t ms);
+
+/**
+ * The HTTP status of the last response the handle received (redirects included), 0 before
+ * any or for a NULL handle. After a failure, the status that failed (or the last one seen
+ * before a network failure).
+ *
+ * Thread safety: one thread at a time per handle, as every call but vault_parts_interrupt.
+ */
+int vault_parts_http_status(const struct vault_parts_iter *it);
+
+/**
+ * The wait, in milliseconds, the server asked for (Retry-After) on the failure that stopped
+ * the listing, so a caller can schedule its own retry: set after VAULT_PARTS_E_RATE_LIMIT or
+ * VAULT_PARTS_E_HTTP (503 and the like) when the last answer carried Retry-After. -1 when
+ * there is none, while the listing has not failed, or for a NULL handle.
+ *
+ * Thread safety: one thread at a time per handle, as every call but vault_parts_interrupt.
+ */
+int64_t vault_parts_retry_after_ms(const struct vault_parts_iter *it);
+
+/**
+ * Fills *out with the listing's statistics. Cheap (a few loads, no lock, no allocation):
+ * fine to call after every part.
+ *
+ * Thread safety: one thread at a time per handle, as every call but vault_parts_interrupt.
+ *
+ * Returns VAULT_PARTS_OK (also on a handle in the error state: the counts of a failed listing
+ * are still readable), or VAULT_PARTS_E_ARG for a NULL handle or `out` (then *out is not
+ * written, and the handle is unchanged).
+ */
+int vault_parts_stats(const struct vault_parts_iter *it, struct vault_parts_statistics *out);
+
+/**
+ * The library's version as one number, MAJOR*1000000 + MINOR*1000 + PATCH, to compare with
+ * VAULT_PARTS_VERSION_NUMBER (say, to require at least a version at run time).
+ *
+ * Thread safety: any thread, any time.
+ */
+uint32_t vault_parts_version_number(void);
+
+/**
  * Trusts the built-in Mozilla roots and, in addition, the certificates in the PEM file at
  * `pem_path` (read now; at least one certificate): for a TLS-inspecting proxy whose CA signs
  * the certificates it shows, while other hosts keep their public certificates. Replaces the
@@ -608,6 +842,20 @@ const char *vault_parts_verify_error_type(const struct vault_parts_verify *v);
  * a NULL handle.
  */
 int vault_parts_verify_errcode(const struct vault_parts_verify *v);
+
+/**
+ * Stops the verifier, as vault_parts_interrupt stops an iterator: a vault_parts_verify_next
+ * blocked on another thread (listing, or waiting for the hashing threads) returns
+ * VAULT_PARTS_E_CANCELLED within 100 ms, and so does every later call (sticky); the hashing
+ * threads stop as that call returns (each finishes at most one 256 KiB read). A verifier at
+ * VAULT_PARTS_DONE or already failed keeps its result. Repeating the call does nothing more.
+ *
+ * Thread safety: any thread, any time until vault_parts_verify_free begins, any number of
+ * times, also while another thread is inside a call on the same handle. Does not block.
+ *
+ * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG for a NULL handle.
+ */
+int vault_parts_verify_interrupt(struct vault_parts_verify *v);
 
 /**
  * Releases the verifier, the iterator it took over and everything they own: it stops the

@@ -10,7 +10,8 @@
 // iteration began), and iteration (a failed page). Put the constructor and the setters inside
 // the same try as the loop.
 // Threads: like the handle it wraps, a listing may move between threads but is used by one
-// thread at a time.
+// thread at a time; interrupt() is the exception, callable from any thread. A client and its
+// copies may be used from any number of threads at once.
 //
 //   vault_parts::verify check(std::move(parts), "/data/big.iso");   // takes the listing over
 //   for (const vault_part_verdict &v : check) { ... }              // throws vault_parts::error
@@ -33,17 +34,65 @@
 
 namespace vault_parts {
 
-/// A failed call: code() is a VAULT_PARTS_E_* value, vault_type() Vault's error type or "".
+/// A failed call: code() is a VAULT_PARTS_E_* value, vault_type() Vault's error type or "",
+/// http_status() the last HTTP status (0: none), retry_after_ms() the wait the server asked
+/// for on the failure (-1: none; see vault_parts_retry_after_ms).
 class error : public std::runtime_error {
 public:
-    error(int code, std::string vault_type, const std::string &message)
-        : std::runtime_error(message), code_(code), vault_type_(std::move(vault_type)) {}
+    error(int code, std::string vault_type, const std::string &message, int http_status = 0,
+          std::int64_t retry_after_ms = -1)
+        : std::runtime_error(message), code_(code), vault_type_(std::move(vault_type)),
+          http_status_(http_status), retry_after_ms_(retry_after_ms) {}
     int code() const noexcept { return code_; }
     const std::string &vault_type() const noexcept { return vault_type_; }
+    int http_status() const noexcept { return http_status_; }
+    std::int64_t retry_after_ms() const noexcept { return retry_after_ms_; }
 
 private:
     int code_;
     std::string vault_type_;
+    int http_status_;
+    std::int64_t retry_after_ms_;
+};
+
+/// One vault_parts_client shared by many listings: copies share the one client (reference
+/// counted, as the C client is by its listings), so hand copies to threads freely. Setters
+/// work until the first listing is made on it and throw error otherwise.
+class client {
+public:
+    client() {
+        vault_parts_client *c = nullptr;
+        int rc = vault_parts_client_new(&c);
+        if (rc != VAULT_PARTS_OK) throw error(rc, "", "vault_parts_client_new failed");
+        c_ = std::shared_ptr<vault_parts_client>(c, vault_parts_client_free);
+    }
+    client &ca_file(const std::string &pem_path) {
+        return check(vault_parts_client_set_ca_file(c_.get(), pem_path.c_str()), "ca_file");
+    }
+    client &add_ca_file(const std::string &pem_path) {
+        return check(vault_parts_client_add_ca_file(c_.get(), pem_path.c_str()), "add_ca_file");
+    }
+    client &system_roots() { return check(vault_parts_client_use_system_roots(c_.get()), "system_roots"); }
+    client &client_id(const std::string &id) {
+        return check(vault_parts_client_set_client_id(c_.get(), id.c_str()), "client_id");
+    }
+    client &max_idle(std::uint32_t connections) {
+        return check(vault_parts_client_set_max_idle(c_.get(), connections), "max_idle");
+    }
+    client &proxy_from_environment(bool use) {
+        return check(vault_parts_client_set_proxy_from_env(c_.get(), use ? 1 : 0), "proxy_from_environment");
+    }
+    /// The C client, still owned by this object and its copies.
+    vault_parts_client *native_handle() const noexcept { return c_.get(); }
+
+private:
+    client &check(int rc, const char *what) {
+        // A rejected value's message is read from the first listing made on the client.
+        if (rc != VAULT_PARTS_OK)
+            throw error(rc, "", std::string("vault_parts::client::") + what + ": " + vault_parts_errstr(rc));
+        return *this;
+    }
+    std::shared_ptr<vault_parts_client> c_;
 };
 
 /// Receives log lines: level is one of VAULT_PARTS_LOG_*.
@@ -88,6 +137,17 @@ public:
     /// Checks the arguments (no network I/O); throws error with VAULT_PARTS_E_ARG when bad.
     listing(const std::string &vault_url, const std::string &session_id, const std::string &upload_session_id) {
         int rc = vault_parts_open(&it_, vault_url.c_str(), session_id.c_str(), upload_session_id.c_str());
+        if (rc != VAULT_PARTS_OK) {
+            error e = make_error(rc);
+            vault_parts_free(it_);
+            throw e;
+        }
+    }
+    /// As above, over `shared`'s connections (vault_parts_open_with_client).
+    listing(const client &shared, const std::string &vault_url, const std::string &session_id,
+            const std::string &upload_session_id) {
+        int rc = vault_parts_open_with_client(&it_, shared.native_handle(), vault_url.c_str(), session_id.c_str(),
+                                              upload_session_id.c_str());
         if (rc != VAULT_PARTS_OK) {
             error e = make_error(rc);
             vault_parts_free(it_);
@@ -150,6 +210,23 @@ public:
         throw make_error(rc);
     }
 
+    /// A budget for the whole listing (vault_parts_set_deadline_ms); 1 ms or more.
+    listing &deadline(std::chrono::milliseconds t) {
+        if (t.count() < 1) throw error(VAULT_PARTS_E_ARG, "", "deadline must be at least 1 ms");
+        return check(vault_parts_set_deadline_ms(it_, static_cast<std::uint64_t>(t.count())));
+    }
+    /// Stops the listing: iteration blocked on another thread throws error(VAULT_PARTS_E_CANCELLED)
+    /// within 100 ms. The one member any thread may call while another iterates, until the
+    /// listing is destroyed or moved from.
+    void interrupt() const noexcept { vault_parts_interrupt(it_); }
+    /// The listing's statistics (vault_parts_stats).
+    vault_parts_statistics stats() const noexcept {
+        vault_parts_statistics s{};
+        vault_parts_stats(it_, &s);
+        return s;
+    }
+    /// The status of the last HTTP response, 0 before any.
+    int http_status() const noexcept { return vault_parts_http_status(it_); }
     /// The last X-VaultAPI-BurstLimitRemaining seen, -1 before any.
     std::int64_t burst_remaining() const noexcept { return vault_parts_burst_remaining(it_); }
     /// The C handle, still owned by this listing.
@@ -177,7 +254,8 @@ private:
         return *this;
     }
     error make_error(int rc) const {
-        return error(rc, vault_parts_error_type(it_), vault_parts_errmsg(it_));
+        return error(rc, vault_parts_error_type(it_), vault_parts_errmsg(it_), vault_parts_http_status(it_),
+                     vault_parts_retry_after_ms(it_));
     }
     static void trampoline(void *userdata, int level, const char *message) {
         try {

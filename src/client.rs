@@ -16,7 +16,7 @@
 
 use crate::error::Error;
 use crate::resolve::CachingResolver;
-use crate::settings::DEFAULT_CLIENT_ID;
+use crate::settings::{Settings, TrustRoots, DEFAULT_CLIENT_ID};
 use std::sync::Arc;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Proxy};
@@ -38,8 +38,8 @@ pub enum ProxyRule {
 
 #[derive(Clone, Debug)]
 pub struct ClientSettings {
-    /// DER certificates that replace the built-in roots.
-    pub ca_certs: Option<Vec<Vec<u8>>>,
+    /// Which certificates a server's chain must lead to.
+    pub trust: TrustRoots,
     pub proxy: ProxyRule,
     /// Sent as X-VaultAPI-ClientID.
     pub client_id: String,
@@ -50,10 +50,22 @@ pub struct ClientSettings {
 impl Default for ClientSettings {
     fn default() -> Self {
         ClientSettings {
-            ca_certs: None,
+            trust: TrustRoots::BuiltIn,
             proxy: ProxyRule::FromEnvironment,
             client_id: DEFAULT_CLIENT_ID.to_owned(),
             max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
+        }
+    }
+}
+
+impl ClientSettings {
+    /// The private client of a listing opened without one: its trust and client ID, the
+    /// proxy from the environment.
+    pub fn of_listing(settings: &Settings) -> ClientSettings {
+        ClientSettings {
+            trust: settings.trust.clone(),
+            client_id: settings.client_id.clone(),
+            ..ClientSettings::default()
         }
     }
 }
@@ -116,8 +128,9 @@ impl Client {
 
 fn tls_config(settings: &ClientSettings) -> TlsConfig {
     let mut tls = TlsConfig::builder();
-    if let Some(certs) = &settings.ca_certs {
-        let certs: Vec<Certificate<'static>> = certs.iter().map(|der| Certificate::from_der(der).to_owned()).collect();
+    if let Some(certs) = settings.trust.certs() {
+        let certs: Vec<Certificate<'static>> =
+            certs.into_iter().map(|der| Certificate::from_der(der).to_owned()).collect();
         tls = tls.root_certs(RootCerts::new_with_certs(&certs));
     }
     tls.build()
@@ -156,7 +169,7 @@ mod tests {
 
     fn client(ca: Option<&TestCa>) -> Client {
         Client::new(&ClientSettings {
-            ca_certs: ca.map(|ca| vec![ca_der(ca)]),
+            trust: ca.map_or(TrustRoots::BuiltIn, |ca| TrustRoots::Only(vec![ca_der(ca)])),
             proxy: ProxyRule::Never,
             ..ClientSettings::default()
         })
@@ -220,7 +233,7 @@ mod tests {
         let sim = sim(Some(&ca));
         // As many idle connections as threads: a connection is opened only when all are busy.
         let settings = ClientSettings {
-            ca_certs: Some(vec![ca_der(&ca)]),
+            trust: TrustRoots::Only(vec![ca_der(&ca)]),
             proxy: ProxyRule::Never,
             max_idle_connections: 16,
             ..ClientSettings::default()
@@ -349,7 +362,7 @@ mod tests {
         let sim = sim(Some(&ca));
         let (proxy, lines) = connect_proxy(true);
         let settings = ClientSettings {
-            ca_certs: Some(vec![ca_der(&ca)]),
+            trust: TrustRoots::Only(vec![ca_der(&ca)]),
             proxy: ProxyRule::Url(proxy),
             ..ClientSettings::default()
         };

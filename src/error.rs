@@ -54,6 +54,8 @@ error_kinds! {
     Internal = 11, c"internal error in libvault_parts";
     /// The local file being verified: missing, unreadable, not a regular file, or changed.
     Io = 12, c"local file error";
+    /// vault_parts_interrupt stopped the listing.
+    Cancelled = 13, c"interrupted";
 }
 
 impl ErrorKind {
@@ -78,11 +80,23 @@ pub struct Error {
     kind: ErrorKind,
     message: String,
     vault_type: Option<String>,
+    /// The wait the server asked for (Retry-After) on the answer that made this error.
+    retry_after: Option<std::time::Duration>,
 }
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), vault_type: None }
+        Error { kind, message: message.into(), vault_type: None, retry_after: None }
+    }
+
+    pub fn with_retry_after(mut self, retry_after: Option<std::time::Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+
+    /// The Retry-After of the answer that made this error, if it carried one.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
     }
 
     pub fn arg(message: impl Into<String>) -> Self {
@@ -257,6 +271,7 @@ mod tests {
         assert_eq!(ErrorKind::Internal.code(), 11);
         assert_eq!(ErrorKind::from_code(8), Some(ErrorKind::Timeout));
         assert_eq!(ErrorKind::from_code(12), Some(ErrorKind::Io));
+        assert_eq!(ErrorKind::from_code(13), Some(ErrorKind::Cancelled));
         assert_eq!(ErrorKind::from_code(14), None);
     }
 }

@@ -5,15 +5,12 @@
 //! which build.rs generates include/vault_parts.h.
 
 mod backoff;
-#[allow(dead_code)] // wired in with issue 11
 mod cancel;
-#[allow(dead_code)] // wired in with issue 11
 mod client;
 pub mod error;
 pub mod ffi;
 mod listing;
 pub mod log;
-#[allow(dead_code)] // wired in with issue 11
 mod net;
 mod origin;
 pub mod page;
@@ -26,7 +23,6 @@ pub use error::{Error, ErrorKind};
 
 /// MAJOR*1000000 + MINOR*1000 + PATCH, computed once by build.rs from Cargo.toml (the header's
 /// VAULT_PARTS_VERSION_NUMBER is the same number).
-#[allow(dead_code)] // returned by vault_parts_version_number() once issue 11 is wired in
 pub(crate) const VERSION_NUMBER: u32 = decimal(env!("VAULT_PARTS_VERSION_NUMBER"));
 
 const fn decimal(digits: &str) -> u32 {

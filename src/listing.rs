@@ -2,16 +2,20 @@
 //! within the origin, retrying what may pass, and keeping the first error for good.
 
 use crate::backoff::Backoff;
+use crate::cancel::{Deadline, Interrupt, Stop};
+use crate::client::{Client, ClientSettings};
 use crate::error::{Error, ErrorKind, Redactor};
 use crate::log::{Level, Log, Sink};
+use crate::net::IoStats;
 use crate::origin::{check_session_id, check_upload_session_id, Origin};
 use crate::page::{self, Outcome, Page, Part};
 use crate::settings::Settings;
-use crate::transport::{self, Failure, Transport};
+use crate::transport::{self, Failure, Limits, Transport};
 use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
 use std::hash::BuildHasher;
-use std::thread;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The most pages one listing fetches. Vault's largest upload session (9,616 parts, v26.2)
 /// listed one part a page needs 9,616 pages (and a last empty one at most).
@@ -27,9 +31,55 @@ pub struct Listing {
     log: Log,
     state: State,
     error_yielded: bool,
-    /// The last X-VaultAPI-BurstLimitRemaining seen, -1 before any. Written only from what
-    /// the transport returns for each attempt.
+    /// Raised from any thread by vault_parts_interrupt; every wait and socket call of the
+    /// listing obeys it.
+    interrupt: Interrupt,
+    tally: Tally,
+}
+
+/// What the listing has done so far, across every state (kept after it ends).
+#[derive(Debug)]
+struct Tally {
+    /// The last X-VaultAPI-BurstLimitRemaining seen, -1 before any.
     burst_remaining: i64,
+    /// The status of the last response, 0 before any.
+    http_status: u16,
+    requests: u64,
+    retries: u64,
+    pages: u64,
+    /// Counted below HTTP by the network layer, for this listing's requests only.
+    io: Arc<IoStats>,
+    /// The first vault_parts_next; None before it.
+    started: Option<Instant>,
+    /// When the listing ended (DONE or an error after it started).
+    ended: Option<Instant>,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            burst_remaining: -1,
+            http_status: 0,
+            requests: 0,
+            retries: 0,
+            pages: 0,
+            io: Arc::default(),
+            started: None,
+            ended: None,
+        }
+    }
+}
+
+/// A listing's statistics (vault_parts_stats).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub requests: u64,
+    pub retries: u64,
+    pub pages: u64,
+    pub bytes_received: u64,
+    pub connections: u64,
+    /// From the first vault_parts_next to the end of the listing (or now, while it runs).
+    pub elapsed: Duration,
 }
 
 /// Where the requests go and what they carry.
@@ -37,6 +87,9 @@ struct Target {
     origin: Origin,
     session_id: String,
     upload_session_id: String,
+    /// The shared client it was opened with; None: a private one is made at the first page
+    /// from the listing's own settings.
+    client: Option<Client>,
 }
 
 impl Target {
@@ -44,7 +97,12 @@ impl Target {
         let origin = Origin::parse_vault_url(vault_url)?;
         check_session_id(session_id)?;
         check_upload_session_id(upload_session_id)?;
-        Ok(Target { origin, session_id: session_id.to_owned(), upload_session_id: upload_session_id.to_owned() })
+        Ok(Target {
+            origin,
+            session_id: session_id.to_owned(),
+            upload_session_id: upload_session_id.to_owned(),
+            client: None,
+        })
     }
 }
 
@@ -70,7 +128,24 @@ impl Listing {
             Ok(t) => State::Configuring(t),
             Err(e) => State::Failed(e.shown(log.redactor())),
         };
-        Listing { settings: Settings::default(), log, state, error_yielded: false, burst_remaining: -1 }
+        Listing {
+            settings: Settings::default(),
+            log,
+            state,
+            error_yielded: false,
+            interrupt: Interrupt::new(),
+            tally: Tally::default(),
+        }
+    }
+
+    /// [`Listing::new`] over a client shared with other listings: its connections, name cache
+    /// and TLS sessions; trust, proxy and client ID are the client's.
+    pub fn with_client(vault_url: &str, session_id: &str, upload_session_id: &str, client: Client) -> Listing {
+        let mut listing = Listing::new(vault_url, session_id, upload_session_id);
+        if let State::Configuring(target) = &mut listing.state {
+            target.client = Some(client);
+        }
+        listing
     }
 
     /// A listing that failed before it could be made (a NULL or non-UTF-8 argument).
@@ -81,7 +156,8 @@ impl Listing {
             log: Log::default(),
             state: State::Failed(error),
             error_yielded: false,
-            burst_remaining: -1,
+            interrupt: Interrupt::new(),
+            tally: Tally::default(),
         }
     }
 
@@ -95,7 +171,35 @@ impl Listing {
 
     /// The last X-VaultAPI-BurstLimitRemaining seen, -1 before any.
     pub fn burst_remaining(&self) -> i64 {
-        self.burst_remaining
+        self.tally.burst_remaining
+    }
+
+    /// The status of the last HTTP response, 0 before any.
+    pub fn http_status(&self) -> u16 {
+        self.tally.http_status
+    }
+
+    /// The wait the server asked for on the failure that stopped the listing.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.error().and_then(Error::retry_after)
+    }
+
+    pub fn stats(&self) -> Stats {
+        let t = &self.tally;
+        let elapsed = t.started.map_or(Duration::ZERO, |s| t.ended.unwrap_or_else(Instant::now).duration_since(s));
+        Stats {
+            requests: t.requests,
+            retries: t.retries,
+            pages: t.pages,
+            bytes_received: t.io.bytes_received(),
+            connections: t.io.connections(),
+            elapsed,
+        }
+    }
+
+    /// A handle on this listing's interrupt, for another thread to raise.
+    pub fn interrupter(&self) -> Interrupt {
+        self.interrupt.clone()
     }
 
     /// Records `error` as this listing's final state (unless it already failed) and returns
@@ -106,6 +210,9 @@ impl Listing {
         }
         let error = error.shown(self.log.redactor());
         self.log.emit(Level::Error, || error.message().to_owned());
+        if self.tally.started.is_some() {
+            self.tally.ended = Some(Instant::now());
+        }
         self.state = State::Failed(error.clone());
         error
     }
@@ -120,6 +227,18 @@ impl Listing {
         }
     }
 
+    /// Whether a setting of the connection (trust, client ID) is the listing's to change: a
+    /// listing opened on a shared client takes these from the client, so such a call is
+    /// refused there and changes nothing.
+    pub fn owns_connection(&self) -> Result<(), Error> {
+        match &self.state {
+            State::Configuring(Target { client: Some(_), .. }) => {
+                Err(Error::arg("this listing uses a vault_parts_client: set trust and client ID on the client"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Sets or clears the log sink. Allowed at any time, as it changes no request.
     pub fn set_log(&mut self, sink: Option<Sink>) -> Result<(), Error> {
         if let State::Failed(e) = &self.state {
@@ -131,8 +250,11 @@ impl Listing {
 
     /// The next part, Ok(None) once all are listed, or the listing's error.
     pub fn next_part(&mut self) -> Result<Option<Part>, Error> {
+        if matches!(self.state, State::Configuring(_) | State::Paging(_)) && self.interrupt.is_raised() {
+            return Err(self.fail(transport::stop_error(Stop::Cancelled)));
+        }
         if let State::Configuring(_) = self.state {
-            self.start();
+            self.start()?;
         }
         let State::Paging(pager) = &mut self.state else {
             return match &self.state {
@@ -140,10 +262,11 @@ impl Listing {
                 _ => Ok(None),
             };
         };
-        match pager.next(&mut self.log, &mut self.burst_remaining) {
+        match pager.next(&mut self.log, &mut self.tally) {
             Ok(Some(part)) => Ok(Some(part)),
             Ok(None) => {
                 let pages = pager.pages;
+                self.tally.ended = Some(Instant::now());
                 self.log.emit(Level::Info, || {
                     format!("listing complete after {pages} page{}", if pages == 1 { "" } else { "s" })
                 });
@@ -154,16 +277,37 @@ impl Listing {
         }
     }
 
-    fn start(&mut self) {
-        if let State::Configuring(target) = std::mem::replace(&mut self.state, State::Done) {
-            self.state = State::Paging(Box::new(Pager::new(target, &self.settings)));
-        }
+    /// Leaves Configuring: the deadline starts counting and the client is ready.
+    fn start(&mut self) -> Result<(), Error> {
+        let State::Configuring(target) = std::mem::replace(&mut self.state, State::Done) else { return Ok(()) };
+        self.tally.started = Some(Instant::now());
+        let client = match &target.client {
+            Some(shared) => shared.clone(),
+            None => match Client::new(&ClientSettings::of_listing(&self.settings)) {
+                Ok(private) => private,
+                Err(e) => {
+                    self.state = State::Configuring(target);
+                    return Err(self.fail(e));
+                }
+            },
+        };
+        let limits = Limits {
+            timeout: self.settings.timeout,
+            interrupt: self.interrupt.clone(),
+            deadline: self.settings.deadline.map_or(Deadline::NONE, Deadline::after),
+            stats: self.tally.io.clone(),
+        };
+        self.state = State::Paging(Box::new(Pager::new(target, client, &self.settings, limits)));
+        Ok(())
     }
 }
 
 /// A listing under way: its connection, where it is, and the fetch-with-retries loop.
 struct Pager {
     transport: Transport,
+    interrupt: Interrupt,
+    /// The end of the whole listing (vault_parts_set_deadline_ms).
+    deadline: Deadline,
     origin: Origin,
     backoff: Backoff,
     max_attempts: u32,
@@ -182,14 +326,16 @@ struct Pager {
 }
 
 impl Pager {
-    fn new(target: Target, settings: &Settings) -> Pager {
+    fn new(target: Target, client: Client, settings: &Settings, limits: Limits) -> Pager {
         let mut first =
             format!("/api/{}/services/file_staging/upload/{}/parts", settings.api_version, target.upload_session_id);
         if let Some(limit) = settings.limit {
             first.push_str(&format!("?limit={limit}"));
         }
         Pager {
-            transport: Transport::new(settings, &target.session_id, &target.origin),
+            interrupt: limits.interrupt.clone(),
+            deadline: limits.deadline,
+            transport: Transport::new(client, &target.session_id, limits),
             origin: target.origin,
             backoff: Backoff::new(settings.backoff_initial, settings.backoff_max),
             max_attempts: settings.max_attempts,
@@ -203,19 +349,20 @@ impl Pager {
     }
 
     /// The next part, fetching pages as needed; Ok(None) after the last page.
-    fn next(&mut self, log: &mut Log, burst: &mut i64) -> Result<Option<Part>, Error> {
+    fn next(&mut self, log: &mut Log, tally: &mut Tally) -> Result<Option<Part>, Error> {
         loop {
             if let Some(part) = self.parts.next() {
                 return Ok(Some(part));
             }
             let Some(link) = self.next_link.take() else { return Ok(None) };
-            let page = self.fetch(&link, log, burst)?;
+            let page = self.fetch(&link, log, tally)?;
+            tally.pages += 1;
             self.accept(page, log)?;
         }
     }
 
     /// Checks the bounds and the link, then fetches the page it points to, with retries.
-    fn fetch(&mut self, link: &str, log: &mut Log, burst: &mut i64) -> Result<Page, Error> {
+    fn fetch(&mut self, link: &str, log: &mut Log, tally: &mut Tally) -> Result<Page, Error> {
         let page_no = self.pages + 1;
         if page_no > MAX_PAGES {
             return Err(Error::protocol(format!(
@@ -230,37 +377,73 @@ impl Pager {
                 "page {page_no}: next_page {url} was fetched before: a pagination loop"
             )));
         }
-        self.attempts(&url, page_no, log, burst)
+        self.attempts(&url, page_no, log, tally)
     }
 
-    fn attempts(&mut self, url: &str, page_no: u32, log: &mut Log, burst: &mut i64) -> Result<Page, Error> {
+    fn attempts(&mut self, url: &str, page_no: u32, log: &mut Log, tally: &mut Tally) -> Result<Page, Error> {
         let max = self.max_attempts;
         let mut attempt = 1;
         loop {
-            let answer = self.transport.get(&self.origin, url, log);
-            if let Some(n) = answer.burst_remaining {
-                *burst = n;
+            let failure = match self.stopped() {
+                Some(stop) => Failure::fatal(transport::stop_error(stop)),
+                None => match self.attempt(url, tally, log) {
+                    Ok(page) => return Ok(page),
+                    Err(f) => f,
+                },
+            };
+            let tries = if attempt > 1 { format!(" (after {attempt} attempts)") } else { String::new() };
+            let fail = |f: Failure, tries: &str| {
+                Err(f.error.with_retry_after(f.retry_after).context(format!("page {page_no} (GET {url}){tries}")))
+            };
+            if !failure.retry || attempt >= max {
+                return fail(failure, &tries);
             }
-            match answer.result.and_then(|reply| read(&reply.body, reply.retry_after)) {
-                Ok(page) => return Ok(page),
-                Err(f) if f.retry && attempt < max => {
-                    let wait = self.backoff.wait(attempt, f.retry_after);
-                    log.emit(Level::Warn, || {
-                        format!(
-                            "page {page_no}: attempt {attempt} of {max} failed ({}); retrying in {} ms",
-                            f.error,
-                            wait.as_millis()
-                        )
-                    });
-                    thread::sleep(wait);
-                    attempt += 1;
-                }
-                Err(f) => {
-                    let tries = if attempt > 1 { format!(" (after {attempt} attempts)") } else { String::new() };
-                    return Err(f.error.context(format!("page {page_no} (GET {url}){tries}")));
-                }
+            let wait = self.backoff.wait(attempt, failure.retry_after);
+            if self.deadline.would_overrun(wait) {
+                let error = Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the listing's deadline was reached: the retry wait of {} ms would end past it \
+                         (vault_parts_set_deadline_ms); attempt {attempt} failed: {}",
+                        wait.as_millis(),
+                        failure.error
+                    ),
+                );
+                return fail(Failure { error, retry: false, retry_after: failure.retry_after }, &tries);
             }
+            log.emit(Level::Warn, || {
+                format!(
+                    "page {page_no}: attempt {attempt} of {max} failed ({}); retrying in {} ms",
+                    failure.error,
+                    wait.as_millis()
+                )
+            });
+            if let Err(stop) = self.interrupt.sleep(wait, self.deadline) {
+                let error = transport::stop_error(stop);
+                return fail(Failure { error, retry: false, retry_after: failure.retry_after }, &tries);
+            }
+            tally.retries += 1;
+            attempt += 1;
         }
+    }
+
+    /// Whether the listing must stop before another attempt: interrupted, or out of time.
+    fn stopped(&self) -> Option<Stop> {
+        match (self.interrupt.check(), self.deadline.has_passed()) {
+            (Err(stop), _) => Some(stop),
+            (Ok(()), true) => Some(Stop::ListingDeadline),
+            (Ok(()), false) => None,
+        }
+    }
+
+    /// One attempt, its outcome counted.
+    fn attempt(&mut self, url: &str, tally: &mut Tally, log: &mut Log) -> Result<Page, Failure> {
+        let answer = self.transport.get(&self.origin, url, log);
+        let seen = answer.seen;
+        tally.requests += seen.requests;
+        tally.burst_remaining = seen.burst_remaining.unwrap_or(tally.burst_remaining);
+        tally.http_status = seen.status.unwrap_or(tally.http_status);
+        answer.result.and_then(|reply| read(&reply.body, reply.retry_after))
     }
 
     /// Queues a fetched page's parts, ending the listing when empty pages keep linking on.
@@ -321,7 +504,14 @@ mod tests {
 
     fn pager() -> Pager {
         let target = Target::check("http://127.0.0.1:9", "sid-unit-test", "u").unwrap();
-        Pager::new(target, &Settings::default())
+        let client = Client::new(&ClientSettings::default()).unwrap();
+        let limits = Limits {
+            timeout: Duration::from_secs(1),
+            interrupt: Interrupt::new(),
+            deadline: Deadline::NONE,
+            stats: Arc::default(),
+        };
+        Pager::new(target, client, &Settings::default(), limits)
     }
 
     fn empty_page(next: Option<&str>) -> Page {
@@ -351,10 +541,31 @@ mod tests {
     }
 
     #[test]
+    fn an_interrupt_before_the_first_page_sends_nothing_and_sticks() {
+        let mut l = Listing::new("http://127.0.0.1:9", "sid-unit-test", "u");
+        l.interrupter().interrupt();
+        assert_eq!(l.next_part().unwrap_err().kind(), ErrorKind::Cancelled);
+        assert_eq!(l.next_part().unwrap_err().kind(), ErrorKind::Cancelled);
+        let stats = l.stats();
+        assert_eq!((stats.requests, stats.connections, stats.pages), (0, 0, 0));
+        assert_eq!((l.http_status(), l.retry_after()), (0, None));
+    }
+
+    #[test]
+    fn a_listing_on_a_shared_client_leaves_trust_and_client_id_to_the_client() {
+        let client = Client::new(&ClientSettings::default()).unwrap();
+        let mut l = Listing::with_client("http://127.0.0.1:9", "sid-unit-test", "u", client);
+        assert_eq!(l.owns_connection().unwrap_err().kind(), ErrorKind::Arg);
+        assert!(l.error().is_none(), "the refusal changes nothing");
+        l.configure(|s| s.set_deadline_ms(5)).unwrap();
+        assert!(Listing::new("http://127.0.0.1:9", "sid-unit-test", "u").owns_connection().is_ok());
+    }
+
+    #[test]
     fn pages_past_the_bound_are_not_fetched() {
-        let (mut p, mut log, mut burst) = (pager(), Log::default(), -1);
+        let (mut p, mut log, mut tally) = (pager(), Log::default(), Tally::default());
         p.pages = MAX_PAGES;
-        let e = p.fetch("/p?c=x", &mut log, &mut burst).unwrap_err();
+        let e = p.fetch("/p?c=x", &mut log, &mut tally).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Protocol);
         assert!(e.message().starts_with("page 10001: ") && e.message().contains("VAULT_PARTS_MAX_PAGES"), "{e}");
         assert!(p.fetched.is_empty(), "nothing was fetched or remembered");

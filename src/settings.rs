@@ -32,6 +32,29 @@ pub enum TrustRoots {
 }
 
 impl TrustRoots {
+    /// Only the certificates of the PEM file at `path`, read now.
+    pub fn only_file(path: &str) -> Result<TrustRoots, Error> {
+        Ok(TrustRoots::Only(read_pem_certs(path)?))
+    }
+
+    /// The built-in roots and the certificates of the PEM file at `path`, read now.
+    pub fn plus_file(path: &str) -> Result<TrustRoots, Error> {
+        Ok(TrustRoots::BuiltInPlus(read_pem_certs(path)?))
+    }
+
+    /// The operating system's store, found as OpenSSL finds it, read now.
+    pub fn system() -> Result<TrustRoots, Error> {
+        let found = rustls_native_certs::load_native_certs();
+        if found.certs.is_empty() {
+            let why = found.errors.first().map_or("no certificate found".to_owned(), |e| e.to_string());
+            return Err(Error::arg(format!(
+                "the system's trust store is empty or unreadable ({}; set SSL_CERT_FILE or SSL_CERT_DIR)",
+                why
+            )));
+        }
+        Ok(TrustRoots::System(found.certs.into_iter().map(|c| c.to_vec()).collect()))
+    }
+
     /// The DER certificates to trust; None means the built-in roots alone.
     pub fn certs(&self) -> Option<Vec<&[u8]>> {
         let builtin = || webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| c.as_ref());
@@ -55,6 +78,8 @@ pub struct Settings {
     pub trust: TrustRoots,
     pub backoff_initial: Duration,
     pub backoff_max: Duration,
+    /// The budget of the whole listing, counted from the first vault_parts_next; None: no limit.
+    pub deadline: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -68,6 +93,7 @@ impl Default for Settings {
             trust: TrustRoots::BuiltIn,
             backoff_initial: DEFAULT_BACKOFF_INITIAL,
             backoff_max: DEFAULT_BACKOFF_MAX,
+            deadline: None,
         }
     }
 }
@@ -114,44 +140,49 @@ impl Settings {
         Ok(())
     }
 
-    /// Vault's rule: 1 to 100 letters, digits, '.', '_' and '-'.
     pub fn set_client_id(&mut self, client_id: &str) -> Result<(), Error> {
-        let valid_chars = client_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-        if client_id.is_empty() || client_id.len() > 100 || !valid_chars {
-            return Err(Error::arg(format!(
-                "client_id {} is not valid: Vault accepts 1 to 100 letters, digits, '.', '_' and '-'",
-                crate::error::quote(client_id)
-            )));
-        }
-        self.client_id = client_id.to_owned();
+        self.client_id = check_client_id(client_id)?;
         Ok(())
     }
 
     /// Trusts only the certificates of the PEM file at `path`.
     pub fn set_ca_file(&mut self, path: &str) -> Result<(), Error> {
-        self.trust = TrustRoots::Only(read_pem_certs(path)?);
+        self.trust = TrustRoots::only_file(path)?;
         Ok(())
     }
 
     /// Trusts the built-in roots and the certificates of the PEM file at `path`.
     pub fn add_ca_file(&mut self, path: &str) -> Result<(), Error> {
-        self.trust = TrustRoots::BuiltInPlus(read_pem_certs(path)?);
+        self.trust = TrustRoots::plus_file(path)?;
         Ok(())
     }
 
     /// Trusts the operating system's store, found as OpenSSL finds it.
     pub fn use_system_roots(&mut self) -> Result<(), Error> {
-        let found = rustls_native_certs::load_native_certs();
-        if found.certs.is_empty() {
-            let why = found.errors.first().map_or("no certificate found".to_owned(), |e| e.to_string());
-            return Err(Error::arg(format!(
-                "the system's trust store is empty or unreadable ({}; set SSL_CERT_FILE or SSL_CERT_DIR)",
-                why
-            )));
-        }
-        self.trust = TrustRoots::System(found.certs.into_iter().map(|c| c.to_vec()).collect());
+        self.trust = TrustRoots::system()?;
         Ok(())
     }
+
+    /// A budget for the whole listing: every page, attempt and wait (at least 1 ms).
+    pub fn set_deadline_ms(&mut self, ms: u64) -> Result<(), Error> {
+        if ms == 0 {
+            return Err(Error::arg("deadline must be at least 1 ms"));
+        }
+        self.deadline = Some(Duration::from_millis(ms));
+        Ok(())
+    }
+}
+
+/// Vault's rule for X-VaultAPI-ClientID: 1 to 100 letters, digits, '.', '_' and '-'.
+pub(crate) fn check_client_id(client_id: &str) -> Result<String, Error> {
+    let valid_chars = client_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if client_id.is_empty() || client_id.len() > 100 || !valid_chars {
+        return Err(Error::arg(format!(
+            "client_id {} is not valid: Vault accepts 1 to 100 letters, digits, '.', '_' and '-'",
+            crate::error::quote(client_id)
+        )));
+    }
+    Ok(client_id.to_owned())
 }
 
 /// The certificates of a PEM file, read now; at least one.

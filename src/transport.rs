@@ -2,13 +2,14 @@
 //! origin, the body read under a cap, and every failure classified for the retry loop.
 
 use crate::backoff::parse_retry_after;
+use crate::cancel::{Deadline, Interrupt, Stop};
+use crate::client::Client;
 use crate::error::{Error, ErrorKind, Redactor};
 use crate::log::{Level, Log};
+use crate::net::{stop_of, IoStats, RequestContext};
 use crate::origin::Origin;
-use crate::settings::Settings;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
-use ureq::Agent;
 
 /// Largest page body accepted, enforced while reading.
 pub(crate) const MAX_BODY: u64 = 8 * 1024 * 1024;
@@ -41,73 +42,76 @@ pub struct Reply {
     pub retry_after: Option<Duration>,
 }
 
-/// What one attempt produced, and the last X-VaultAPI-BurstLimitRemaining it saw.
+/// What one attempt produced, and what it saw on the way.
 pub struct Attempt {
     pub result: Result<Reply, Failure>,
-    pub burst_remaining: Option<i64>,
+    pub seen: Seen,
 }
 
-/// One agent per handle, so its connection is kept alive across pages.
+/// What the responses of one attempt told, whatever its outcome.
+#[derive(Default)]
+pub struct Seen {
+    /// The last X-VaultAPI-BurstLimitRemaining.
+    pub burst_remaining: Option<i64>,
+    /// The status of the last response.
+    pub status: Option<u16>,
+    /// Requests sent (one per redirect hop).
+    pub requests: u64,
+}
+
+/// A listing's side of the network: its client's connections (shared or its own), its
+/// session ID, and what stops its requests.
 pub struct Transport {
-    agent: Agent,
+    client: Client,
     session_id: String,
     client_id: String,
     /// Per attempt, across every redirect hop, connection to last byte of the final body.
     timeout: Duration,
+    interrupt: Interrupt,
+    /// The end of the whole listing.
+    deadline: Deadline,
+    stats: Arc<IoStats>,
 }
 
 impl Transport {
-    pub fn new(settings: &Settings, session_id: &str, origin: &Origin) -> Self {
-        let mut tls = TlsConfig::builder();
-        if let Some(certs) = settings.trust.certs() {
-            let certs: Vec<Certificate<'static>> =
-                certs.into_iter().map(|der| Certificate::from_der(der).to_owned()).collect();
-            tls = tls.root_certs(RootCerts::new_with_certs(&certs));
-        }
-        let mut config = Agent::config_builder();
-        if !origin.is_secure() {
-            // Plain http is only ever loopback: a proxy from the environment would be another
-            // host receiving the session ID in clear.
-            config = config.proxy(None);
-        }
-        let config = config
-            .http_status_as_error(false)
-            // Redirects are followed by hand, so every hop is checked against the origin.
-            .max_redirects(0)
-            .user_agent(concat!("libvault_parts/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls.build())
-            .build();
+    pub fn new(client: Client, session_id: &str, limits: Limits) -> Self {
         Transport {
-            agent: Agent::with_parts(
-                config,
-                ureq::unversioned::transport::DefaultConnector::new(),
-                crate::resolve::CachingResolver::default(),
-            ),
+            client_id: client.client_id().to_owned(),
+            client,
             session_id: session_id.to_owned(),
-            client_id: settings.client_id.clone(),
-            timeout: settings.timeout,
+            timeout: limits.timeout,
+            interrupt: limits.interrupt,
+            deadline: limits.deadline,
+            stats: limits.stats,
         }
     }
 
-    /// One attempt at `url`, following same-origin redirects, all within one deadline.
+    /// One attempt at `url`, following same-origin redirects, all within one deadline and
+    /// under the listing's interrupt: the context governs every socket call of every hop,
+    /// whichever pooled connection it runs on.
     pub fn get(&mut self, origin: &Origin, url: &str, log: &mut Log) -> Attempt {
-        let mut burst_remaining = None;
-        let deadline = Instant::now() + self.timeout;
-        let result = self.hops(origin, url, deadline, &mut burst_remaining, log);
-        Attempt { result, burst_remaining }
+        let ctx = RequestContext {
+            interrupt: self.interrupt.clone(),
+            attempt: Deadline::after(self.timeout),
+            listing: self.deadline,
+            stats: self.stats.clone(),
+        };
+        let mut seen = Seen::default();
+        let result = ctx.run(|| self.hops(origin, url, &ctx, &mut seen, log));
+        Attempt { result, seen }
     }
 
     fn hops(
         &mut self,
         origin: &Origin,
         url: &str,
-        deadline: Instant,
-        burst_remaining: &mut Option<i64>,
+        ctx: &RequestContext,
+        seen: &mut Seen,
         log: &mut Log,
     ) -> Result<Reply, Failure> {
         let mut url = url.to_owned();
         for _hop in 0..=MAX_REDIRECTS {
-            match self.hop(origin, &url, deadline, burst_remaining, log)? {
+            match self.hop(origin, &url, ctx, seen, log)? {
                 Hop::Answer(reply) => return Ok(reply),
                 Hop::Redirect(next) => url = next,
             }
@@ -120,22 +124,23 @@ impl Transport {
         &mut self,
         origin: &Origin,
         url: &str,
-        deadline: Instant,
-        burst_remaining: &mut Option<i64>,
+        ctx: &RequestContext,
+        seen: &mut Seen,
         log: &mut Log,
     ) -> Result<Hop, Failure> {
         let started = Instant::now();
-        let mut response = self.send(url, deadline).inspect_err(|failure| {
+        let mut response = self.send(origin, url, ctx, seen).inspect_err(|failure| {
             log.emit(Level::Debug, || {
                 format!("GET {url} failed after {} ms: {}", started.elapsed().as_millis(), failure.error)
             });
         })?;
         let head = Head::of(&response);
+        seen.status = Some(head.status);
         if head.burst_remaining.is_some() {
-            *burst_remaining = head.burst_remaining;
+            seen.burst_remaining = head.burst_remaining;
         }
         if head.status == 200 {
-            let body = read_body(&mut response).map(|body| Reply { body, retry_after: head.retry_after });
+            let body = self.read_body(&mut response).map(|body| Reply { body, retry_after: head.retry_after });
             log.emit(Level::Debug, || {
                 let size = body
                     .as_ref()
@@ -144,30 +149,90 @@ impl Transport {
             });
             return body.map(Hop::Answer);
         }
-        // Read what is cheap of an error body so the connection stays usable.
-        let _ = response.body_mut().with_config().limit(MAX_DRAIN).read_to_vec();
+        // Read what is cheap of an error body so the connection stays usable; a stop while
+        // draining still stops the attempt.
+        if let Err(e) = response.body_mut().with_config().limit(MAX_DRAIN).read_to_vec() {
+            if let Some(stop) = stop_of(&e) {
+                return Err(self.stopped(stop));
+            }
+        }
         log.emit(Level::Debug, || format!("GET {url} -> {} in {} ms", head.status, started.elapsed().as_millis()));
         head.not_ok(origin, log).map(Hop::Redirect)
     }
 
-    fn send(&self, url: &str, deadline: Instant) -> Result<ureq::http::Response<ureq::Body>, Failure> {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
+    fn send(
+        &self,
+        origin: &Origin,
+        url: &str,
+        ctx: &RequestContext,
+        seen: &mut Seen,
+    ) -> Result<ureq::http::Response<ureq::Body>, Failure> {
+        ctx.interrupt.check().map_err(|stop| self.stopped(stop))?;
+        if ctx.attempt.has_passed() {
             let ms = self.timeout.as_millis();
             let error =
                 Error::new(ErrorKind::Timeout, format!("timed out (the attempt's {ms} ms ran out between redirects)"));
             return Err(Failure::transient(error, None));
         }
-        self.agent
+        seen.requests += 1;
+        self.client
+            .agent(origin.is_secure())
             .get(url)
-            .config()
-            .timeout_global(Some(left))
-            .build()
             .header("Authorization", &self.session_id)
             .header("Accept", "application/json")
             .header("X-VaultAPI-ClientID", &self.client_id)
             .call()
-            .map_err(classify)
+            .map_err(|e| self.classify(e))
+    }
+
+    /// The body of a 200 answer, cut at MAX_BODY while reading.
+    fn read_body(&self, response: &mut ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, Failure> {
+        response.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(_) => {
+                Failure::fatal(Error::protocol(format!("the response body is larger than {} MiB", MAX_BODY >> 20)))
+            }
+            other => self.classify(other),
+        })
+    }
+
+    fn classify(&self, e: ureq::Error) -> Failure {
+        match stop_of(&e) {
+            Some(stop) => self.stopped(stop),
+            None => classify(e),
+        }
+    }
+
+    /// A stop as the retry loop sees it: only the attempt's own timeout may pass on retry.
+    fn stopped(&self, stop: Stop) -> Failure {
+        match stop {
+            Stop::AttemptTimeout => {
+                let ms = self.timeout.as_millis();
+                Failure::transient(
+                    Error::new(ErrorKind::Timeout, format!("timed out (the attempt's {ms} ms ran out)")),
+                    None,
+                )
+            }
+            other => Failure::fatal(stop_error(other)),
+        }
+    }
+}
+
+/// What stops a listing's requests, handed to its transport.
+pub struct Limits {
+    pub timeout: Duration,
+    pub interrupt: Interrupt,
+    pub deadline: Deadline,
+    pub stats: Arc<IoStats>,
+}
+
+/// The error a listing ends with when it is interrupted or its deadline passes.
+pub fn stop_error(stop: Stop) -> Error {
+    match stop {
+        Stop::Cancelled => Error::new(ErrorKind::Cancelled, "interrupted by vault_parts_interrupt"),
+        Stop::AttemptTimeout => Error::new(ErrorKind::Timeout, "timed out (the attempt ran out of time)"),
+        Stop::ListingDeadline => {
+            Error::new(ErrorKind::Timeout, "the listing's deadline was reached (vault_parts_set_deadline_ms)")
+        }
     }
 }
 
@@ -221,16 +286,6 @@ impl Head {
             _ => Err(Failure::fatal(error(ErrorKind::Http))),
         }
     }
-}
-
-/// The body of a 200 answer, cut at MAX_BODY while reading.
-fn read_body(response: &mut ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, Failure> {
-    response.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(|e| match e {
-        ureq::Error::BodyExceedsLimit(_) => {
-            Failure::fatal(Error::protocol(format!("the response body is larger than {} MiB", MAX_BODY >> 20)))
-        }
-        other => classify(other),
-    })
 }
 
 /// Resolves a link the server sent against the origin. The reason for a refusal quotes the

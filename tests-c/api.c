@@ -174,13 +174,17 @@ static void codes_and_version(void) {
     }
     CHECK(strcmp(vault_parts_errstr(-1), "unknown code") == 0);
     CHECK(VAULT_PARTS_E_IO == 12 && strcmp(vault_parts_errstr(VAULT_PARTS_E_IO), "local file error") == 0);
-    CHECK(strcmp(vault_parts_errstr(13), "unknown code") == 0);
+    CHECK(VAULT_PARTS_E_CANCELLED == 13 && strcmp(vault_parts_errstr(VAULT_PARTS_E_CANCELLED), "interrupted") == 0);
+    CHECK(strcmp(vault_parts_errstr(14), "unknown code") == 0);
     CHECK(strcmp(vault_parts_errstr(VAULT_PARTS_E_AUTH), "session ID rejected") == 0);
 
     snprintf(expect, sizeof expect, "%d.%d.%d", VAULT_PARTS_VERSION_MAJOR, VAULT_PARTS_VERSION_MINOR,
              VAULT_PARTS_VERSION_PATCH);
     CHECK(strcmp(vault_parts_version(), expect) == 0);
     CHECK(strcmp(vault_parts_version(), VAULT_PARTS_VERSION_STRING) == 0);
+    CHECK(VAULT_PARTS_VERSION_NUMBER == VAULT_PARTS_VERSION_MAJOR * 1000000 + VAULT_PARTS_VERSION_MINOR * 1000 +
+                                           VAULT_PARTS_VERSION_PATCH);
+    CHECK(vault_parts_version_number() == VAULT_PARTS_VERSION_NUMBER);
 }
 
 int main(int argc, char **argv) {

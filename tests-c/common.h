@@ -54,6 +54,8 @@ static inline const char *code_name(int code) {
     case VAULT_PARTS_E_TLS: return "E_TLS";
     case VAULT_PARTS_E_PROTOCOL: return "E_PROTOCOL";
     case VAULT_PARTS_E_INTERNAL: return "E_INTERNAL";
+    case VAULT_PARTS_E_IO: return "E_IO";
+    case VAULT_PARTS_E_CANCELLED: return "E_CANCELLED";
     default: return "UNKNOWN";
     }
 }

@@ -1,5 +1,6 @@
-// The C++ wrapper: range-for over every part, chained setters, moves, and exceptions that
-// carry the code, Vault's error type and the message.
+// The C++ wrapper: range-for over every part, chained setters, moves, exceptions that carry
+// the code, Vault's error type, the message, the HTTP status and the server's Retry-After, a
+// shared client, and interrupt().
 //
 // usage: cxx_wrapper URL SESSION_ID UPLOAD_SESSION_ID EXPECTED_PARTS OTHER_USERS_SESSION_ID
 #include "vault_parts.hpp"
@@ -90,6 +91,45 @@ int main(int argc, char **argv) {
         CHECK(e.code() == VAULT_PARTS_E_ACCESS);
         CHECK(e.vault_type() == "INSUFFICIENT_ACCESS");
         CHECK(std::string(e.what()).find(other) == std::string::npos);
+    }
+    // Services: a client whose copies share one client (and its connection), interrupt(), and
+    // the details on the exception.
+    {
+        vault_parts::client shared;
+        shared.max_idle(2).proxy_from_environment(false);
+        vault_parts::client copy = shared;
+        unsigned long listed = 0;
+        vault_parts::listing first(shared, url, sid, upload);
+        for (const vault_part &p : first) listed += p.part_number > 0;
+        vault_parts::listing second(copy, url, sid, upload);
+        for (const vault_part &p : second) listed += p.part_number > 0;
+        CHECK(listed == 2 * expected);
+        CHECK(first.stats().connections == 1 && second.stats().connections == 0);
+        CHECK(second.stats().pages == 1 && second.http_status() == 200);
+        try {
+            copy.max_idle(3);  // settings are fixed once a listing was made
+            CHECK(false);
+        } catch (const vault_parts::error &e) {
+            CHECK(e.code() == VAULT_PARTS_E_ARG);
+        }
+        vault_parts::listing stopped(copy, url, sid, upload);
+        stopped.interrupt();
+        try {
+            for (const vault_part &p : stopped) (void)p;
+            CHECK(false);
+        } catch (const vault_parts::error &e) {
+            CHECK(e.code() == VAULT_PARTS_E_CANCELLED);
+            CHECK(e.http_status() == 0 && e.retry_after_ms() == -1);
+        }
+    }
+    try {
+        vault_parts::listing l(url, other, upload);
+        for (const vault_part &p : l) (void)p;
+        CHECK(false);
+    } catch (const vault_parts::error &e) {
+        CHECK(e.code() == VAULT_PARTS_E_ACCESS);
+        CHECK(e.http_status() == 200);  // Vault says FAILURE in an HTTP 200 answer
+        CHECK(e.retry_after_ms() == -1);
     }
     std::printf("cxx_wrapper: %lu parts, %d failed checks\n", n, failures);
     return failures ? 1 : 0;

@@ -1,7 +1,7 @@
 //! The rules every exported function shares: NULL checks, UTF-8 checks, and the panic
 //! boundary. Helpers take closures so the exported signatures stay plain for cbindgen.
 
-use super::handle::vault_parts_iter;
+use super::handle::{vault_parts_iter, Inner};
 use crate::error::{Error, ErrorKind};
 use std::ffi::{c_char, c_int, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -9,10 +9,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// Runs `f` on the handle behind `it`, turning a NULL handle into E_ARG and a panic into
 /// E_INTERNAL, which is then kept as the handle's error. Afterwards the handle's C strings
 /// follow its error.
-pub(super) fn with_handle(it: *mut vault_parts_iter, f: impl FnOnce(&mut vault_parts_iter) -> c_int) -> c_int {
+pub(super) fn with_handle(it: *mut vault_parts_iter, f: impl FnOnce(&mut Inner) -> c_int) -> c_int {
     // SAFETY: the C contract is that a non-NULL `it` came from vault_parts_open, was not
-    // freed, and is used by one thread at a time.
-    let Some(handle) = (unsafe { it.as_mut() }) else {
+    // freed, and is used by one thread at a time (vault_parts_interrupt aside, which touches
+    // only the interrupt, never the inner part borrowed here).
+    let Some(handle) = (unsafe { it.as_ref() }).map(|h| unsafe { h.inner() }) else {
         return ErrorKind::Arg.code();
     };
     let code = match catch_unwind(AssertUnwindSafe(|| f(&mut *handle))) {
@@ -32,9 +33,9 @@ pub(super) fn with_handle(it: *mut vault_parts_iter, f: impl FnOnce(&mut vault_p
 }
 
 /// Runs a read-only accessor on the handle behind `it`: `fallback` for a NULL handle or a panic.
-pub(super) fn read_handle<T>(it: *const vault_parts_iter, fallback: T, f: impl FnOnce(&vault_parts_iter) -> T) -> T {
-    // SAFETY: NULL or a live handle, per the C contract.
-    let Some(handle) = (unsafe { it.as_ref() }) else { return fallback };
+pub(super) fn read_handle<T>(it: *const vault_parts_iter, fallback: T, f: impl FnOnce(&Inner) -> T) -> T {
+    // SAFETY: NULL or a live handle used by one thread at a time, per the C contract.
+    let Some(handle) = (unsafe { it.as_ref() }).map(|h| &*unsafe { h.inner() }) else { return fallback };
     catch_unwind(AssertUnwindSafe(|| f(handle))).unwrap_or(fallback)
 }
 

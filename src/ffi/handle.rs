@@ -1,12 +1,53 @@
 //! The opaque handle C holds: the Rust listing plus the C strings its accessors return.
+//!
+//! Two parts: the interrupt, which any thread may raise while another runs a call on the
+//! handle, and everything else, which only the one thread calling into the handle touches.
+//! The second sits in an UnsafeCell so that the thread running vault_parts_next holds `&mut`
+//! only to memory no other thread reads; vault_parts_interrupt takes `&` of the handle and
+//! touches only the interrupt.
 
+use crate::cancel::Interrupt;
 use crate::error::Error;
 use crate::listing::Listing;
+use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_int, CString};
 
 /// An iterator over the parts of one upload session. Opaque: create it with vault_parts_open.
 /// The caller owns the handle and must pass it to vault_parts_free.
 pub struct vault_parts_iter {
+    /// A clone of the listing's interrupt.
+    interrupt: Interrupt,
+    inner: UnsafeCell<Inner>,
+}
+
+impl vault_parts_iter {
+    pub(super) fn new(listing: Listing) -> Self {
+        vault_parts_iter { interrupt: listing.interrupter(), inner: UnsafeCell::new(Inner::new(listing)) }
+    }
+
+    /// Raises the listing's interrupt; safe while another thread runs a call on the handle.
+    pub(super) fn interrupt(&self) {
+        self.interrupt.interrupt();
+    }
+
+    /// The part only the calling thread touches.
+    ///
+    /// # Safety
+    /// No other reference to the inner part is alive: the C contract lets one thread at a
+    /// time call into a handle (vault_parts_interrupt excepted, which never comes here).
+    #[allow(clippy::mut_from_ref)]
+    pub(super) unsafe fn inner(&self) -> &mut Inner {
+        // SAFETY: per this function's contract.
+        unsafe { &mut *self.inner.get() }
+    }
+
+    pub(crate) fn into_listing(self) -> Listing {
+        self.inner.into_inner().listing
+    }
+}
+
+/// Everything of the handle but its interrupt.
+pub struct Inner {
     pub(crate) listing: Listing,
     /// The listing's error as C strings, made once when the listing fails. Errors are sticky,
     /// so they never change afterwards and the pointers vault_parts_errmsg and
@@ -19,9 +60,9 @@ struct Shown {
     error_type: CString,
 }
 
-impl vault_parts_iter {
-    pub(super) fn new(listing: Listing) -> Self {
-        let mut handle = vault_parts_iter { listing, shown: None };
+impl Inner {
+    fn new(listing: Listing) -> Self {
+        let mut handle = Inner { listing, shown: None };
         handle.sync_error();
         handle
     }

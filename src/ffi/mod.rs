@@ -9,7 +9,9 @@
 #![allow(non_camel_case_types, clippy::missing_safety_doc)]
 
 mod boundary;
+mod client;
 mod handle;
+mod service;
 mod trust;
 mod verify;
 
@@ -18,7 +20,9 @@ use crate::listing::{Listing, MAX_EMPTY_PAGES, MAX_PAGES};
 use crate::log::Level;
 use crate::settings::Settings;
 use boundary::{c_str, or_fallback, read_handle, with_handle};
+pub use client::*;
 pub use handle::vault_parts_iter;
+pub use service::*;
 use std::ffi::{c_char, c_int, c_void};
 use std::ptr;
 pub use verify::*;
@@ -49,7 +53,8 @@ pub const VAULT_PARTS_E_VAULT: c_int = 5;
 pub const VAULT_PARTS_E_HTTP: c_int = 6;
 /// The connection failed after every attempt: refused, reset, name not found, closed early.
 pub const VAULT_PARTS_E_NETWORK: c_int = 7;
-/// Every attempt ran out of time (vault_parts_set_timeout_ms).
+/// Every attempt ran out of time (vault_parts_set_timeout_ms), or the listing's deadline was
+/// reached (vault_parts_set_deadline_ms; errmsg says so).
 pub const VAULT_PARTS_E_TIMEOUT: c_int = 8;
 /// The TLS handshake or the certificate check failed; see vault_parts_set_ca_file.
 pub const VAULT_PARTS_E_TLS: c_int = 9;
@@ -64,6 +69,9 @@ pub const VAULT_PARTS_E_INTERNAL: c_int = 11;
 /// The local file a verifier reads (vault_parts_verify_*): missing, a directory or not a
 /// regular file, unreadable, or changed while verifying. The message names the path.
 pub const VAULT_PARTS_E_IO: c_int = 12;
+/// vault_parts_interrupt stopped the listing (or vault_parts_verify_interrupt the verifier).
+/// Sticky like every error: open a new handle to list again.
+pub const VAULT_PARTS_E_CANCELLED: c_int = 13;
 
 // Each C code is its ErrorKind's code: one table (error.rs), checked here at compile time.
 const _: () = {
@@ -79,7 +87,8 @@ const _: () = {
     assert!(VAULT_PARTS_E_PROTOCOL == ErrorKind::Protocol.code());
     assert!(VAULT_PARTS_E_INTERNAL == ErrorKind::Internal.code());
     assert!(VAULT_PARTS_E_IO == ErrorKind::Io.code());
-    assert!(ErrorKind::ALL.len() == 12);
+    assert!(VAULT_PARTS_E_CANCELLED == ErrorKind::Cancelled.code());
+    assert!(ErrorKind::ALL.len() == 13);
     assert!(VAULT_PARTS_LOG_ERROR == Level::Error as c_int);
     assert!(VAULT_PARTS_LOG_WARN == Level::Warn as c_int);
     assert!(VAULT_PARTS_LOG_INFO == Level::Info as c_int);
@@ -168,18 +177,28 @@ pub unsafe extern "C" fn vault_parts_open(
                 Ok((url, c_str(session_id, "session_id")?, c_str(upload_session_id, "upload_session_id")?))
             })
         };
-        let listing = match args {
+        Some(match args {
             Ok((url, sid, upload)) => Listing::new(url, sid, upload),
             Err(e) => Listing::failed(e),
-        };
-        Some(Box::new(vault_parts_iter::new(listing)))
+        })
     });
-    let Some(handle) = made else {
+    give_handle(out, made)
+}
+
+/// Stores a handle for `listing` in `*out` (NULL when making it panicked) and returns the
+/// listing's code.
+pub(super) fn give_handle(out: *mut *mut vault_parts_iter, listing: Option<Listing>) -> c_int {
+    let made = listing.and_then(|listing| {
+        or_fallback(None, || {
+            let code = listing.error().map_or(VAULT_PARTS_OK, |e| e.kind().code());
+            Some((Box::new(vault_parts_iter::new(listing)), code))
+        })
+    });
+    let Some((handle, code)) = made else {
         // SAFETY: out is non-NULL and points to writable storage per the C contract.
         unsafe { *out = ptr::null_mut() };
         return ErrorKind::Internal.code();
     };
-    let code = handle.listing.error().map_or(VAULT_PARTS_OK, |e| e.kind().code());
     // SAFETY: as above.
     unsafe { *out = Box::into_raw(handle) };
     code
@@ -328,7 +347,7 @@ pub unsafe extern "C" fn vault_parts_set_backoff_ms(it: *mut vault_parts_iter, i
 /// or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_set_client_id(it: *mut vault_parts_iter, client_id: *const c_char) -> c_int {
-    set_text(it, client_id, "client_id", Settings::set_client_id)
+    set_connection_text(it, client_id, "client_id", Settings::set_client_id)
 }
 
 /// Trusts only the certificates in the PEM file at `pem_path` (read now; at least one
@@ -341,7 +360,21 @@ pub unsafe extern "C" fn vault_parts_set_client_id(it: *mut vault_parts_iter, cl
 /// misuse that changes nothing); or the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_set_ca_file(it: *mut vault_parts_iter, pem_path: *const c_char) -> c_int {
-    set_text(it, pem_path, "pem_path", Settings::set_ca_file)
+    set_connection_text(it, pem_path, "pem_path", Settings::set_ca_file)
+}
+
+/// [`set_text`] for a setting a shared client owns: refused on a listing opened with one.
+fn set_connection_text(
+    it: *mut vault_parts_iter,
+    text: *const c_char,
+    name: &str,
+    apply: impl Fn(&mut Settings, &str) -> Result<(), Error>,
+) -> c_int {
+    let refused = with_handle(it, |h| h.code(h.listing.owns_connection(), VAULT_PARTS_OK));
+    if refused != VAULT_PARTS_OK {
+        return refused;
+    }
+    set_text(it, text, name, apply)
 }
 
 /// Sends the handle's log lines to `fn`, with `userdata` passed back untouched (the caller

@@ -18,7 +18,9 @@ use std::ffi::{c_char, c_int};
 pub unsafe extern "C" fn vault_parts_add_ca_file(it: *mut vault_parts_iter, pem_path: *const c_char) -> c_int {
     with_handle(it, |h| {
         // SAFETY: NULL or a NUL-terminated string, per the C contract.
-        let r = unsafe { c_str(pem_path, "pem_path") }.and_then(|p| h.listing.configure(|s| s.add_ca_file(p)));
+        let r = unsafe { c_str(pem_path, "pem_path") }
+            .and_then(|p| h.listing.owns_connection().map(|()| p))
+            .and_then(|p| h.listing.configure(|s| s.add_ca_file(p)));
         h.code(r, VAULT_PARTS_OK)
     })
 }
@@ -35,7 +37,7 @@ pub unsafe extern "C" fn vault_parts_add_ca_file(it: *mut vault_parts_iter, pem_
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_use_system_roots(it: *mut vault_parts_iter) -> c_int {
     with_handle(it, |h| {
-        let r = h.listing.configure(|s| s.use_system_roots());
+        let r = h.listing.owns_connection().and_then(|()| h.listing.configure(|s| s.use_system_roots()));
         h.code(r, VAULT_PARTS_OK)
     })
 }

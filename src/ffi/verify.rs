@@ -4,8 +4,10 @@
 use super::boundary::{c_str, or_fallback};
 use super::handle::vault_parts_iter;
 use super::{VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_OK, VAULT_PARTS_ROW};
+use crate::cancel::Interrupt;
 use crate::error::{Error, ErrorKind};
 use crate::verify::{Status, Totals, Verdict, Verifier};
+use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_int, CString};
 use std::ptr;
 
@@ -28,10 +30,27 @@ pub const VAULT_PARTS_PART_EXTRA: c_int = 5;
 /// A handle may move between threads but is used by one thread at a time (every call on it,
 /// the accessors included); separate handles run in parallel.
 pub struct vault_parts_verify {
+    /// The verifier's interrupt, which vault_parts_verify_interrupt raises from any thread.
+    interrupt: Interrupt,
+    /// Touched only by the one thread calling into the handle (see ffi/handle.rs).
+    inner: UnsafeCell<VerifyInner>,
+}
+
+struct VerifyInner {
     verifier: Verifier,
     /// Kept here so the strings the accessors return stay valid until the next call.
     errmsg: CString,
     error_type: CString,
+}
+
+/// The part of the handle behind `v` that only the calling thread touches.
+///
+/// # Safety
+/// `v` is NULL or a live handle that no other call is using (vault_parts_verify_interrupt
+/// aside, which never comes here), per the C contract.
+unsafe fn inner<'a>(v: *const vault_parts_verify) -> Option<&'a mut VerifyInner> {
+    // SAFETY: per this function's contract.
+    unsafe { v.as_ref().map(|h| &mut *h.inner.get()) }
 }
 
 /// The verdict on one part, filled in by vault_parts_verify_next. The caller owns the struct
@@ -119,21 +138,21 @@ pub unsafe extern "C" fn vault_parts_verify_open(
         // SAFETY: NULL or a NUL-terminated string, per the C contract.
         let verifier = match (iter, unsafe { c_str(path, "path") }) {
             (None, _) => Verifier::failed(Error::arg("it is NULL")),
-            (Some(iter), Ok(path)) => Verifier::new(iter.listing, path, part_size),
+            (Some(iter), Ok(path)) => Verifier::new(iter.into_listing(), path, part_size),
             // The listing's own error comes first; a new one is logged through it.
-            (Some(mut iter), Err(e)) => Verifier::failed(iter.listing.fail(e)),
+            (Some(iter), Err(e)) => Verifier::failed(iter.into_listing().fail(e)),
         };
         Some(Box::new(vault_parts_verify::new(verifier)))
     });
     if out.is_null() {
         return VAULT_PARTS_E_ARG;
     }
-    let Some(handle) = made else {
+    let Some(mut handle) = made else {
         // SAFETY: out is non-NULL and points to writable storage per the C contract.
         unsafe { *out = ptr::null_mut() };
         return ErrorKind::Internal.code();
     };
-    let code = handle.verifier.error().map_or(VAULT_PARTS_OK, |e| e.kind().code());
+    let code = handle.inner.get_mut().verifier.error().map_or(VAULT_PARTS_OK, |e| e.kind().code());
     // SAFETY: as above.
     unsafe { *out = Box::into_raw(handle) };
     code
@@ -199,7 +218,7 @@ pub unsafe extern "C" fn vault_parts_verify_summary(
     out: *mut vault_parts_verify_totals,
 ) -> c_int {
     // SAFETY: NULL or a live handle, per the C contract.
-    let Some(h) = (unsafe { v.as_ref() }) else { return VAULT_PARTS_E_ARG };
+    let Some(h) = (unsafe { inner(v) }) else { return VAULT_PARTS_E_ARG };
     if out.is_null() {
         return VAULT_PARTS_E_ARG;
     }
@@ -222,7 +241,7 @@ pub unsafe extern "C" fn vault_parts_verify_summary(
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_errmsg(v: *const vault_parts_verify) -> *const c_char {
     // SAFETY: NULL or a live handle, per the C contract.
-    unsafe { v.as_ref() }.map_or(c"".as_ptr(), |h| h.errmsg.as_ptr())
+    unsafe { inner(v) }.map_or(c"".as_ptr(), |h| h.errmsg.as_ptr())
 }
 
 /// Vault's error type for the handle's error, like "INVALID_SESSION_ID"; "" when the error did
@@ -231,7 +250,7 @@ pub unsafe extern "C" fn vault_parts_verify_errmsg(v: *const vault_parts_verify)
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_error_type(v: *const vault_parts_verify) -> *const c_char {
     // SAFETY: NULL or a live handle, per the C contract.
-    unsafe { v.as_ref() }.map_or(c"".as_ptr(), |h| h.error_type.as_ptr())
+    unsafe { inner(v) }.map_or(c"".as_ptr(), |h| h.error_type.as_ptr())
 }
 
 /// The handle's sticky error code: VAULT_PARTS_OK while there is none; VAULT_PARTS_E_ARG for
@@ -239,8 +258,29 @@ pub unsafe extern "C" fn vault_parts_verify_error_type(v: *const vault_parts_ver
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_errcode(v: *const vault_parts_verify) -> c_int {
     // SAFETY: NULL or a live handle, per the C contract.
-    let Some(h) = (unsafe { v.as_ref() }) else { return VAULT_PARTS_E_ARG };
+    let Some(h) = (unsafe { inner(v) }) else { return VAULT_PARTS_E_ARG };
     h.verifier.error().map_or(VAULT_PARTS_OK, |e| e.kind().code())
+}
+
+/// Stops the verifier, as vault_parts_interrupt stops an iterator: a vault_parts_verify_next
+/// blocked on another thread (listing, or waiting for the hashing threads) returns
+/// VAULT_PARTS_E_CANCELLED within 100 ms, and so does every later call (sticky); the hashing
+/// threads stop as that call returns (each finishes at most one 256 KiB read). A verifier at
+/// VAULT_PARTS_DONE or already failed keeps its result. Repeating the call does nothing more.
+///
+/// Thread safety: any thread, any time until vault_parts_verify_free begins, any number of
+/// times, also while another thread is inside a call on the same handle. Does not block.
+///
+/// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG for a NULL handle.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_verify_interrupt(v: *mut vault_parts_verify) -> c_int {
+    // SAFETY: NULL or a live handle (not yet being freed), per the C contract. Only a shared
+    // reference is made, and only the interrupt is touched.
+    let Some(h) = (unsafe { v.cast_const().as_ref() }) else { return VAULT_PARTS_E_ARG };
+    or_fallback(ErrorKind::Internal.code(), || {
+        h.interrupt.interrupt();
+        VAULT_PARTS_OK
+    })
 }
 
 /// Releases the verifier, the iterator it took over and everything they own: it stops the
@@ -260,11 +300,14 @@ pub unsafe extern "C" fn vault_parts_verify_free(v: *mut vault_parts_verify) {
 
 impl vault_parts_verify {
     fn new(verifier: Verifier) -> Self {
-        let mut h = vault_parts_verify { verifier, errmsg: CString::default(), error_type: CString::default() };
+        let interrupt = verifier.interrupter();
+        let mut h = VerifyInner { verifier, errmsg: CString::default(), error_type: CString::default() };
         h.sync_error();
-        h
+        vault_parts_verify { interrupt, inner: UnsafeCell::new(h) }
     }
+}
 
+impl VerifyInner {
     fn sync_error(&mut self) {
         if let Some(e) = self.verifier.error() {
             self.errmsg = to_cstring(e.message());
@@ -275,9 +318,9 @@ impl vault_parts_verify {
 
 /// Runs `f` on the handle behind `v`: a NULL handle is E_ARG, a panic becomes the handle's
 /// E_INTERNAL error.
-fn with_verify(v: *mut vault_parts_verify, f: impl FnOnce(&mut vault_parts_verify) -> c_int) -> c_int {
+fn with_verify(v: *mut vault_parts_verify, f: impl FnOnce(&mut VerifyInner) -> c_int) -> c_int {
     // SAFETY: NULL or a live handle used by one thread at a time, per the C contract.
-    let Some(h) = (unsafe { v.as_mut() }) else { return VAULT_PARTS_E_ARG };
+    let Some(h) = (unsafe { inner(v) }) else { return VAULT_PARTS_E_ARG };
     or_fallback(None, || Some(f(&mut *h))).unwrap_or_else(|| {
         or_fallback(ErrorKind::Internal.code(), || {
             let kept = h.verifier.fail(Error::new(ErrorKind::Internal, "internal error (a bug in libvault_parts)"));

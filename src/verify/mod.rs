@@ -12,6 +12,7 @@ mod pool;
 
 pub use plan::{Remote, Status, Verdict};
 
+use crate::cancel::Interrupt;
 use crate::error::{Error, ErrorKind};
 use crate::listing::Listing;
 use file::LocalFile;
@@ -48,6 +49,9 @@ pub struct Totals {
 pub struct Verifier {
     state: State,
     totals: Totals,
+    /// The listing's interrupt: it stops the listing, the wait for digests, and (by ending
+    /// the run) the hashing threads.
+    interrupt: Interrupt,
 }
 
 enum State {
@@ -75,6 +79,7 @@ impl Verifier {
     }
 
     fn with_engine(mut listing: Listing, path: &str, part_size: u64, threads: u32, engine: Md5Many) -> Verifier {
+        let interrupt = listing.interrupter();
         let state = match listing.error() {
             Some(e) => State::Failed(e.clone()),
             // configure() is refused once the listing has started.
@@ -85,12 +90,17 @@ impl Verifier {
                 Ok(()) => State::Ready(Box::new(Start { listing, path: path.to_owned(), part_size, threads, engine })),
             },
         };
-        Verifier { state, totals: Totals::default() }
+        Verifier { state, totals: Totals::default(), interrupt }
     }
 
     /// A verifier that failed before it could be made (a bad argument).
     pub fn failed(error: Error) -> Verifier {
-        Verifier { state: State::Failed(error), totals: Totals::default() }
+        Verifier { state: State::Failed(error), totals: Totals::default(), interrupt: Interrupt::new() }
+    }
+
+    /// A handle on the verifier's interrupt, for another thread to raise.
+    pub fn interrupter(&self) -> Interrupt {
+        self.interrupt.clone()
     }
 
     pub fn error(&self) -> Option<&Error> {
@@ -144,6 +154,9 @@ impl Verifier {
     /// The next verdict in part order, Ok(None) after the last, or the verifier's error.
     pub fn next_verdict(&mut self) -> Result<Option<Verdict>, Error> {
         loop {
+            if matches!(self.state, State::Ready(_) | State::Running(_)) && self.interrupt.is_raised() {
+                return Err(self.fail(crate::transport::stop_error(crate::cancel::Stop::Cancelled)));
+            }
             let step = match &mut self.state {
                 State::Failed(e) => return Err(e.clone()),
                 State::Done => return Ok(None),
@@ -192,6 +205,7 @@ impl Verifier {
             unsubmitted: Vec::new(),
             in_flight: 0,
             pool,
+            interrupt: self.interrupt.clone(),
         })))
     }
 }
@@ -242,6 +256,7 @@ struct Run {
     /// Jobs submitted whose digest has not been collected.
     in_flight: usize,
     pool: Pool,
+    interrupt: Interrupt,
 }
 
 impl Run {
@@ -270,7 +285,7 @@ impl Run {
             if self.in_flight == 0 {
                 return Err(Error::new(ErrorKind::Internal, "verification stalled"));
             }
-            let hashed = self.pool.wait();
+            let hashed = self.pool.wait(&self.interrupt);
             self.collect(hashed, totals)?;
         }
         Ok(Step::Progress)

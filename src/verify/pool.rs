@@ -4,12 +4,14 @@
 
 use super::file::LocalFile;
 use super::hash::{hash_batch, Job, LANES};
+use crate::cancel::Interrupt;
 use crate::error::{Error, ErrorKind};
+use crate::net::SLICE;
 use md5_many::Md5Many;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
@@ -65,9 +67,20 @@ impl Pool {
         self.results.try_recv().ok()
     }
 
-    /// Waits for the next finished part. Only call it with work outstanding.
-    pub fn wait(&self) -> Hashed {
-        self.results.recv().unwrap_or_else(|_| Err(Error::new(ErrorKind::Internal, "every hashing thread stopped")))
+    /// Waits for the next finished part, looking at `interrupt` every [`SLICE`]: once it is
+    /// raised the wait ends with E_CANCELLED (the caller then drops the pool, which stops the
+    /// threads). Only call it with work outstanding.
+    pub fn wait(&self, interrupt: &Interrupt) -> Hashed {
+        loop {
+            interrupt.check().map_err(crate::transport::stop_error)?;
+            match self.results.recv_timeout(SLICE) {
+                Ok(hashed) => return hashed,
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Error::new(ErrorKind::Internal, "every hashing thread stopped"))
+                }
+            }
+        }
     }
 }
 
@@ -120,5 +133,37 @@ fn take(shared: &Shared) -> Option<Vec<Job>> {
             return Some(queue.drain(..n).collect());
         }
         queue = shared.wake.wait(queue).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn an_interrupt_ends_the_wait_for_digests_and_dropping_the_pool_stops_its_threads() {
+        let path = std::env::temp_dir().join(format!("vp-pool-{}", std::process::id()));
+        std::fs::write(&path, [1u8; 4096]).unwrap();
+        let file = Arc::new(LocalFile::open(path.to_str().unwrap()).unwrap());
+        let pool = Pool::start(file, 4, Md5Many::new()).unwrap();
+        let interrupt = Interrupt::new();
+        let raiser = {
+            let interrupt = interrupt.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(150));
+                interrupt.interrupt();
+                Instant::now()
+            })
+        };
+        // No work is outstanding, so only the interrupt can end this wait.
+        let error = pool.wait(&interrupt).unwrap_err();
+        let latency = raiser.join().unwrap().elapsed();
+        assert_eq!(error.kind(), ErrorKind::Cancelled);
+        assert!(latency < Duration::from_millis(100), "returned {latency:?} after the interrupt");
+        let dropped = Instant::now();
+        drop(pool);
+        assert!(dropped.elapsed() < Duration::from_millis(100), "the idle threads stop at once");
+        std::fs::remove_file(&path).unwrap();
     }
 }
