@@ -372,3 +372,49 @@ fn many_parts_and_threads() {
         },
     );
 }
+
+/// A path is caller text: in errmsg and the error's log line it is redacted, neutralised and
+/// cut like every other outside text (it used to be copied raw: 6 KB messages, a newline that
+/// forges a line, the session ID whole).
+#[test]
+fn a_path_in_a_file_error_is_redacted_neutralised_and_cut() {
+    let dir = Dir::new("pathtext");
+    let long = format!("{}/{}x", dir.0.display(), "a/".repeat(3000));
+    let forged = format!("{}/x\nFAKE LINE\u{202E}y", dir.0.display());
+    let secret = format!("{}/{SID}-file", dir.0.display());
+    let u = Upload::new("up-pt", "alice", 2);
+    for (path, want) in [
+        (long.clone(), None),
+        (
+            forged,
+            Some(format!("{}/x FAKE LINE y: cannot open: No such file or directory (os error 2)", dir.0.display())),
+        ),
+        (
+            secret,
+            Some(format!("{}/[redacted]-file: cannot open: No such file or directory (os error 2)", dir.0.display())),
+        ),
+    ] {
+        scenario(
+            config(vec![u.clone()]),
+            VERIFY,
+            |s| args(s, "up-pt", &path, K64, &["log=1"]),
+            |_, run| {
+                assert_contract(run);
+                assert_eq!(run.field("result"), "E_IO");
+                assert!(!run.stdout.contains("\nFAKE"), "a forged line:\n{}", run.stdout);
+                let msg = run.field("errmsg");
+                assert!(msg.len() <= 1024, "errmsg is {} bytes", msg.len());
+                match &want {
+                    Some(w) => assert_eq!(msg, w),
+                    None => assert!(
+                        msg.contains("...[cut ") && msg.ends_with("x: cannot open: File name too long (os error 36)"),
+                        "{msg}"
+                    ),
+                }
+                let logged = run.log_lines();
+                assert_eq!(logged.len(), 1, "the error is logged once: {logged:?}");
+                assert_eq!(logged[0], format!("log 1 {msg}"));
+            },
+        );
+    }
+}

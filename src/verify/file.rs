@@ -34,7 +34,14 @@ impl LocalFile {
     /// Opens `path` for reading. A missing file, a directory, anything but a regular file, or
     /// no permission is [`ErrorKind::Io`]; an empty file is [`ErrorKind::Arg`].
     pub fn open(path: &str) -> Result<LocalFile, Error> {
-        let file = File::open(path).map_err(|e| io_error(path, "cannot open", &e))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        // Non-blocking, so a FIFO's open returns at once (and is refused below) instead of
+        // waiting forever for a writer; for a regular file the flag changes nothing.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .map_err(|e| io_error(path, "cannot open", &e))?;
         let meta = file.metadata().map_err(|e| io_error(path, "cannot stat", &e))?;
         if !meta.is_file() {
             let what = if meta.is_dir() { "a directory" } else { "not a regular file" };
@@ -126,6 +133,31 @@ mod tests {
         let empty = temp("empty", b"");
         assert_eq!(LocalFile::open(&empty).unwrap_err().kind(), ErrorKind::Arg);
         std::fs::remove_file(empty).unwrap();
+    }
+
+    /// A FIFO is refused at once: opening one without O_NONBLOCK waits for a writer forever.
+    #[test]
+    fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let path = std::env::temp_dir().join(format!("vp-file-{}-fifo", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let p = path.to_string_lossy().into_owned();
+        let (send, recv) = std::sync::mpsc::channel();
+        let opener = std::thread::spawn(move || send.send(LocalFile::open(&p).map(|_| ())).unwrap());
+        let got = recv.recv_timeout(std::time::Duration::from_secs(10));
+        if got.is_err() {
+            // Unblock the stuck open so the test ends.
+            let _ = std::fs::OpenOptions::new().write(true).open(&path);
+        }
+        opener.join().unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let e = got.expect("open returned within 10 s").unwrap_err();
+        assert_eq!(
+            (e.kind(), e.message()),
+            (ErrorKind::Io, format!("{} is not a regular file", path.display()).as_str())
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod pool;
 
 pub use plan::{Remote, Status, Verdict};
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Redactor};
 use crate::listing::Listing;
 use file::LocalFile;
 use hash::{Job, LANES};
@@ -90,7 +90,7 @@ impl Verifier {
 
     /// A verifier that failed before it could be made (a bad argument).
     pub fn failed(error: Error) -> Verifier {
-        Verifier { state: State::Failed(error), totals: Totals::default() }
+        Verifier { state: State::Failed(error.shown(&Redactor::default())), totals: Totals::default() }
     }
 
     pub fn error(&self) -> Option<&Error> {
@@ -126,11 +126,16 @@ impl Verifier {
         Ok(())
     }
 
-    /// Records `error` (unless there is one already) and returns the error kept.
+    /// Records `error` (unless there is one already) and returns the error kept. The error
+    /// passes the listing's redactor (which also logs it), as the listing's own errors do: a
+    /// path is caller text, so it is redacted, neutralised and cut like any other.
     pub fn fail(&mut self, error: Error) -> Error {
-        if let State::Failed(first) = &self.state {
-            return first.clone();
-        }
+        let error = match &mut self.state {
+            State::Failed(first) => return first.clone(),
+            State::Ready(start) => start.listing.fail(error),
+            State::Running(run) => run.listing.fail(error),
+            State::Done => error.shown(&Redactor::default()),
+        };
         self.state = State::Failed(error.clone());
         error
     }
@@ -162,19 +167,24 @@ impl Verifier {
         }
     }
 
+    /// Opens the file and starts the threads; the listing stays in Ready until both worked,
+    /// so a failure passes the listing's redactor.
     fn start(&mut self) -> Result<State, Error> {
+        let State::Ready(start) = &self.state else {
+            return Err(Error::new(ErrorKind::Internal, "start outside Ready"));
+        };
+        let file = Arc::new(LocalFile::open(&start.path)?);
+        let geometry = match start.part_size {
+            0 => None,
+            _ => Some(Geometry::new(file.size(), start.part_size)?),
+        };
+        let pool = Pool::start(Arc::clone(&file), start.threads as usize, start.engine)?;
         let State::Ready(start) = std::mem::replace(&mut self.state, State::Done) else {
             return Err(Error::new(ErrorKind::Internal, "start outside Ready"));
         };
-        let Start { listing, path, part_size, threads, engine } = *start;
-        let file = Arc::new(LocalFile::open(&path)?);
-        let pool = Pool::start(Arc::clone(&file), threads as usize, engine)?;
-        let geometry = match part_size {
-            0 => None,
-            _ => Some(Geometry::new(file.size(), part_size)?),
-        };
         Ok(State::Running(Box::new(Run {
-            listing: Some(listing),
+            listing: start.listing,
+            paging: true,
             file,
             geometry,
             inference: Inference::default(),
@@ -199,8 +209,10 @@ enum Step {
 }
 
 struct Run {
-    /// None once the listing is complete.
-    listing: Option<Listing>,
+    /// Kept after the last page, so errors found later still pass its redactor.
+    listing: Listing,
+    /// Until the listing has returned its last part.
+    paging: bool,
     file: Arc<LocalFile>,
     /// None until the part size is read off the listing.
     geometry: Option<Geometry>,
@@ -210,8 +222,8 @@ struct Run {
     /// Every part number listed so far: a second listing of one is a protocol error.
     seen: HashSet<u32>,
     highest_listed: u32,
-    /// The part whose verdict comes next.
-    next: u32,
+    /// The part whose verdict comes next: u64, as it passes u32::MAX after the last verdict.
+    next: u64,
     digests: HashMap<u32, [u8; 16]>,
     /// Jobs held back until a batch's worth is ready, so the hashing threads fill their lanes.
     unsubmitted: Vec<Job>,
@@ -225,23 +237,28 @@ impl Run {
         while let Some(hashed) = self.pool.try_next() {
             self.collect(hashed, totals)?;
         }
-        if let Some(v) = self.ready(self.next) {
+        let Ok(next) = u32::try_from(self.next) else {
+            // Past u32::MAX: the last verdict (for part u32::MAX) has been returned.
+            self.file.check_path()?;
+            return Ok(Step::Done);
+        };
+        if let Some(v) = self.ready(next) {
             self.listed.remove(&v.part_number);
             self.digests.remove(&v.part_number);
             self.next += 1;
             return Ok(Step::Verdict(v));
         }
-        if self.listing.is_none() && self.geometry.is_some() && u64::from(self.next) > self.last() {
+        if !self.paging && self.geometry.is_some() && self.next > self.last() {
             self.file.check_path()?;
             return Ok(Step::Done);
         }
-        let waiting_on_listing = self.geometry.is_none() || !self.listed.contains_key(&self.next);
-        match &mut self.listing {
-            Some(listing) if waiting_on_listing || self.listed.len() < MAX_AHEAD => match listing.next_part()? {
+        let waiting_on_listing = self.geometry.is_none() || !self.listed.contains_key(&next);
+        match self.paging && (waiting_on_listing || self.listed.len() < MAX_AHEAD) {
+            true => match self.listing.next_part()? {
                 Some(part) => self.add(part.part_number, Remote { size: part.size, md5: part.md5 })?,
                 None => self.listing_complete()?,
             },
-            _ => {
+            false => {
                 self.flush();
                 if self.in_flight == 0 {
                     return Err(Error::new(ErrorKind::Internal, "verification stalled"));
@@ -261,7 +278,7 @@ impl Run {
                 Some(_) => self.digests.get(&n).map(|d| g.verdict(n, Some(remote), Some(d))),
                 None => Some(g.verdict(n, Some(remote), None)),
             },
-            None if self.listing.is_none() && u64::from(n) <= self.last() => Some(g.verdict(n, None, None)),
+            None if !self.paging && u64::from(n) <= self.last() => Some(g.verdict(n, None, None)),
             None => None,
         }
     }
@@ -301,7 +318,7 @@ impl Run {
     }
 
     fn listing_complete(&mut self) -> Result<(), Error> {
-        self.listing = None;
+        self.paging = false;
         self.flush();
         match self.geometry {
             Some(_) => Ok(()),

@@ -225,3 +225,31 @@ fn threads_are_checked_and_fixed_at_the_first_verdict() {
     assert!(v.set_threads(17).is_err());
     assert!(v.error().unwrap().message().contains("at most 16"));
 }
+
+/// A listing may name part u32::MAX (the page parser accepts every u32): the verdicts end with
+/// it, instead of `next` overflowing (a panic in debug builds, wrapping to part 0 and an
+/// endless run of verdicts in release builds).
+#[test]
+fn the_verdicts_end_after_part_u32_max() {
+    let file = TempFile::new("u32max", 2 * KB);
+    let mut parts = parts_of_file(&file.0, KB, 1).unwrap();
+    parts.push(vault_sim::SimPart { number: u32::MAX, size: KB, md5: None });
+    let upload = Upload::with_parts("up-v", "alice", parts);
+    let sim = Sim::start(Config::default().user(SID, "alice", false).upload(upload)).unwrap();
+    let mut v = verifier(&sim, &file, KB, 10);
+    assert_eq!(v.next_verdict().unwrap().map(|v| (v.part_number, v.status)), Some((1, Status::Ok)));
+    // Skip the four billion MISSING verdicts in between.
+    loop {
+        let State::Running(run) = &mut v.state else { panic!("not running") };
+        if !run.paging {
+            run.next = u64::from(u32::MAX - 1);
+            break;
+        }
+        let _ = run.step(&mut v.totals).unwrap();
+    }
+    let (verdicts, err) = drain(&mut v);
+    assert_eq!(err, None);
+    assert_eq!(statuses(&verdicts), [(u32::MAX - 1, Status::Missing), (u32::MAX, Status::Extra)]);
+    assert_eq!(verdicts[1].offset, u64::from(u32::MAX - 1) * KB);
+    assert_eq!(v.next_verdict(), Ok(None), "DONE stays DONE");
+}
