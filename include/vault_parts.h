@@ -585,15 +585,16 @@ int vault_parts_verify_summary(const struct vault_parts_verify *v, struct vault_
 /**
  * Explains the handle's error for a person: a listing failure as vault_parts_errmsg would,
  * or a file failure with its path. "" while there is no error; "" for a NULL handle. Never
- * NULL, never contains the session ID. The library owns the string; it stays valid until the
- * next call on this handle.
+ * NULL, never contains the session ID, at most VAULT_PARTS_MAX_MESSAGE bytes. The library
+ * owns the string; it stays valid until vault_parts_verify_free (errors are sticky, so it
+ * never changes once set; "" is a static string).
  */
 const char *vault_parts_verify_errmsg(const struct vault_parts_verify *v);
 
 /**
  * Vault's error type for the handle's error, like "INVALID_SESSION_ID"; "" when the error did
  * not come from Vault, when there is none, or for a NULL handle. Never NULL. The library owns
- * the string; it stays valid until the next call on this handle.
+ * the string; it stays valid until vault_parts_verify_free, as vault_parts_verify_errmsg's.
  */
 const char *vault_parts_verify_error_type(const struct vault_parts_verify *v);
 

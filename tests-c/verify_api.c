@@ -68,6 +68,21 @@ int main(int argc, char **argv) {
     CHECK_CONTAINS(vault_parts_verify_errmsg(v), "already started");
     vault_parts_verify_free(v);
 
+    /* The error strings stay valid across later calls (sticky: made once), so a message
+     * fetched before another call, as gcc's right-to-left argument evaluation does in
+     * printf("%d %s", call(v), errmsg(v)), is never freed under the caller (ASan, valgrind). */
+    CHECK_CODE(vault_parts_verify_open(&v, iter(argv), "/nonexistent/vp-verify-api", part_size), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_IO);
+    {
+        const char *msg = vault_parts_verify_errmsg(v), *type = vault_parts_verify_error_type(v);
+        CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_IO);
+        CHECK_CODE(vault_parts_verify_set_threads(v, 2), VAULT_PARTS_E_IO);
+        CHECK(strcmp(msg, "/nonexistent/vp-verify-api: cannot open: No such file or directory (os error 2)") == 0);
+        CHECK(strcmp(type, "") == 0);
+        CHECK(msg == vault_parts_verify_errmsg(v));
+    }
+    vault_parts_verify_free(v);
+
     /* Threads: out of range before the first next is sticky. */
     CHECK_CODE(vault_parts_verify_open(&v, iter(argv), argv[4], part_size), VAULT_PARTS_OK);
     CHECK_CODE(vault_parts_verify_set_threads(v, 17), VAULT_PARTS_E_ARG);

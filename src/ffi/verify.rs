@@ -27,7 +27,13 @@ pub const VAULT_PARTS_PART_EXTRA: c_int = 5;
 /// vault_parts_verify_open. The caller owns the handle and must pass it to vault_parts_verify_free.
 pub struct vault_parts_verify {
     verifier: Verifier,
-    /// Kept here so the strings the accessors return stay valid until the next call.
+    /// The error's C strings, made once when the error is first seen: the error is sticky, so
+    /// a pointer handed out stays valid until vault_parts_verify_free (remaking them on every
+    /// call freed the memory under a caller who fetched the message before a later call).
+    shown: Option<Shown>,
+}
+
+struct Shown {
     errmsg: CString,
     error_type: CString,
 }
@@ -210,21 +216,22 @@ pub unsafe extern "C" fn vault_parts_verify_summary(
 
 /// Explains the handle's error for a person: a listing failure as vault_parts_errmsg would,
 /// or a file failure with its path. "" while there is no error; "" for a NULL handle. Never
-/// NULL, never contains the session ID. The library owns the string; it stays valid until the
-/// next call on this handle.
+/// NULL, never contains the session ID, at most VAULT_PARTS_MAX_MESSAGE bytes. The library
+/// owns the string; it stays valid until vault_parts_verify_free (errors are sticky, so it
+/// never changes once set; "" is a static string).
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_errmsg(v: *const vault_parts_verify) -> *const c_char {
     // SAFETY: NULL or a live handle, per the C contract.
-    unsafe { v.as_ref() }.map_or(c"".as_ptr(), |h| h.errmsg.as_ptr())
+    unsafe { v.as_ref() }.and_then(|h| h.shown.as_ref()).map_or(c"".as_ptr(), |s| s.errmsg.as_ptr())
 }
 
 /// Vault's error type for the handle's error, like "INVALID_SESSION_ID"; "" when the error did
 /// not come from Vault, when there is none, or for a NULL handle. Never NULL. The library owns
-/// the string; it stays valid until the next call on this handle.
+/// the string; it stays valid until vault_parts_verify_free, as vault_parts_verify_errmsg's.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_error_type(v: *const vault_parts_verify) -> *const c_char {
     // SAFETY: NULL or a live handle, per the C contract.
-    unsafe { v.as_ref() }.map_or(c"".as_ptr(), |h| h.error_type.as_ptr())
+    unsafe { v.as_ref() }.and_then(|h| h.shown.as_ref()).map_or(c"".as_ptr(), |s| s.error_type.as_ptr())
 }
 
 /// The handle's sticky error code: VAULT_PARTS_OK while there is none; VAULT_PARTS_E_ARG for
@@ -253,15 +260,15 @@ pub unsafe extern "C" fn vault_parts_verify_free(v: *mut vault_parts_verify) {
 
 impl vault_parts_verify {
     fn new(verifier: Verifier) -> Self {
-        let mut h = vault_parts_verify { verifier, errmsg: CString::default(), error_type: CString::default() };
+        let mut h = vault_parts_verify { verifier, shown: None };
         h.sync_error();
         h
     }
 
     fn sync_error(&mut self) {
-        if let Some(e) = self.verifier.error() {
-            self.errmsg = to_cstring(e.message());
-            self.error_type = to_cstring(e.vault_type().unwrap_or(""));
+        if let (None, Some(e)) = (&self.shown, self.verifier.error()) {
+            self.shown =
+                Some(Shown { errmsg: to_cstring(e.message()), error_type: to_cstring(e.vault_type().unwrap_or("")) });
         }
     }
 }
