@@ -566,9 +566,11 @@ int vault_parts_verify_set_threads(struct vault_parts_verify *v, uint32_t thread
  *
  * Returns VAULT_PARTS_ROW after filling *out; VAULT_PARTS_DONE after the last verdict (and
  * again on every later call); or an error code, kept for every later call: the listing's
- * codes, VAULT_PARTS_E_PROTOCOL for a part listed twice, VAULT_PARTS_E_IO when the file is
- * missing, a directory, unreadable, or changed while verifying (its size, modification time
- * or identity differ from when it was opened; the check also runs before DONE),
+ * codes, VAULT_PARTS_E_PROTOCOL for a part listed twice or numbered above 100000 (Vault
+ * allows 9,616 parts per session as of v26.2; the cap bounds the verifier's memory),
+ * VAULT_PARTS_E_IO when the file is missing, a directory, unreadable, or changed while
+ * verifying (its size, modification time or identity differ from when it was opened; the
+ * check also runs before DONE),
  * VAULT_PARTS_E_ARG for an empty file or a part size that cannot be inferred. A NULL `out`
  * returns VAULT_PARTS_E_ARG and changes nothing. *out is written only on VAULT_PARTS_ROW.
  */

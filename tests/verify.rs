@@ -418,3 +418,27 @@ fn a_path_in_a_file_error_is_redacted_neutralised_and_cut() {
         );
     }
 }
+
+/// A listing naming a part past the cap (100000) is refused: without the cap a hostile
+/// listing made the verifier keep every number it named (320 MB for 2.9 million parts, before
+/// the first verdict) and ask for up to four billion verdicts.
+#[test]
+fn a_part_number_past_the_cap_is_a_protocol_error() {
+    let dir = Dir::new("cap");
+    let path = dir.file("f", 3 * K64);
+    let mut parts = parts_of_file(&path, K64, 2).unwrap();
+    parts.push(SimPart { number: 100_001, size: K64, md5: None });
+    let u = Upload::with_parts("up-cap", "alice", parts);
+    scenario(
+        config(vec![u]),
+        VERIFY,
+        |s| args(s, "up-cap", &path, K64, &["limit=1"]),
+        |_, run| {
+            assert_contract(run);
+            assert_eq!(run.field("result"), "E_PROTOCOL");
+            assert_eq!(run.field("errmsg"), "the listing has part 100001: Vault sessions have at most 100000 parts");
+            let v = verdicts(run);
+            assert!(v.len() <= 2 && v.iter().all(|l| l.contains(" OK ")), "{v:?}");
+        },
+    );
+}

@@ -24,6 +24,12 @@ use std::sync::Arc;
 
 /// At most this many hashing threads.
 pub(crate) const MAX_THREADS: u32 = 16;
+/// The highest part number a listing may name. Vault allows at most 9,616 parts per session
+/// (v26.2; 2,000 up to v22.x); the margin is for later versions. Without a cap a hostile
+/// listing made memory grow without bound (every listed number is kept until its verdict:
+/// 2.9 million parts in 12 pages held 320 MB before the first verdict) and could ask for four
+/// billion verdicts.
+pub(crate) const MAX_LISTED_PART: u32 = 100_000;
 /// Listed parts not yet turned into verdicts, at most, while the next verdict waits only for
 /// hashing: bounds how far the listing runs ahead of slow hashing.
 const MAX_AHEAD: usize = 1024;
@@ -291,6 +297,11 @@ impl Run {
     fn add(&mut self, n: u32, remote: Remote) -> Result<(), Error> {
         if n == 0 {
             return Err(Error::protocol("the listing has a part number 0 (parts are numbered from 1)"));
+        }
+        if n > MAX_LISTED_PART {
+            return Err(Error::protocol(format!(
+                "the listing has part {n}: Vault sessions have at most {MAX_LISTED_PART} parts"
+            )));
         }
         if !self.seen.insert(n) {
             return Err(Error::protocol(format!("the listing has part {n} twice")));
