@@ -46,7 +46,9 @@ pub struct vault_part_verdict {
     pub part_number: u32,
     /// One of VAULT_PARTS_PART_*.
     pub status: c_int,
-    /// The first byte of this part in the local file: (part_number - 1) x part size.
+    /// The first byte of this part in the local file: (part_number - 1) x part size, or
+    /// UINT64_MAX when that product does not fit (an EXTRA or MISSING part past the file's end
+    /// with a part size near 2^64).
     pub offset: u64,
     /// Bytes of the local file in this part (0 for VAULT_PARTS_PART_EXTRA).
     pub local_size: u64,
@@ -88,7 +90,9 @@ pub struct vault_parts_verify_totals {
 /// same code, message and error type.
 ///
 /// Threads: the handle may move between threads but is used by one at a time. `it`'s log
-/// callback is called on the thread that calls vault_parts_verify_next. The verifier starts its
+/// callback is called on the thread that calls vault_parts_verify_next (or
+/// vault_parts_verify_set_threads, to log the error of an out-of-range value; every error the
+/// verifier keeps is logged once, as the iterator's are). The verifier starts its
 /// own hashing threads at the first vault_parts_verify_next (see
 /// vault_parts_verify_set_threads); they never call the caller's code, and
 /// vault_parts_verify_free joins them.
