@@ -534,7 +534,8 @@ int vault_parts_use_system_roots(struct vault_parts_iter *it);
  * vault_parts_verify_set_threads); they never call the caller's code, and
  * vault_parts_verify_free joins them.
  *
- * `path` names a regular file (the library copies the string). `part_size` is the size of
+ * `path` names a regular file, in any bytes the file system allows (it need not be UTF-8;
+ * messages show bytes that are not as U+FFFD). The library copies the string. `part_size` is the size of
  * every part but the last, in bytes; 0 reads it off the listing (a listed part below the
  * highest listed one), and vault_parts_verify_next then fails with VAULT_PARTS_E_ARG when the
  * listing cannot tell (no parts, or only one). A part_size that contradicts the listed sizes

@@ -6,6 +6,7 @@
  * exit:  0 when every check held, 1 otherwise, 2 on usage errors.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <unistd.h>
 #include "common.h"
 
 static vault_parts_iter *iter(char **argv) {
@@ -82,6 +83,24 @@ int main(int argc, char **argv) {
         CHECK(msg == vault_parts_verify_errmsg(v));
     }
     vault_parts_verify_free(v);
+
+    /* A path need not be UTF-8: POSIX names are bytes (it used to be E_ARG "not valid UTF-8").
+     * Messages show the bytes that are not UTF-8 as U+FFFD. */
+    {
+        char name[4096];
+        CHECK(strlen(argv[4]) < sizeof name - 8);
+        snprintf(name, sizeof name, "%s-\xff\xfe", argv[4]);
+        CHECK(link(argv[4], name) == 0);
+        CHECK_CODE(vault_parts_verify_open(&v, iter(argv), name, part_size), VAULT_PARTS_OK);
+        CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_ROW);
+        CHECK(verdict.part_number == 1 && verdict.status == VAULT_PARTS_PART_OK);
+        vault_parts_verify_free(v);
+        CHECK(unlink(name) == 0);
+        CHECK_CODE(vault_parts_verify_open(&v, iter(argv), name, part_size), VAULT_PARTS_OK);
+        CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_IO);
+        CHECK_CONTAINS(vault_parts_verify_errmsg(v), "-\xef\xbf\xbd\xef\xbf\xbd: cannot open: No such file");
+        vault_parts_verify_free(v);
+    }
 
     /* Threads: out of range before the first next is sticky. */
     CHECK_CODE(vault_parts_verify_open(&v, iter(argv), argv[4], part_size), VAULT_PARTS_OK);

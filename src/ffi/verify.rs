@@ -1,7 +1,7 @@
 //! The C ABI of the verifier: checks pointers, runs inside the panic boundary, converts to C
 //! structs, and delegates to [`crate::verify::Verifier`].
 
-use super::boundary::{c_str, or_fallback};
+use super::boundary::or_fallback;
 use super::handle::vault_parts_iter;
 use super::{VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_OK, VAULT_PARTS_ROW};
 use crate::error::{Error, ErrorKind};
@@ -97,7 +97,8 @@ pub struct vault_parts_verify_totals {
 /// vault_parts_verify_set_threads); they never call the caller's code, and
 /// vault_parts_verify_free joins them.
 ///
-/// `path` names a regular file (the library copies the string). `part_size` is the size of
+/// `path` names a regular file, in any bytes the file system allows (it need not be UTF-8;
+/// messages show bytes that are not as U+FFFD). The library copies the string. `part_size` is the size of
 /// every part but the last, in bytes; 0 reads it off the listing (a listed part below the
 /// highest listed one), and vault_parts_verify_next then fails with VAULT_PARTS_E_ARG when the
 /// listing cannot tell (no parts, or only one). A part_size that contradicts the listed sizes
@@ -122,7 +123,7 @@ pub unsafe extern "C" fn vault_parts_verify_open(
         // hands it over to this call.
         let iter = (!it.is_null()).then(|| unsafe { Box::from_raw(it) });
         // SAFETY: NULL or a NUL-terminated string, per the C contract.
-        let verifier = match (iter, unsafe { c_str(path, "path") }) {
+        let verifier = match (iter, unsafe { c_path(path) }) {
             (None, _) => Verifier::failed(Error::arg("it is NULL")),
             (Some(iter), Ok(path)) => Verifier::new(iter.listing, path, part_size),
             (Some(iter), Err(e)) => Verifier::failed(iter.listing.error().cloned().unwrap_or(e)),
@@ -291,6 +292,19 @@ fn with_verify(v: *mut vault_parts_verify, f: impl FnOnce(&mut vault_parts_verif
             kept.kind().code()
         })
     })
+}
+
+/// Borrows the path argument as the bytes it is: a POSIX file name need not be UTF-8.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string that outlives the call.
+unsafe fn c_path<'a>(ptr: *const c_char) -> Result<&'a std::path::Path, Error> {
+    use std::os::unix::ffi::OsStrExt;
+    if ptr.is_null() {
+        return Err(Error::arg("path is NULL"));
+    }
+    // SAFETY: non-NULL and NUL-terminated per the caller's contract.
+    Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(unsafe { std::ffi::CStr::from_ptr(ptr) }.to_bytes())))
 }
 
 fn to_c(v: &Verdict) -> vault_part_verdict {

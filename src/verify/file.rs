@@ -4,6 +4,7 @@
 use crate::error::{Error, ErrorKind};
 use std::fs::{File, Metadata};
 use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
 
 /// What identifies one version of the file: a rewrite changes the size or the modification
 /// time, a replacement (rename over it) changes the inode.
@@ -25,15 +26,18 @@ impl Stamp {
 #[derive(Debug)]
 pub struct LocalFile {
     file: File,
-    /// Shown in messages: a local path is no secret.
-    path: String,
+    /// Any bytes but NUL, as POSIX allows: a name need not be UTF-8.
+    path: PathBuf,
+    /// The path as messages show it (not UTF-8 bytes as U+FFFD): a local path is no secret.
+    shown: String,
     stamp: Stamp,
 }
 
 impl LocalFile {
     /// Opens `path` for reading. A missing file, a directory, anything but a regular file, or
     /// no permission is [`ErrorKind::Io`]; an empty file is [`ErrorKind::Arg`].
-    pub fn open(path: &str) -> Result<LocalFile, Error> {
+    pub fn open(path: impl AsRef<Path>) -> Result<LocalFile, Error> {
+        let (path, shown) = (path.as_ref(), path.as_ref().to_string_lossy().into_owned());
         use std::os::unix::fs::OpenOptionsExt;
         // Non-blocking, so a FIFO's open returns at once (and is refused below) instead of
         // waiting forever for a writer; for a regular file the flag changes nothing.
@@ -41,16 +45,16 @@ impl LocalFile {
             .read(true)
             .custom_flags(libc::O_NONBLOCK)
             .open(path)
-            .map_err(|e| io_error(path, "cannot open", &e))?;
-        let meta = file.metadata().map_err(|e| io_error(path, "cannot stat", &e))?;
+            .map_err(|e| io_error(&shown, "cannot open", &e))?;
+        let meta = file.metadata().map_err(|e| io_error(&shown, "cannot stat", &e))?;
         if !meta.is_file() {
             let what = if meta.is_dir() { "a directory" } else { "not a regular file" };
-            return Err(Error::new(ErrorKind::Io, format!("{path} is {what}")));
+            return Err(Error::new(ErrorKind::Io, format!("{shown} is {what}")));
         }
         if meta.len() == 0 {
-            return Err(Error::arg(format!("{path} is empty: there is nothing to verify")));
+            return Err(Error::arg(format!("{shown} is empty: there is nothing to verify")));
         }
-        Ok(LocalFile { file, path: path.to_owned(), stamp: Stamp::of(&meta) })
+        Ok(LocalFile { file, path: path.to_owned(), shown, stamp: Stamp::of(&meta) })
     }
 
     pub fn size(&self) -> u64 {
@@ -61,7 +65,7 @@ impl LocalFile {
     pub fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<(), Error> {
         self.file.read_exact_at(buf, offset).map_err(|e| match e.kind() {
             std::io::ErrorKind::UnexpectedEof => self.changed("it became shorter"),
-            _ => io_error(&self.path, &format!("cannot read at offset {offset}"), &e),
+            _ => io_error(&self.shown, &format!("cannot read at offset {offset}"), &e),
         })
     }
 
@@ -77,7 +81,7 @@ impl LocalFile {
 
     /// Fails when the open file's size or modification time differs from when it was opened.
     pub fn check_open_file(&self) -> Result<(), Error> {
-        let now = self.file.metadata().map_err(|e| io_error(&self.path, "cannot stat", &e))?;
+        let now = self.file.metadata().map_err(|e| io_error(&self.shown, "cannot stat", &e))?;
         self.compare(Stamp::of(&now))
     }
 
@@ -104,7 +108,7 @@ impl LocalFile {
     }
 
     fn changed(&self, how: &str) -> Error {
-        Error::new(ErrorKind::Io, format!("{}: changed while verifying ({how})", self.path))
+        Error::new(ErrorKind::Io, format!("{}: changed while verifying ({how})", self.shown))
     }
 }
 

@@ -65,7 +65,7 @@ enum State {
 
 struct Start {
     listing: Listing,
-    path: String,
+    path: std::path::PathBuf,
     /// 0: read it off the listing.
     part_size: u64,
     threads: u32,
@@ -75,12 +75,18 @@ struct Start {
 impl Verifier {
     /// A verifier of the file at `path` against `listing`, which must not have started yet.
     /// A failed listing makes a failed verifier with the listing's error.
-    pub fn new(listing: Listing, path: &str, part_size: u64) -> Verifier {
+    pub fn new(listing: Listing, path: impl AsRef<std::path::Path>, part_size: u64) -> Verifier {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u32).min(MAX_THREADS);
         Self::with_engine(listing, path, part_size, threads, Md5Many::new())
     }
 
-    fn with_engine(mut listing: Listing, path: &str, part_size: u64, threads: u32, engine: Md5Many) -> Verifier {
+    fn with_engine(
+        mut listing: Listing,
+        path: impl AsRef<std::path::Path>,
+        part_size: u64,
+        threads: u32,
+        engine: Md5Many,
+    ) -> Verifier {
         let state = match listing.error() {
             Some(e) => State::Failed(e.clone()),
             // configure() is refused once the listing has started.
@@ -88,7 +94,7 @@ impl Verifier {
                 Err(_) => State::Failed(Error::arg(
                     "the iterator has already started: pass vault_parts_verify_open an iterator whose first vault_parts_next has not run",
                 )),
-                Ok(()) => State::Ready(Box::new(Start { listing, path: path.to_owned(), part_size, threads, engine })),
+                Ok(()) => State::Ready(Box::new(Start { listing, path: path.as_ref().to_owned(), part_size, threads, engine })),
             },
         };
         Verifier { state, totals: Totals::default() }
