@@ -529,7 +529,8 @@ int vault_parts_use_system_roots(struct vault_parts_iter *it);
  * Threads: the handle may move between threads but is used by one at a time. `it`'s log
  * callback is called on the thread that calls vault_parts_verify_next (or
  * vault_parts_verify_set_threads, to log the error of an out-of-range value; every error the
- * verifier keeps is logged once, as the iterator's are). The verifier starts its
+ * verifier keeps is logged once, as the iterator's are); the callback must not call into the
+ * verifier (nor into `it`, which the verifier owns). The verifier starts its
  * own hashing threads at the first vault_parts_verify_next (see
  * vault_parts_verify_set_threads); they never call the caller's code, and
  * vault_parts_verify_free joins them.
