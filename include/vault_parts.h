@@ -320,7 +320,9 @@ typedef struct vault_part_verdict {
    */
   int status;
   /**
-   * The first byte of this part in the local file: (part_number - 1) x part size.
+   * The first byte of this part in the local file: (part_number - 1) x part size, or
+   * UINT64_MAX when that product does not fit (an EXTRA or MISSING part past the file's end
+   * with a part size near 2^64).
    */
   uint64_t offset;
   /**
@@ -761,15 +763,18 @@ int vault_parts_use_system_roots(struct vault_parts_iter *it);
  * same code, message and error type.
  *
  * Threads: the handle may move between threads but is used by one at a time. `it`'s log
- * callback is called on the thread that calls vault_parts_verify_next (or this call); besides
- * the listing's lines it receives the verifier's final error, whatever failed (the file, a
- * part listed twice, a bad argument), once, as a VAULT_PARTS_LOG_ERROR line, redacted as
- * every message is. The verifier starts its
+ * callback is called on the thread that calls vault_parts_verify_next (or
+ * vault_parts_verify_set_threads, to log the error of an out-of-range value); besides the
+ * listing's lines it receives the verifier's final error, whatever failed (the file, a part
+ * listed twice, a bad argument), once, as a VAULT_PARTS_LOG_ERROR line, redacted as every
+ * message is. The callback must not call into the verifier (nor into `it`, which the
+ * verifier owns). The verifier starts its
  * own hashing threads at the first vault_parts_verify_next (see
  * vault_parts_verify_set_threads); they never call the caller's code, and
  * vault_parts_verify_free joins them.
  *
- * `path` names a regular file (the library copies the string). `part_size` is the size of
+ * `path` names a regular file, in any bytes the file system allows (it need not be UTF-8;
+ * messages show bytes that are not as U+FFFD). The library copies the string. `part_size` is the size of
  * every part but the last, in bytes; 0 reads it off the listing (a listed part below the
  * highest listed one), and vault_parts_verify_next then fails with VAULT_PARTS_E_ARG when the
  * listing cannot tell (no parts, or only one). A part_size that contradicts the listed sizes
@@ -805,12 +810,13 @@ int vault_parts_verify_set_threads(struct vault_parts_verify *v, uint32_t thread
  *
  * Returns VAULT_PARTS_ROW after filling *out; VAULT_PARTS_DONE after the last verdict (and
  * again on every later call); or an error code, kept for every later call: the listing's
- * codes, VAULT_PARTS_E_PROTOCOL for a part listed twice, VAULT_PARTS_E_IO when the file is
- * missing, a directory, unreadable, or changed while verifying (its size, modification time
- * or identity differ from when it was opened; the check also runs before DONE),
- * VAULT_PARTS_E_ARG for an empty file or a part size that cannot be inferred. A NULL `v`, or
- * a NULL `out`, returns VAULT_PARTS_E_ARG and changes nothing. *out is written only on
- * VAULT_PARTS_ROW.
+ * codes, VAULT_PARTS_E_PROTOCOL for a part listed twice or numbered above 100000 (Vault
+ * allows 9,616 parts per session as of v26.2; the cap bounds the verifier's memory),
+ * VAULT_PARTS_E_IO when the file is missing, a directory, unreadable, or changed while
+ * verifying (its size, modification time or identity differ from when it was opened; the
+ * check also runs before DONE),
+ * VAULT_PARTS_E_ARG for an empty file or a part size that cannot be inferred. A NULL `v`, or a NULL
+ * `out`, returns VAULT_PARTS_E_ARG and changes nothing. *out is written only on VAULT_PARTS_ROW.
  */
 int vault_parts_verify_next(struct vault_parts_verify *v, struct vault_part_verdict *out);
 
@@ -825,15 +831,16 @@ int vault_parts_verify_summary(const struct vault_parts_verify *v, struct vault_
 /**
  * Explains the handle's error for a person: a listing failure as vault_parts_errmsg would,
  * or a file failure with its path. "" while there is no error; "" for a NULL handle. Never
- * NULL, never contains the session ID. The library owns the string; it stays valid until the
- * next call on this handle.
+ * NULL, never contains the session ID, at most VAULT_PARTS_MAX_MESSAGE bytes. The library
+ * owns the string; it stays valid until vault_parts_verify_free (errors are sticky, so it
+ * never changes once set; "" is a static string).
  */
 const char *vault_parts_verify_errmsg(const struct vault_parts_verify *v);
 
 /**
  * Vault's error type for the handle's error, like "INVALID_SESSION_ID"; "" when the error did
  * not come from Vault, when there is none, or for a NULL handle. Never NULL. The library owns
- * the string; it stays valid until the next call on this handle.
+ * the string; it stays valid until vault_parts_verify_free, as vault_parts_verify_errmsg's.
  */
 const char *vault_parts_verify_error_type(const struct vault_parts_verify *v);
 

@@ -267,6 +267,14 @@ pub fn check_session_id(session_id: &str) -> Result<(), Error> {
     if session_id.chars().any(|c| c.is_control()) {
         return Err(Error::arg("session_id contains a control character"));
     }
+    // Arguments passed in the wrong order: the session ID would be taken for a host name and
+    // sent to a DNS resolver in the clear; the message names neither value.
+    let lower = session_id.get(..8).unwrap_or(session_id).to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return Err(Error::arg(
+            "session_id is a URL: vault_url and session_id look swapped (vault_parts_open takes vault_url first)",
+        ));
+    }
     // HTTP header values are ASCII in practice; Vault's session IDs and Bearer tokens are.
     if !session_id.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return Err(Error::arg("session_id contains a character that is not printable ASCII"));

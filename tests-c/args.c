@@ -117,7 +117,28 @@ static void spellings(void) {
     for (i = 0; i < sizeof good / sizeof *good; i++) expect_open(good[i], SID, UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
 }
 
+/* vault_url and session_id swapped: refused before any I/O, naming neither value (the session
+ * ID used to pass as a bare https host, so the first next sent it to a DNS resolver and
+ * errmsg quoted it as the host). */
+static void swapped(void) {
+    static const char *urls[] = {"https://myvault.veevavault.com", "HTTP://127.0.0.1:8080", "https://"};
+    size_t i;
+    for (i = 0; i < sizeof urls / sizeof *urls; i++) {
+        vault_parts_iter *it = NULL;
+        vault_part p;
+        CHECK_CODE(vault_parts_open(&it, "S3cr3tSessionID0123456789abcdef", urls[i], UPLOAD), VAULT_PARTS_E_ARG);
+        CHECK_CONTAINS(vault_parts_errmsg(it), "vault_url and session_id look swapped");
+        CHECK(strstr(vault_parts_errmsg(it), "S3cr3t") == NULL);
+        CHECK_CODE(vault_parts_next(it, &p), VAULT_PARTS_E_ARG);
+        vault_parts_free(it);
+    }
+    /* Other session IDs that merely contain "http" still open. */
+    expect_open("https://v.example", "Bearer http-token", UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
+    expect_open("https://v.example", "httpx://", UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
+}
+
 int main(void) {
+    swapped();
     lengths();
     hosts();
     spellings();

@@ -6,6 +6,7 @@
  * exit:  0 when every check held, 1 otherwise, 2 on usage errors.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <unistd.h>
 #include "common.h"
 
 static vault_parts_iter *iter(char **argv) {
@@ -67,6 +68,39 @@ int main(int argc, char **argv) {
     CHECK_CODE(vault_parts_verify_open(&v, it, argv[4], part_size), VAULT_PARTS_E_ARG);
     CHECK_CONTAINS(vault_parts_verify_errmsg(v), "already started");
     vault_parts_verify_free(v);
+
+    /* The error strings stay valid across later calls (sticky: made once), so a message
+     * fetched before another call, as gcc's right-to-left argument evaluation does in
+     * printf("%d %s", call(v), errmsg(v)), is never freed under the caller (ASan, valgrind). */
+    CHECK_CODE(vault_parts_verify_open(&v, iter(argv), "/nonexistent/vp-verify-api", part_size), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_IO);
+    {
+        const char *msg = vault_parts_verify_errmsg(v), *type = vault_parts_verify_error_type(v);
+        CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_IO);
+        CHECK_CODE(vault_parts_verify_set_threads(v, 2), VAULT_PARTS_E_IO);
+        CHECK(strcmp(msg, "/nonexistent/vp-verify-api: cannot open: No such file or directory (os error 2)") == 0);
+        CHECK(strcmp(type, "") == 0);
+        CHECK(msg == vault_parts_verify_errmsg(v));
+    }
+    vault_parts_verify_free(v);
+
+    /* A path need not be UTF-8: POSIX names are bytes (it used to be E_ARG "not valid UTF-8").
+     * Messages show the bytes that are not UTF-8 as U+FFFD. */
+    {
+        char name[4096];
+        CHECK(strlen(argv[4]) < sizeof name - 8);
+        snprintf(name, sizeof name, "%s-\xff\xfe", argv[4]);
+        CHECK(link(argv[4], name) == 0);
+        CHECK_CODE(vault_parts_verify_open(&v, iter(argv), name, part_size), VAULT_PARTS_OK);
+        CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_ROW);
+        CHECK(verdict.part_number == 1 && verdict.status == VAULT_PARTS_PART_OK);
+        vault_parts_verify_free(v);
+        CHECK(unlink(name) == 0);
+        CHECK_CODE(vault_parts_verify_open(&v, iter(argv), name, part_size), VAULT_PARTS_OK);
+        CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_IO);
+        CHECK_CONTAINS(vault_parts_verify_errmsg(v), "-\xef\xbf\xbd\xef\xbf\xbd: cannot open: No such file");
+        vault_parts_verify_free(v);
+    }
 
     /* Threads: out of range before the first next is sticky. */
     CHECK_CODE(vault_parts_verify_open(&v, iter(argv), argv[4], part_size), VAULT_PARTS_OK);

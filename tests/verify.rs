@@ -416,3 +416,73 @@ fn verifier_errors_are_logged_and_redacted_like_listing_errors() {
         );
     }
 }
+
+/// A path is caller text: in errmsg and the error's log line it is redacted, neutralised and
+/// cut like every other outside text (it used to be copied raw: 6 KB messages, a newline that
+/// forges a line, the session ID whole).
+#[test]
+fn a_path_in_a_file_error_is_redacted_neutralised_and_cut() {
+    let dir = Dir::new("vp-verify-c", "pathtext");
+    let long = format!("{}/{}x", dir.0.display(), "a/".repeat(3000));
+    let forged = format!("{}/x\nFAKE LINE\u{202E}y", dir.0.display());
+    let secret = format!("{}/{SID}-file", dir.0.display());
+    let u = Upload::new("up-pt", "alice", 2);
+    for (path, want) in [
+        (long.clone(), None),
+        (
+            forged,
+            Some(format!("{}/x FAKE LINE y: cannot open: No such file or directory (os error 2)", dir.0.display())),
+        ),
+        (
+            secret,
+            Some(format!("{}/[redacted]-file: cannot open: No such file or directory (os error 2)", dir.0.display())),
+        ),
+    ] {
+        scenario(
+            config(vec![u.clone()]),
+            VERIFY,
+            |s| args(s, "up-pt", &path, K64, &["log=1"]),
+            |_, run| {
+                assert_contract(run);
+                assert_eq!(run.field("result"), "E_IO");
+                assert!(!run.stdout.contains("\nFAKE"), "a forged line:\n{}", run.stdout);
+                let msg = run.field("errmsg");
+                assert!(msg.len() <= 1024, "errmsg is {} bytes", msg.len());
+                match &want {
+                    Some(w) => assert_eq!(msg, w),
+                    None => assert!(
+                        msg.contains("...[cut ") && msg.ends_with("x: cannot open: File name too long (os error 36)"),
+                        "{msg}"
+                    ),
+                }
+                let logged = run.log_lines();
+                assert_eq!(logged.len(), 1, "the error is logged once: {logged:?}");
+                assert_eq!(logged[0], format!("log 1 {msg}"));
+            },
+        );
+    }
+}
+
+/// A listing naming a part past the cap (100000) is refused: without the cap a hostile
+/// listing made the verifier keep every number it named (320 MB for 2.9 million parts, before
+/// the first verdict) and ask for up to four billion verdicts.
+#[test]
+fn a_part_number_past_the_cap_is_a_protocol_error() {
+    let dir = Dir::new("vp-verify-c", "cap");
+    let path = dir.file("f", 3 * K64);
+    let mut parts = parts_of_file(&path, K64, 2).unwrap();
+    parts.push(SimPart { number: 100_001, size: K64, md5: None });
+    let u = Upload::with_parts("up-cap", "alice", parts);
+    scenario(
+        config(vec![u]),
+        VERIFY,
+        |s| args(s, "up-cap", &path, K64, &["limit=1"]),
+        |_, run| {
+            assert_contract(run);
+            assert_eq!(run.field("result"), "E_PROTOCOL");
+            assert_eq!(run.field("errmsg"), "the listing has part 100001: Vault sessions have at most 100000 parts");
+            let v = verdicts(run);
+            assert!(v.len() <= 2 && v.iter().all(|l| l.contains(" OK ")), "{v:?}");
+        },
+    );
+}

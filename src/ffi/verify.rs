@@ -1,7 +1,7 @@
 //! The C ABI of the verifier: checks pointers, runs inside the panic boundary, converts to C
 //! structs, and delegates to [`crate::verify::Verifier`].
 
-use super::boundary::{c_str, or_fallback};
+use super::boundary::or_fallback;
 use super::handle::vault_parts_iter;
 use super::{VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_OK, VAULT_PARTS_ROW};
 use crate::cancel::Interrupt;
@@ -38,7 +38,13 @@ pub struct vault_parts_verify {
 
 struct VerifyInner {
     verifier: Verifier,
-    /// Kept here so the strings the accessors return stay valid until the next call.
+    /// The error's C strings, made once when the error is first seen: the error is sticky, so
+    /// a pointer handed out stays valid until vault_parts_verify_free (remaking them on every
+    /// call freed the memory under a caller who fetched the message before a later call).
+    shown: Option<Shown>,
+}
+
+struct Shown {
     errmsg: CString,
     error_type: CString,
 }
@@ -61,7 +67,9 @@ pub struct vault_part_verdict {
     pub part_number: u32,
     /// One of VAULT_PARTS_PART_*.
     pub status: c_int,
-    /// The first byte of this part in the local file: (part_number - 1) x part size.
+    /// The first byte of this part in the local file: (part_number - 1) x part size, or
+    /// UINT64_MAX when that product does not fit (an EXTRA or MISSING part past the file's end
+    /// with a part size near 2^64).
     pub offset: u64,
     /// Bytes of the local file in this part (0 for VAULT_PARTS_PART_EXTRA).
     pub local_size: u64,
@@ -103,15 +111,18 @@ pub struct vault_parts_verify_totals {
 /// same code, message and error type.
 ///
 /// Threads: the handle may move between threads but is used by one at a time. `it`'s log
-/// callback is called on the thread that calls vault_parts_verify_next (or this call); besides
-/// the listing's lines it receives the verifier's final error, whatever failed (the file, a
-/// part listed twice, a bad argument), once, as a VAULT_PARTS_LOG_ERROR line, redacted as
-/// every message is. The verifier starts its
+/// callback is called on the thread that calls vault_parts_verify_next (or
+/// vault_parts_verify_set_threads, to log the error of an out-of-range value); besides the
+/// listing's lines it receives the verifier's final error, whatever failed (the file, a part
+/// listed twice, a bad argument), once, as a VAULT_PARTS_LOG_ERROR line, redacted as every
+/// message is. The callback must not call into the verifier (nor into `it`, which the
+/// verifier owns). The verifier starts its
 /// own hashing threads at the first vault_parts_verify_next (see
 /// vault_parts_verify_set_threads); they never call the caller's code, and
 /// vault_parts_verify_free joins them.
 ///
-/// `path` names a regular file (the library copies the string). `part_size` is the size of
+/// `path` names a regular file, in any bytes the file system allows (it need not be UTF-8;
+/// messages show bytes that are not as U+FFFD). The library copies the string. `part_size` is the size of
 /// every part but the last, in bytes; 0 reads it off the listing (a listed part below the
 /// highest listed one), and vault_parts_verify_next then fails with VAULT_PARTS_E_ARG when the
 /// listing cannot tell (no parts, or only one). A part_size that contradicts the listed sizes
@@ -136,7 +147,7 @@ pub unsafe extern "C" fn vault_parts_verify_open(
         // hands it over to this call.
         let iter = (!it.is_null()).then(|| unsafe { Box::from_raw(it) });
         // SAFETY: NULL or a NUL-terminated string, per the C contract.
-        let verifier = match (iter, unsafe { c_str(path, "path") }) {
+        let verifier = match (iter, unsafe { c_path(path) }) {
             (None, _) => Verifier::failed(Error::arg("it is NULL")),
             (Some(iter), Ok(path)) => Verifier::new(iter.into_listing(), path, part_size),
             // The listing's own error comes first; a new one is logged through it.
@@ -182,12 +193,13 @@ pub unsafe extern "C" fn vault_parts_verify_set_threads(v: *mut vault_parts_veri
 ///
 /// Returns VAULT_PARTS_ROW after filling *out; VAULT_PARTS_DONE after the last verdict (and
 /// again on every later call); or an error code, kept for every later call: the listing's
-/// codes, VAULT_PARTS_E_PROTOCOL for a part listed twice, VAULT_PARTS_E_IO when the file is
-/// missing, a directory, unreadable, or changed while verifying (its size, modification time
-/// or identity differ from when it was opened; the check also runs before DONE),
-/// VAULT_PARTS_E_ARG for an empty file or a part size that cannot be inferred. A NULL `v`, or
-/// a NULL `out`, returns VAULT_PARTS_E_ARG and changes nothing. *out is written only on
-/// VAULT_PARTS_ROW.
+/// codes, VAULT_PARTS_E_PROTOCOL for a part listed twice or numbered above 100000 (Vault
+/// allows 9,616 parts per session as of v26.2; the cap bounds the verifier's memory),
+/// VAULT_PARTS_E_IO when the file is missing, a directory, unreadable, or changed while
+/// verifying (its size, modification time or identity differ from when it was opened; the
+/// check also runs before DONE),
+/// VAULT_PARTS_E_ARG for an empty file or a part size that cannot be inferred. A NULL `v`, or a NULL
+/// `out`, returns VAULT_PARTS_E_ARG and changes nothing. *out is written only on VAULT_PARTS_ROW.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_next(v: *mut vault_parts_verify, out: *mut vault_part_verdict) -> c_int {
     with_verify(v, |h| {
@@ -236,21 +248,22 @@ pub unsafe extern "C" fn vault_parts_verify_summary(
 
 /// Explains the handle's error for a person: a listing failure as vault_parts_errmsg would,
 /// or a file failure with its path. "" while there is no error; "" for a NULL handle. Never
-/// NULL, never contains the session ID. The library owns the string; it stays valid until the
-/// next call on this handle.
+/// NULL, never contains the session ID, at most VAULT_PARTS_MAX_MESSAGE bytes. The library
+/// owns the string; it stays valid until vault_parts_verify_free (errors are sticky, so it
+/// never changes once set; "" is a static string).
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_errmsg(v: *const vault_parts_verify) -> *const c_char {
     // SAFETY: NULL or a live handle, per the C contract.
-    unsafe { inner(v) }.map_or(c"".as_ptr(), |h| h.errmsg.as_ptr())
+    unsafe { inner(v) }.and_then(|h| h.shown.as_ref()).map_or(c"".as_ptr(), |s| s.errmsg.as_ptr())
 }
 
 /// Vault's error type for the handle's error, like "INVALID_SESSION_ID"; "" when the error did
 /// not come from Vault, when there is none, or for a NULL handle. Never NULL. The library owns
-/// the string; it stays valid until the next call on this handle.
+/// the string; it stays valid until vault_parts_verify_free, as vault_parts_verify_errmsg's.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_error_type(v: *const vault_parts_verify) -> *const c_char {
     // SAFETY: NULL or a live handle, per the C contract.
-    unsafe { inner(v) }.map_or(c"".as_ptr(), |h| h.error_type.as_ptr())
+    unsafe { inner(v) }.and_then(|h| h.shown.as_ref()).map_or(c"".as_ptr(), |s| s.error_type.as_ptr())
 }
 
 /// The handle's sticky error code: VAULT_PARTS_OK while there is none; VAULT_PARTS_E_ARG for
@@ -301,7 +314,7 @@ pub unsafe extern "C" fn vault_parts_verify_free(v: *mut vault_parts_verify) {
 impl vault_parts_verify {
     fn new(verifier: Verifier) -> Self {
         let interrupt = verifier.interrupter();
-        let mut h = VerifyInner { verifier, errmsg: CString::default(), error_type: CString::default() };
+        let mut h = VerifyInner { verifier, shown: None };
         h.sync_error();
         vault_parts_verify { interrupt, inner: UnsafeCell::new(h) }
     }
@@ -309,9 +322,9 @@ impl vault_parts_verify {
 
 impl VerifyInner {
     fn sync_error(&mut self) {
-        if let Some(e) = self.verifier.error() {
-            self.errmsg = to_cstring(e.message());
-            self.error_type = to_cstring(e.vault_type().unwrap_or(""));
+        if let (None, Some(e)) = (&self.shown, self.verifier.error()) {
+            self.shown =
+                Some(Shown { errmsg: to_cstring(e.message()), error_type: to_cstring(e.vault_type().unwrap_or("")) });
         }
     }
 }
@@ -328,6 +341,19 @@ fn with_verify(v: *mut vault_parts_verify, f: impl FnOnce(&mut VerifyInner) -> c
             kept.kind().code()
         })
     })
+}
+
+/// Borrows the path argument as the bytes it is: a POSIX file name need not be UTF-8.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string that outlives the call.
+unsafe fn c_path<'a>(ptr: *const c_char) -> Result<&'a std::path::Path, Error> {
+    use std::os::unix::ffi::OsStrExt;
+    if ptr.is_null() {
+        return Err(Error::arg("path is NULL"));
+    }
+    // SAFETY: non-NULL and NUL-terminated per the caller's contract.
+    Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(unsafe { std::ffi::CStr::from_ptr(ptr) }.to_bytes())))
 }
 
 fn to_c(v: &Verdict) -> vault_part_verdict {

@@ -4,6 +4,7 @@
 use crate::error::{Error, ErrorKind};
 use std::fs::{File, Metadata};
 use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
 
 /// What identifies one version of the file: a rewrite changes the size or the modification
 /// time, a replacement (rename over it) changes the inode.
@@ -25,25 +26,35 @@ impl Stamp {
 #[derive(Debug)]
 pub struct LocalFile {
     file: File,
-    /// Shown in messages: a local path is no secret.
-    path: String,
+    /// Any bytes but NUL, as POSIX allows: a name need not be UTF-8.
+    path: PathBuf,
+    /// The path as messages show it (not UTF-8 bytes as U+FFFD): a local path is no secret.
+    shown: String,
     stamp: Stamp,
 }
 
 impl LocalFile {
     /// Opens `path` for reading. A missing file, a directory, anything but a regular file, or
     /// no permission is [`ErrorKind::Io`]; an empty file is [`ErrorKind::Arg`].
-    pub fn open(path: &str) -> Result<LocalFile, Error> {
-        let file = File::open(path).map_err(|e| io_error(path, "cannot open", &e))?;
-        let meta = file.metadata().map_err(|e| io_error(path, "cannot stat", &e))?;
+    pub fn open(path: impl AsRef<Path>) -> Result<LocalFile, Error> {
+        let (path, shown) = (path.as_ref(), path.as_ref().to_string_lossy().into_owned());
+        use std::os::unix::fs::OpenOptionsExt;
+        // Non-blocking, so a FIFO's open returns at once (and is refused below) instead of
+        // waiting forever for a writer; for a regular file the flag changes nothing.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .map_err(|e| io_error(&shown, "cannot open", &e))?;
+        let meta = file.metadata().map_err(|e| io_error(&shown, "cannot stat", &e))?;
         if !meta.is_file() {
             let what = if meta.is_dir() { "a directory" } else { "not a regular file" };
-            return Err(Error::new(ErrorKind::Io, format!("{path} is {what}")));
+            return Err(Error::new(ErrorKind::Io, format!("{shown} is {what}")));
         }
         if meta.len() == 0 {
-            return Err(Error::arg(format!("{path} is empty: there is nothing to verify")));
+            return Err(Error::arg(format!("{shown} is empty: there is nothing to verify")));
         }
-        Ok(LocalFile { file, path: path.to_owned(), stamp: Stamp::of(&meta) })
+        Ok(LocalFile { file, path: path.to_owned(), shown, stamp: Stamp::of(&meta) })
     }
 
     pub fn size(&self) -> u64 {
@@ -54,7 +65,7 @@ impl LocalFile {
     pub fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<(), Error> {
         self.file.read_exact_at(buf, offset).map_err(|e| match e.kind() {
             std::io::ErrorKind::UnexpectedEof => self.changed("it became shorter"),
-            _ => io_error(&self.path, &format!("cannot read at offset {offset}"), &e),
+            _ => io_error(&self.shown, &format!("cannot read at offset {offset}"), &e),
         })
     }
 
@@ -70,7 +81,7 @@ impl LocalFile {
 
     /// Fails when the open file's size or modification time differs from when it was opened.
     pub fn check_open_file(&self) -> Result<(), Error> {
-        let now = self.file.metadata().map_err(|e| io_error(&self.path, "cannot stat", &e))?;
+        let now = self.file.metadata().map_err(|e| io_error(&self.shown, "cannot stat", &e))?;
         self.compare(Stamp::of(&now))
     }
 
@@ -97,7 +108,7 @@ impl LocalFile {
     }
 
     fn changed(&self, how: &str) -> Error {
-        Error::new(ErrorKind::Io, format!("{}: changed while verifying ({how})", self.path))
+        Error::new(ErrorKind::Io, format!("{}: changed while verifying ({how})", self.shown))
     }
 }
 
@@ -126,6 +137,31 @@ mod tests {
         let empty = temp("empty", b"");
         assert_eq!(LocalFile::open(&empty).unwrap_err().kind(), ErrorKind::Arg);
         std::fs::remove_file(empty).unwrap();
+    }
+
+    /// A FIFO is refused at once: opening one without O_NONBLOCK waits for a writer forever.
+    #[test]
+    fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let path = std::env::temp_dir().join(format!("vp-file-{}-fifo", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let p = path.to_string_lossy().into_owned();
+        let (send, recv) = std::sync::mpsc::channel();
+        let opener = std::thread::spawn(move || send.send(LocalFile::open(&p).map(|_| ())).unwrap());
+        let got = recv.recv_timeout(std::time::Duration::from_secs(10));
+        if got.is_err() {
+            // Unblock the stuck open so the test ends.
+            let _ = std::fs::OpenOptions::new().write(true).open(&path);
+        }
+        opener.join().unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let e = got.expect("open returned within 10 s").unwrap_err();
+        assert_eq!(
+            (e.kind(), e.message()),
+            (ErrorKind::Io, format!("{} is not a regular file", path.display()).as_str())
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod pool;
 pub use plan::{Remote, Status, Verdict};
 
 use crate::cancel::Interrupt;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Redactor};
 use crate::listing::Listing;
 use file::LocalFile;
 use hash::{Job, LANES};
@@ -25,6 +25,12 @@ use std::sync::Arc;
 
 /// At most this many hashing threads.
 pub(crate) const MAX_THREADS: u32 = 16;
+/// The highest part number a listing may name. Vault allows at most 9,616 parts per session
+/// (v26.2; 2,000 up to v22.x); the margin is for later versions. Without a cap a hostile
+/// listing made memory grow without bound (every listed number is kept until its verdict:
+/// 2.9 million parts in 12 pages held 320 MB before the first verdict) and could ask for four
+/// billion verdicts.
+pub(crate) const MAX_LISTED_PART: u32 = 100_000;
 /// Listed parts not yet turned into verdicts, at most, while the next verdict waits only for
 /// hashing: bounds how far the listing runs ahead of slow hashing.
 const MAX_AHEAD: usize = 1024;
@@ -63,7 +69,7 @@ enum State {
 
 struct Start {
     listing: Listing,
-    path: String,
+    path: std::path::PathBuf,
     /// 0: read it off the listing.
     part_size: u64,
     threads: u32,
@@ -73,12 +79,18 @@ struct Start {
 impl Verifier {
     /// A verifier of the file at `path` against `listing`, which must not have started yet.
     /// A failed listing makes a failed verifier with the listing's error.
-    pub fn new(listing: Listing, path: &str, part_size: u64) -> Verifier {
+    pub fn new(listing: Listing, path: impl AsRef<std::path::Path>, part_size: u64) -> Verifier {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u32).min(MAX_THREADS);
         Self::with_engine(listing, path, part_size, threads, Md5Many::new())
     }
 
-    fn with_engine(mut listing: Listing, path: &str, part_size: u64, threads: u32, engine: Md5Many) -> Verifier {
+    fn with_engine(
+        mut listing: Listing,
+        path: impl AsRef<std::path::Path>,
+        part_size: u64,
+        threads: u32,
+        engine: Md5Many,
+    ) -> Verifier {
         let interrupt = listing.interrupter();
         let state = match listing.error() {
             Some(e) => State::Failed(e.clone()),
@@ -87,7 +99,7 @@ impl Verifier {
                 Err(_) => State::Failed(listing.fail(Error::arg(
                     "the iterator has already started: pass vault_parts_verify_open an iterator whose first vault_parts_next has not run",
                 ))),
-                Ok(()) => State::Ready(Box::new(Start { listing, path: path.to_owned(), part_size, threads, engine })),
+                Ok(()) => State::Ready(Box::new(Start { listing, path: path.as_ref().to_owned(), part_size, threads, engine })),
             },
         };
         Verifier { state, totals: Totals::default(), interrupt }
@@ -95,7 +107,11 @@ impl Verifier {
 
     /// A verifier that failed before it could be made (a bad argument).
     pub fn failed(error: Error) -> Verifier {
-        Verifier { state: State::Failed(error), totals: Totals::default(), interrupt: Interrupt::new() }
+        Verifier {
+            state: State::Failed(error.shown(&Redactor::default())),
+            totals: Totals::default(),
+            interrupt: Interrupt::new(),
+        }
     }
 
     /// A handle on the verifier's interrupt, for another thread to raise.
@@ -144,8 +160,7 @@ impl Verifier {
             State::Failed(first) => return first.clone(),
             State::Ready(start) => start.listing.fail(error),
             State::Running(run) => run.listing.fail(error),
-            // Nothing fails after the last verdict but a caught panic, whose text is fixed.
-            State::Done => error,
+            State::Done => error.shown(&Redactor::default()),
         };
         self.state = State::Failed(error.clone());
         error
@@ -212,7 +227,7 @@ impl Verifier {
 
 /// The file, its hashing threads, and its geometry when `part_size` gives it.
 fn open(
-    path: &str,
+    path: &std::path::Path,
     part_size: u64,
     threads: u32,
     engine: Md5Many,
@@ -248,8 +263,8 @@ struct Run {
     /// Every part number listed so far: a second listing of one is a protocol error.
     seen: HashSet<u32>,
     highest_listed: u32,
-    /// The part whose verdict comes next.
-    next: u32,
+    /// The part whose verdict comes next: u64, as it passes u32::MAX after the last verdict.
+    next: u64,
     digests: HashMap<u32, [u8; 16]>,
     /// Jobs held back until a batch's worth is ready, so the hashing threads fill their lanes.
     unsubmitted: Vec<Job>,
@@ -264,17 +279,22 @@ impl Run {
         while let Some(hashed) = self.pool.try_next() {
             self.collect(hashed, totals)?;
         }
-        if let Some(v) = self.ready(self.next) {
+        let Ok(next) = u32::try_from(self.next) else {
+            // Past u32::MAX: the last verdict (for part u32::MAX) has been returned.
+            self.file.check_path()?;
+            return Ok(Step::Done);
+        };
+        if let Some(v) = self.ready(next) {
             self.listed.remove(&v.part_number);
             self.digests.remove(&v.part_number);
             self.next += 1;
             return Ok(Step::Verdict(v));
         }
-        if self.listed_all && self.geometry.is_some() && u64::from(self.next) > self.last() {
+        if self.listed_all && self.geometry.is_some() && self.next > self.last() {
             self.file.check_path()?;
             return Ok(Step::Done);
         }
-        let waiting_on_listing = self.geometry.is_none() || !self.listed.contains_key(&self.next);
+        let waiting_on_listing = self.geometry.is_none() || !self.listed.contains_key(&next);
         if !self.listed_all && (waiting_on_listing || self.listed.len() < MAX_AHEAD) {
             match self.listing.next_part()? {
                 Some(part) => self.add(part.part_number, Remote { size: part.size, md5: part.md5 })?,
@@ -312,6 +332,11 @@ impl Run {
     fn add(&mut self, n: u32, remote: Remote) -> Result<(), Error> {
         if n == 0 {
             return Err(Error::protocol("the listing has a part number 0 (parts are numbered from 1)"));
+        }
+        if n > MAX_LISTED_PART {
+            return Err(Error::protocol(format!(
+                "the listing has part {n}: Vault sessions have at most {MAX_LISTED_PART} parts"
+            )));
         }
         if !self.seen.insert(n) {
             return Err(Error::protocol(format!("the listing has part {n} twice")));

@@ -225,3 +225,47 @@ fn threads_are_checked_and_fixed_at_the_first_verdict() {
     assert!(v.set_threads(17).is_err());
     assert!(v.error().unwrap().message().contains("at most 16"));
 }
+
+/// A local file may have u32::MAX parts (a 4 GiB file at part size 1): the verdicts end with
+/// the last, instead of `next` overflowing (a panic in debug builds, wrapping to part 0 and an
+/// endless run of verdicts in release builds).
+#[test]
+fn the_verdicts_end_after_part_u32_max() {
+    let file = TempFile::new("u32max", 1);
+    std::fs::File::options().write(true).open(&file.0).unwrap().set_len(u64::from(u32::MAX)).unwrap();
+    let sim = sim_for(&file, 1, 1, &[]);
+    let mut v = verifier(&sim, &file, 1, 10);
+    assert_eq!(v.next_verdict().unwrap().map(|v| (v.part_number, v.status)), Some((1, Status::Ok)));
+    // Skip the four billion MISSING verdicts in between, once the listing is complete.
+    loop {
+        let State::Running(run) = &mut v.state else { panic!("not running") };
+        if run.listed_all {
+            run.next = u64::from(u32::MAX - 1);
+            break;
+        }
+        let _ = run.step(&mut v.totals).unwrap();
+    }
+    let (verdicts, err) = drain(&mut v);
+    assert_eq!(err, None);
+    assert_eq!(statuses(&verdicts), [(u32::MAX - 1, Status::Missing), (u32::MAX, Status::Missing)]);
+    assert_eq!((verdicts[1].offset, verdicts[1].local_size), (u64::from(u32::MAX) - 1, 1));
+    assert_eq!(v.next_verdict(), Ok(None), "DONE stays DONE");
+}
+
+/// A hostile listing cannot make the verifier hold every part number it names, nor ask for
+/// billions of verdicts: a part number past MAX_LISTED_PART is a protocol error.
+#[test]
+fn a_part_number_past_the_cap_is_a_protocol_error() {
+    let file = TempFile::new("cap", 2 * KB);
+    let mut parts = parts_of_file(&file.0, KB, 1).unwrap();
+    parts.push(vault_sim::SimPart { number: MAX_LISTED_PART, size: KB, md5: None });
+    parts.push(vault_sim::SimPart { number: MAX_LISTED_PART + 1, size: KB, md5: None });
+    let upload = Upload::with_parts("up-v", "alice", parts);
+    let sim = Sim::start(Config::default().user(SID, "alice", false).upload(upload)).unwrap();
+    let (verdicts, err) = drain(&mut verifier(&sim, &file, KB, 10));
+    // Part 1's verdict may come out before the listing reaches the bad part, or not.
+    assert!(statuses(&verdicts).iter().all(|&s| s == (1, Status::Ok)), "{verdicts:?}");
+    let err = err.unwrap();
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert_eq!(err.message(), "the listing has part 100001: Vault sessions have at most 100000 parts");
+}
