@@ -45,8 +45,9 @@ impl Backoff {
 /// Anything else is ignored and exponential backoff applies.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many digits for u64 is still "wait at least this long": the cap applies.
+        return Some(value.parse::<u64>().map_or(Duration::MAX, Duration::from_secs));
     }
     let at = parse_imf_fixdate(value)?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
@@ -106,6 +107,11 @@ mod tests {
         assert_eq!(parse_imf_fixdate("Wed, 21 Oct 2015 07:28:00 GMT"), Some(1_445_412_480));
         assert_eq!(parse_imf_fixdate("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(parse_imf_fixdate("Tue, 29 Feb 2028 23:59:59 GMT"), Some(1_835_481_599));
+        // More digits than u64 holds: still a floor, so the cap applies (not a fall back to
+        // exponential backoff).
+        assert_eq!(parse_retry_after("99999999999999999999"), Some(Duration::MAX));
+        assert_eq!(b.wait(1, parse_retry_after("99999999999999999999")), Duration::from_millis(5000));
+        assert_eq!(parse_retry_after("-5"), None);
         assert_eq!(parse_retry_after("soon"), None);
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 PST"), None);
     }

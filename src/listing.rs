@@ -94,8 +94,10 @@ struct Target {
 
 impl Target {
     fn check(vault_url: &str, session_id: &str, upload_session_id: &str) -> Result<Target, Error> {
-        let origin = Origin::parse_vault_url(vault_url)?;
+        // The session ID first: with vault_url and session_id swapped, the URL check would quote
+        // the session ID, which the redactor (made from the other argument) does not know.
         check_session_id(session_id)?;
+        let origin = Origin::parse_vault_url(vault_url)?;
         check_upload_session_id(upload_session_id)?;
         Ok(Target {
             origin,

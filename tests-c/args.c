@@ -132,6 +132,20 @@ static void swapped(void) {
         CHECK_CODE(vault_parts_next(it, &p), VAULT_PARTS_E_ARG);
         vault_parts_free(it);
     }
+    /* A session ID too long for a host label as vault_url: the session_id check runs first, so
+     * the vault_url message (which would quote it) is never made. */
+    {
+        char sid[129];
+        vault_parts_iter *it = NULL;
+        memset(sid, 'a', 128);
+        memcpy(sid, "S3cr3t", 6);
+        sid[128] = '\0';
+        CHECK_CODE(vault_parts_open(&it, sid, urls[0], UPLOAD), VAULT_PARTS_E_ARG);
+        CHECK_CONTAINS(vault_parts_errmsg(it), "vault_url and session_id look swapped");
+        CHECK(strstr(vault_parts_errmsg(it), "S3cr3t") == NULL);
+        CHECK(strstr(vault_parts_errmsg(it), "aaaaaaaaaaaa") == NULL);
+        vault_parts_free(it);
+    }
     /* Other session IDs that merely contain "http" still open. */
     expect_open("https://v.example", "Bearer http-token", UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
     expect_open("https://v.example", "httpx://", UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
