@@ -129,6 +129,12 @@ fn usage_errors_exit_64_and_name_the_problem() {
         assert_eq!(r.code, 64, "{args:?}");
         assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
     }
+    // The session ID pasted where another argument belongs is not repeated.
+    for args in [&["ex", ALICE][..], &[&format!("--limit={ALICE}"), "ex"], &[&format!("--x{ALICE}y"), "ex"]] {
+        let r = list(&sim, ALICE, args);
+        assert_eq!(r.code, 64, "{args:?}");
+        assert!(!r.stderr.contains(ALICE) && r.stderr.contains("[redacted]"), "{args:?}: {}", r.stderr);
+    }
     let no_env = tool(&["list", "ex"], &[("VAULT_URL", ""), ("VAULT_SESSION_ID", ALICE)]);
     assert_eq!(no_env.code, 64);
     assert!(no_env.stderr.contains("VAULT_URL is not set"), "{}", no_env.stderr);

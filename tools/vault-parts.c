@@ -68,13 +68,39 @@ struct opts {
     int json, verbose, system_roots;
 };
 
-/* Prints the problem (`fmt` with `arg` for its one %s, or `fmt` alone when arg is NULL). */
+/* `arg` with every occurrence of VAULT_SESSION_ID replaced by "[redacted]" (an argument may be
+ * the session ID pasted in the wrong place); the caller frees it. NULL when out of memory. */
+static char *redacted(const char *arg) {
+    const char *sid = getenv("VAULT_SESSION_ID"), *p;
+    size_t sid_len = sid == NULL ? 0 : strlen(sid), n = 0;
+    char *out, *w;
+    if (sid_len == 0) sid = NULL;
+    for (p = arg; sid != NULL && (p = strstr(p, sid)) != NULL; p += sid_len) n++;
+    out = malloc(strlen(arg) + n * sizeof "[redacted]" + 1);
+    if (out == NULL) return NULL;
+    for (w = out, p = arg; *p != '\0';) {
+        if (sid != NULL && strncmp(p, sid, sid_len) == 0) {
+            w += sprintf(w, "[redacted]");
+            p += sid_len;
+        } else {
+            *w++ = *p++;
+        }
+    }
+    *w = '\0';
+    return out;
+}
+
+/* Prints the problem (`fmt` with `arg`, redacted, for its one %s, or `fmt` alone when arg is
+ * NULL). */
 static int usage_error(const char *fmt, const char *arg) {
     fputs(PROG ": ", stderr);
-    if (arg != NULL)
-        fprintf(stderr, fmt, arg);
-    else
+    if (arg != NULL) {
+        char *shown = redacted(arg);
+        fprintf(stderr, fmt, shown != NULL ? shown : "[argument]");
+        free(shown);
+    } else {
         fputs(fmt, stderr);
+    }
     fputs("\nTry '" PROG " --help'.\n", stderr);
     return EXIT_USAGE;
 }
