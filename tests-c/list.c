@@ -3,7 +3,7 @@
  * compare with what vault-sim holds and saw. Checks the iterator contract on the way.
  *
  * usage: list URL SESSION_ID UPLOAD_SESSION_ID [limit=N] [version=V] [timeout=MS]
- *             [attempts=N] [backoff=INITIAL,MAX] [client_id=S] [ca_file=PATH] [log=1]
+ *             [attempts=N] [backoff=INITIAL,MAX] [client_id=S] [ca_file=PATH] [deadline=MS] [log=1]
  * prints: "part NUMBER SIZE MD5" per part, then "result CODE", "errmsg ...",
  *         "error_type ...", "burst N", "maxrss KIB"; with log=1 also "log LEVEL MESSAGE" lines.
  * exit:   0 when the contract held (whatever the result), 1 otherwise, 2 on usage errors.
@@ -30,6 +30,7 @@ static int apply(vault_parts_iter *it, const char *opt, int *log_lines) {
     if (strncmp(opt, "attempts", klen) == 0) return vault_parts_set_max_attempts(it, (uint32_t)strtoul(v, NULL, 10));
     if (strncmp(opt, "client_id", klen) == 0) return vault_parts_set_client_id(it, v);
     if (strncmp(opt, "ca_file", klen) == 0) return vault_parts_set_ca_file(it, v);
+    if (strncmp(opt, "deadline", klen) == 0) return vault_parts_set_deadline_ms(it, strtoull(v, NULL, 10));
     if (strncmp(opt, "log", klen) == 0) return vault_parts_set_log(it, print_log, log_lines);
     if (strncmp(opt, "backoff", klen) == 0 && sscanf(v, "%u,%u", &a, &b) == 2)
         return vault_parts_set_backoff_ms(it, a, b);

@@ -176,6 +176,26 @@ fn cases() -> Vec<Case> {
             .on(Request(1), Action::Hang)
             .options(&["timeout=300"])
             .time(ms(300), ms(2300)),
+        case(
+            "listing_deadline",
+            "E_TIMEOUT",
+            1,
+            "deadline was reached",
+            "a hung server and a 500 ms listing deadline: ends at the deadline, not retried",
+        )
+        .on(Always, Action::Hang)
+        .options(&["deadline=500"])
+        .time(ms(500), ms(1500)),
+        case(
+            "retry_wait_past_deadline",
+            "E_TIMEOUT",
+            1,
+            "would end past it",
+            "503 with Retry-After: 30 and a 1 s deadline: the wait is not started",
+        )
+        .on(Always, status_after(503, 30))
+        .options(&["deadline=1000", "backoff=1,60000"])
+        .time(Duration::ZERO, ms(900)),
         case("http_401", "E_AUTH", 1, "HTTP 401", "a gateway refusing the session: not retried")
             .on(Always, status(401)),
         case("http_403", "E_ACCESS", 1, "HTTP 403", "forbidden: not retried").on(Always, status(403)),

@@ -238,16 +238,18 @@ pub fn scenario(
 
 /// Under valgrind the library runs 20-50x slower: a 300 ms attempt can expire while it is still
 /// connecting, which changes what the server sees. Per-attempt timeouts given to
-/// tests-c/list.c ("timeout=MS") are stretched 10x there; the scenarios' time bounds have the
+/// tests-c/list.c ("timeout=MS", and the listing's "deadline=MS") are stretched 10x there; the scenarios' time bounds have the
 /// mode's slack for it.
 pub fn stretch_timeouts(mode: Mode, args: Vec<String>) -> Vec<String> {
     if mode != Mode::Valgrind {
         return args;
     }
     args.into_iter()
-        .map(|a| match a.strip_prefix("timeout=").and_then(|ms| ms.parse::<u64>().ok()) {
-            Some(ms) => format!("timeout={}", ms * 10),
-            None => a,
+        .map(|a| match a.split_once('=') {
+            Some((key @ ("timeout" | "deadline"), ms)) if ms.parse::<u64>().is_ok() => {
+                format!("{key}={}", ms.parse::<u64>().unwrap() * 10)
+            }
+            _ => a,
         })
         .collect()
 }
