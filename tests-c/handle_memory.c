@@ -7,17 +7,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "common.h"
+#include "peak_rss.h"
 
-static long rss_kib(void) {
-    char line[256];
-    long kib = -1;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (f == NULL) return -1;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (strncmp(line, "VmRSS:", 6) == 0) kib = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kib;
-}
+static long rss_kib(void) { return proc_status_kib("VmRSS:"); }
 
 static vault_parts_iter *first_page(const char *url, const char *sid, const char *upload) {
     vault_parts_iter *it = NULL;

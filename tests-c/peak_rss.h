@@ -8,15 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline long peak_rss_kib(void) {
+/* A "Field:   N kB" line of /proc/self/status, in KiB; -1 when it cannot be read. */
+static inline long proc_status_kib(const char *field) {
     char line[256];
+    size_t len = strlen(field);
     long kib = -1;
     FILE *f = fopen("/proc/self/status", "r");
     if (f == NULL) return -1;
     while (fgets(line, sizeof line, f) != NULL)
-        if (strncmp(line, "VmHWM:", 6) == 0) kib = strtol(line + 6, NULL, 10);
+        if (strncmp(line, field, len) == 0) kib = strtol(line + len, NULL, 10);
     fclose(f);
     return kib;
 }
+
+/* The process's peak resident set (VmHWM). */
+static inline long peak_rss_kib(void) { return proc_status_kib("VmHWM:"); }
 
 #endif
