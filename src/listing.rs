@@ -250,6 +250,16 @@ impl Listing {
         Ok(())
     }
 
+    /// Whether the next [`Listing::next_part`] has to fetch a page (and so may block on the
+    /// network), rather than return a part already received or end the listing.
+    pub fn next_part_fetches(&self) -> bool {
+        match &self.state {
+            State::Configuring(_) => true,
+            State::Paging(pager) => pager.parts.len() == 0 && pager.next_link.is_some(),
+            State::Done | State::Failed(_) => false,
+        }
+    }
+
     /// The next part, Ok(None) once all are listed, or the listing's error.
     pub fn next_part(&mut self) -> Result<Option<Part>, Error> {
         if matches!(self.state, State::Configuring(_) | State::Paging(_)) && self.interrupt.is_raised() {

@@ -296,6 +296,11 @@ impl Run {
         }
         let waiting_on_listing = self.geometry.is_none() || !self.listed.contains_key(&next);
         if !self.listed_all && (waiting_on_listing || self.listed.len() < MAX_AHEAD) {
+            if self.listing.next_part_fetches() {
+                // The held-back jobs would otherwise wait out the page's round trip, and after
+                // the last page they are the tail that hashing adds to the listing's time.
+                self.flush();
+            }
             match self.listing.next_part()? {
                 Some(part) => self.add(part.part_number, Remote { size: part.size, md5: part.md5 })?,
                 None => self.listing_complete()?,
