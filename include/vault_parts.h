@@ -436,8 +436,9 @@ int vault_parts_set_limit(struct vault_parts_iter *it, uint32_t limit);
  * Sets the Vault API version, like "v25.3" (the library copies it). The default is a recent
  * generally available version, "v25.3". Only before the first vault_parts_next.
  *
- * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
- * or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value, NULL included (and the handle
+ * keeps that error), or after the first vault_parts_next (a misuse that changes nothing); or
+ * the handle's error.
  */
 int vault_parts_set_api_version(struct vault_parts_iter *it, const char *version);
 
@@ -478,8 +479,9 @@ int vault_parts_set_backoff_ms(struct vault_parts_iter *it, uint32_t initial_ms,
  * and '-' (the library copies it). The default is "libvault_parts-MAJOR.MINOR.PATCH".
  * Only before the first vault_parts_next.
  *
- * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
- * or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value, NULL included (and the handle
+ * keeps that error), or after the first vault_parts_next (a misuse that changes nothing); or
+ * the handle's error.
  */
 int vault_parts_set_client_id(struct vault_parts_iter *it, const char *client_id);
 
@@ -489,9 +491,10 @@ int vault_parts_set_client_id(struct vault_parts_iter *it, const char *client_id
  * roots as well, use vault_parts_add_ca_file; for the operating system's store,
  * vault_parts_use_system_roots. Only before the first vault_parts_next.
  *
- * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG when the file is unreadable or holds no
- * certificate (and the handle keeps that error), or after the first vault_parts_next (a
- * misuse that changes nothing); or the handle's error.
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG when `pem_path` is NULL or the file is unreadable
+ * or holds no certificate (and the handle keeps that error), or after the first
+ * vault_parts_next or on a listing opened with a vault_parts_client (a misuse that changes
+ * nothing, whatever `pem_path` is); or the handle's error.
  */
 int vault_parts_set_ca_file(struct vault_parts_iter *it, const char *pem_path);
 
@@ -554,8 +557,8 @@ const char *vault_parts_version(void);
  *
  * Thread safety: any thread.
  *
- * Returns VAULT_PARTS_OK after storing the client in *out, or VAULT_PARTS_E_ARG when `out` is
- * NULL (nothing made).
+ * Returns VAULT_PARTS_OK after storing the client in *out, VAULT_PARTS_E_ARG when `out` is
+ * NULL (nothing made), or VAULT_PARTS_E_INTERNAL (a bug; *out is then NULL).
  */
 int vault_parts_client_new(struct vault_parts_client **out);
 
@@ -575,10 +578,10 @@ void vault_parts_client_free(struct vault_parts_client *client);
  *
  * Thread safety: any thread; before the client's first vault_parts_open_with_client.
  *
- * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for an unreadable file or one without a
- * certificate (the client keeps that error: every listing opened on it fails with it and
- * vault_parts_errmsg explains), or after the client's first use (a misuse that changes
- * nothing).
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a NULL `pem_path`, an unreadable file or one
+ * without a certificate (the client keeps that error: every listing opened on it fails with
+ * it and vault_parts_errmsg explains), or after the client's first use (a misuse that
+ * changes nothing, whatever `pem_path` is).
  */
 int vault_parts_client_set_ca_file(struct vault_parts_client *client, const char *pem_path);
 
@@ -607,7 +610,7 @@ int vault_parts_client_use_system_roots(struct vault_parts_client *client);
  *
  * Thread safety: any thread; before the client's first vault_parts_open_with_client.
  *
- * Returns as vault_parts_client_set_ca_file.
+ * Returns as vault_parts_client_set_ca_file, a NULL or bad `client_id` being the kept error.
  */
 int vault_parts_client_set_client_id(struct vault_parts_client *client, const char *client_id);
 
@@ -733,8 +736,10 @@ uint32_t vault_parts_version_number(void);
  * effect of an earlier vault_parts_set_ca_file or vault_parts_use_system_roots. Only before
  * the first vault_parts_next.
  *
- * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG when the file is unreadable or holds no
- * certificate (and the handle keeps that error).
+ * Returns as vault_parts_set_ca_file: VAULT_PARTS_OK; VAULT_PARTS_E_ARG when `pem_path` is
+ * NULL or the file is unreadable or holds no certificate (and the handle keeps that error),
+ * or after the first vault_parts_next or on a listing opened with a vault_parts_client (a
+ * misuse that changes nothing, whatever `pem_path` is); or the handle's error.
  */
 int vault_parts_add_ca_file(struct vault_parts_iter *it, const char *pem_path);
 
@@ -746,8 +751,9 @@ int vault_parts_add_ca_file(struct vault_parts_iter *it, const char *pem_path);
  * store or the environment do not affect the handle. Replaces the effect of an earlier
  * vault_parts_set_ca_file or vault_parts_add_ca_file. Only before the first vault_parts_next.
  *
- * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG when no certificate could be read (and the
- * handle keeps that error).
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG when no certificate could be read (and the handle
+ * keeps that error), or after the first vault_parts_next or on a listing opened with a
+ * vault_parts_client (a misuse that changes nothing); or the handle's error.
  */
 int vault_parts_use_system_roots(struct vault_parts_iter *it);
 

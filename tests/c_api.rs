@@ -581,7 +581,7 @@ fn api_contract_without_a_particular_server_answer() {
         "tests-c/api.c",
         |s| vec![s.url(), ALICE.into(), "api".into()],
         |_, run| {
-            assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+            assert_eq!(run.code, 0, "tests-c/api.c failed ({:?}):\n{}{}", run.mode, run.stdout, run.stderr);
             assert!(run.stdout.contains("api: 0 failed checks"));
         },
     );
