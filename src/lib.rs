@@ -7,6 +7,7 @@
 mod backoff;
 mod cancel;
 mod client;
+mod envelope;
 pub mod error;
 pub mod ffi;
 mod listing;
