@@ -12,10 +12,13 @@ pub mod error;
 pub mod ffi;
 mod listing;
 pub mod log;
+#[cfg(test)]
+mod loopback;
 mod net;
 mod origin;
 pub mod page;
 mod resolve;
+mod retry;
 pub mod settings;
 mod transport;
 pub mod verify;
