@@ -10,6 +10,7 @@ mod client;
 pub mod error;
 pub mod ffi;
 mod listing;
+pub mod local;
 pub mod log;
 mod net;
 mod origin;

@@ -5,21 +5,15 @@
 //! whose size matches to the hashing threads; verdicts come back in part order as soon as each
 //! is known, while later pages are still being fetched and later parts hashed.
 
-mod file;
-mod hash;
 mod plan;
-mod pool;
 
 pub use plan::{Remote, Status, Verdict};
 
 use crate::cancel::Interrupt;
 use crate::error::{Error, ErrorKind, Redactor};
 use crate::listing::Listing;
-use file::LocalFile;
-use hash::{Job, LANES};
+use crate::local::{Geometry, Hashed, Inference, Job, LocalFile, Pool, LANES};
 use md5_many::Md5Many;
-use plan::{Geometry, Inference};
-use pool::Pool;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -320,11 +314,11 @@ impl Run {
     fn ready(&self, n: u32) -> Option<Verdict> {
         let g = self.geometry?;
         match self.listed.get(&n) {
-            Some(remote) => match g.job(n, remote) {
-                Some(_) => self.digests.get(&n).map(|d| g.verdict(n, Some(remote), Some(d))),
-                None => Some(g.verdict(n, Some(remote), None)),
+            Some(remote) => match plan::job(&g, n, remote) {
+                Some(_) => self.digests.get(&n).map(|d| plan::verdict(&g, n, Some(remote), Some(d))),
+                None => Some(plan::verdict(&g, n, Some(remote), None)),
             },
-            None if self.listed_all && u64::from(n) <= self.last() => Some(g.verdict(n, None, None)),
+            None if self.listed_all && u64::from(n) <= self.last() => Some(plan::verdict(&g, n, None, None)),
             None => None,
         }
     }
@@ -349,7 +343,7 @@ impl Run {
         self.highest_listed = self.highest_listed.max(n);
         self.listed.insert(n, remote);
         match self.geometry {
-            Some(g) => self.queue(g.job(n, &remote)),
+            Some(g) => self.queue(plan::job(&g, n, &remote)),
             None => {
                 self.inference.add(n, remote.size);
                 if let Some(part_size) = self.inference.part_size() {
@@ -362,7 +356,7 @@ impl Run {
 
     fn set_geometry(&mut self, g: Geometry) {
         self.geometry = Some(g);
-        let jobs: Vec<Job> = self.listed.iter().filter_map(|(&n, r)| g.job(n, r)).collect();
+        let jobs: Vec<Job> = self.listed.iter().filter_map(|(&n, r)| plan::job(&g, n, r)).collect();
         for job in jobs {
             self.queue(Some(job));
         }
@@ -395,7 +389,7 @@ impl Run {
         }
     }
 
-    fn collect(&mut self, hashed: pool::Hashed, totals: &mut Totals) -> Result<(), Error> {
+    fn collect(&mut self, hashed: Hashed, totals: &mut Totals) -> Result<(), Error> {
         let (n, digest) = hashed?;
         self.in_flight -= 1;
         if let Some(g) = self.geometry {
