@@ -116,7 +116,9 @@
 
 /**
  * The local file a verifier reads (vault_parts_verify_*): missing, a directory or not a
- * regular file, unreadable, or changed while verifying. The message names the path.
+ * regular file, unreadable, or changed while verifying (its size, modification time or
+ * identity differ from when it was opened, or a read came up short). The message names the
+ * path.
  */
 #define VAULT_PARTS_E_IO 12
 
@@ -125,6 +127,20 @@
  * Sticky like every error: open a new handle to list again.
  */
 #define VAULT_PARTS_E_CANCELLED 13
+
+/**
+ * This local file cannot complete this upload session: its size differs from the size the
+ * session declared, Vault lists parts past the file's end, or the listed part sizes
+ * contradict the part size. Nothing is uploaded; use the file the session was made for, or
+ * start a new session.
+ */
+#define VAULT_PARTS_E_CONFLICT 14
+
+/**
+ * Vault answered a part upload with a size or an MD5 other than those of the bytes sent, on
+ * every attempt: what it stored is not what the file holds. Nothing is committed.
+ */
+#define VAULT_PARTS_E_INTEGRITY 15
 
 /**
  * The most pages one listing fetches: enough for Vault's largest upload session (9,616 parts)
