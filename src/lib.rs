@@ -11,6 +11,7 @@ mod envelope;
 pub mod error;
 pub mod ffi;
 mod listing;
+pub mod local;
 pub mod log;
 #[cfg(test)]
 mod loopback;
