@@ -1,22 +1,31 @@
 //! libvault_parts: lists the parts uploaded to a Veeva Vault resumable upload session,
 //! following Vault's cursor pagination behind one blocking iterator.
 //!
+//! The same connection serves the calls of an upload (vault_api.rs: create, details, a part,
+//! commit, job status, abort, list sessions), made through a listing's [`Listing::calls`].
+//!
 //! The Rust core ([`Listing`]) knows nothing of C; [`ffi`] is the thin C ABI over it, from
 //! which build.rs generates include/vault_parts.h.
 
 mod backoff;
 mod cancel;
 mod client;
+mod envelope;
 pub mod error;
 pub mod ffi;
 mod listing;
+pub mod local;
 pub mod log;
+#[cfg(test)]
+mod loopback;
 mod net;
 mod origin;
 pub mod page;
 mod resolve;
+mod retry;
 pub mod settings;
 mod transport;
+mod vault_api;
 pub mod verify;
 
 pub use error::{Error, ErrorKind};

@@ -1,16 +1,17 @@
 //! The iterator itself: configure, then page through the parts, following next_page links
 //! within the origin, retrying what may pass, and keeping the first error for good.
 
-use crate::backoff::Backoff;
-use crate::cancel::{Deadline, Interrupt, Stop};
+use crate::cancel::{Deadline, Interrupt, Stop, Stops};
 use crate::client::{Client, ClientSettings};
 use crate::error::{Error, ErrorKind, Redactor};
 use crate::log::{Level, Log, Sink};
 use crate::net::IoStats;
 use crate::origin::{check_session_id, check_upload_session_id, Origin};
 use crate::page::{self, Outcome, Page, Part};
+use crate::retry::{Cause, Failure, Retry, Traffic};
 use crate::settings::Settings;
-use crate::transport::{self, Failure, Limits, Transport};
+use crate::transport::{self, Method, Reply, Request, Transport};
+use crate::vault_api::{check_staging_path, Calls, Conn};
 use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
 use std::hash::BuildHasher;
@@ -38,14 +39,10 @@ pub struct Listing {
 }
 
 /// What the listing has done so far, across every state (kept after it ends).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Tally {
-    /// The last X-VaultAPI-BurstLimitRemaining seen, -1 before any.
-    burst_remaining: i64,
-    /// The status of the last response, 0 before any.
-    http_status: u16,
-    requests: u64,
-    retries: u64,
+    traffic: Traffic,
+    /// Pages fetched so far: the one count of them.
     pages: u64,
     /// Counted below HTTP by the network layer, for this listing's requests only.
     io: Arc<IoStats>,
@@ -53,21 +50,6 @@ struct Tally {
     started: Option<Instant>,
     /// When the listing ended (DONE or an error after it started).
     ended: Option<Instant>,
-}
-
-impl Default for Tally {
-    fn default() -> Self {
-        Tally {
-            burst_remaining: -1,
-            http_status: 0,
-            requests: 0,
-            retries: 0,
-            pages: 0,
-            io: Arc::default(),
-            started: None,
-            ended: None,
-        }
-    }
 }
 
 /// A listing's statistics (vault_parts_stats).
@@ -82,37 +64,57 @@ pub struct Stats {
     pub elapsed: Duration,
 }
 
+/// Which upload session a listing is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UploadTarget {
+    /// A session that exists: its parts can be listed.
+    Existing { upload_session_id: String },
+    /// A session to be created by an upload: nothing to list yet.
+    New { staging_path: String, overwrite: bool },
+}
+
 /// Where the requests go and what they carry.
 struct Target {
     origin: Origin,
     session_id: String,
-    upload_session_id: String,
+    upload: UploadTarget,
     /// The shared client it was opened with; None: a private one is made at the first page
     /// from the listing's own settings.
     client: Option<Client>,
 }
 
 impl Target {
-    fn check(vault_url: &str, session_id: &str, upload_session_id: &str) -> Result<Target, Error> {
+    fn check(vault_url: &str, session_id: &str, upload: UploadTarget) -> Result<Target, Error> {
         // The session ID first: with vault_url and session_id swapped, the URL check would quote
         // the session ID, which the redactor (made from the other argument) does not know.
         check_session_id(session_id)?;
         let origin = Origin::parse_vault_url(vault_url)?;
-        check_upload_session_id(upload_session_id)?;
-        Ok(Target {
-            origin,
-            session_id: session_id.to_owned(),
-            upload_session_id: upload_session_id.to_owned(),
-            client: None,
-        })
+        match &upload {
+            UploadTarget::Existing { upload_session_id } => check_upload_session_id(upload_session_id)?,
+            UploadTarget::New { staging_path, .. } => check_staging_path(staging_path)?,
+        }
+        Ok(Target { origin, session_id: session_id.to_owned(), upload, client: None })
     }
 }
 
 enum State {
     Configuring(Target),
-    Paging(Box<Pager>),
-    Done,
+    /// Started: the connection is made and the deadline counts.
+    Open(Box<Open>),
     Failed(Error),
+}
+
+/// A started listing: its connection (which the upload shares) and how far the paging is.
+struct Open {
+    conn: Conn,
+    upload: UploadTarget,
+    paging: Paging,
+}
+
+enum Paging {
+    Fetching(Pager),
+    /// Every part listed (or, for a new session, none to list).
+    Done,
 }
 
 /// Misuse: the call is refused and the listing is left exactly as it was.
@@ -122,12 +124,38 @@ fn misuse(what: &str) -> Error {
 
 impl Listing {
     /// Checks the arguments; does no I/O. A bad argument leaves the listing failed with
-    /// [`ErrorKind::Arg`], so the caller can read why from [`Listing::error`].
+    /// [`ErrorKind::Arg`](crate::ErrorKind::Arg), so the caller can read why from
+    /// [`Listing::error`].
     pub fn new(vault_url: &str, session_id: &str, upload_session_id: &str) -> Listing {
+        let upload = UploadTarget::Existing { upload_session_id: upload_session_id.to_owned() };
+        Listing::open(vault_url, session_id, upload, None)
+    }
+
+    /// [`Listing::new`] over a client shared with other listings: its connections, name cache
+    /// and TLS sessions; trust, proxy and client ID are the client's.
+    pub fn with_client(vault_url: &str, session_id: &str, upload_session_id: &str, client: Client) -> Listing {
+        let upload = UploadTarget::Existing { upload_session_id: upload_session_id.to_owned() };
+        Listing::open(vault_url, session_id, upload, Some(client))
+    }
+
+    /// A listing for an upload session that does not exist yet (vault_parts_open_new): its
+    /// settings, log and client serve the upload that creates the session; listing its parts
+    /// is misuse. `staging_path` must be absolute. No I/O.
+    pub fn for_new_session(
+        vault_url: &str,
+        session_id: &str,
+        staging_path: &str,
+        overwrite: bool,
+        client: Option<Client>,
+    ) -> Listing {
+        let upload = UploadTarget::New { staging_path: staging_path.to_owned(), overwrite };
+        Listing::open(vault_url, session_id, upload, client)
+    }
+
+    fn open(vault_url: &str, session_id: &str, upload: UploadTarget, client: Option<Client>) -> Listing {
         let log = Log::new(Redactor::new(session_id));
-        let target = Target::check(vault_url, session_id, upload_session_id);
-        let state = match target {
-            Ok(t) => State::Configuring(t),
+        let state = match Target::check(vault_url, session_id, upload) {
+            Ok(target) => State::Configuring(Target { client, ..target }),
             Err(e) => State::Failed(e.shown(log.redactor())),
         };
         Listing {
@@ -138,16 +166,6 @@ impl Listing {
             interrupt: Interrupt::new(),
             tally: Tally::default(),
         }
-    }
-
-    /// [`Listing::new`] over a client shared with other listings: its connections, name cache
-    /// and TLS sessions; trust, proxy and client ID are the client's.
-    pub fn with_client(vault_url: &str, session_id: &str, upload_session_id: &str, client: Client) -> Listing {
-        let mut listing = Listing::new(vault_url, session_id, upload_session_id);
-        if let State::Configuring(target) = &mut listing.state {
-            target.client = Some(client);
-        }
-        listing
     }
 
     /// A listing that failed before it could be made (a NULL or non-UTF-8 argument).
@@ -173,12 +191,12 @@ impl Listing {
 
     /// The last X-VaultAPI-BurstLimitRemaining seen, -1 before any.
     pub fn burst_remaining(&self) -> i64 {
-        self.tally.burst_remaining
+        self.tally.traffic.burst_remaining
     }
 
     /// The status of the last HTTP response, 0 before any.
     pub fn http_status(&self) -> u16 {
-        self.tally.http_status
+        self.tally.traffic.http_status
     }
 
     /// The wait the server asked for on the failure that stopped the listing.
@@ -190,8 +208,8 @@ impl Listing {
         let t = &self.tally;
         let elapsed = t.started.map_or(Duration::ZERO, |s| t.ended.unwrap_or_else(Instant::now).duration_since(s));
         Stats {
-            requests: t.requests,
-            retries: t.retries,
+            requests: t.traffic.requests,
+            retries: t.traffic.retries,
             pages: t.pages,
             bytes_received: t.io.bytes_received(),
             connections: t.io.connections(),
@@ -225,7 +243,7 @@ impl Listing {
         match &self.state {
             State::Failed(e) => Err(e.clone()),
             State::Configuring(_) => apply(&mut self.settings).map_err(|e| self.fail(e)),
-            State::Paging(_) | State::Done => Err(misuse("changing a setting").shown(self.log.redactor())),
+            State::Open(_) => Err(misuse("changing a setting").shown(self.log.redactor())),
         }
     }
 
@@ -254,80 +272,130 @@ impl Listing {
     /// network), rather than return a part already received or end the listing.
     pub fn next_part_fetches(&self) -> bool {
         match &self.state {
-            State::Configuring(_) => true,
-            State::Paging(pager) => pager.parts.len() == 0 && pager.next_link.is_some(),
-            State::Done | State::Failed(_) => false,
+            State::Configuring(target) => matches!(target.upload, UploadTarget::Existing { .. }),
+            State::Open(open) => match &open.paging {
+                Paging::Fetching(pager) => pager.parts.len() == 0 && pager.next_link.is_some(),
+                Paging::Done => false,
+            },
+            State::Failed(_) => false,
         }
     }
 
-    /// The next part, Ok(None) once all are listed, or the listing's error.
+    /// Which upload session the listing is for; None once it failed.
+    pub fn upload_target(&self) -> Option<&UploadTarget> {
+        match &self.state {
+            State::Configuring(target) => Some(&target.upload),
+            State::Open(open) => Some(&open.upload),
+            State::Failed(_) => None,
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    #[cfg(test)]
+    pub(crate) fn traffic_for_tests(&self) -> Traffic {
+        self.tally.traffic
+    }
+
+    /// The next part, Ok(None) once all are listed, or the listing's error. On a listing for a
+    /// new session this is misuse: refused, nothing changes.
     pub fn next_part(&mut self) -> Result<Option<Part>, Error> {
-        if matches!(self.state, State::Configuring(_) | State::Paging(_)) && self.interrupt.is_raised() {
+        if let Some(UploadTarget::New { .. }) = self.upload_target() {
+            let error =
+                Error::arg("this iterator is for an upload session that does not exist yet: it has no parts to list");
+            return Err(error.shown(self.log.redactor()));
+        }
+        let listing = matches!(&self.state, State::Configuring(_))
+            || matches!(&self.state, State::Open(open) if matches!(open.paging, Paging::Fetching(_)));
+        if listing && self.interrupt.is_raised() {
             return Err(self.fail(transport::stop_error(Stop::Cancelled)));
         }
-        if let State::Configuring(_) = self.state {
-            self.start()?;
-        }
-        let State::Paging(pager) = &mut self.state else {
-            return match &self.state {
-                State::Failed(e) => Err(e.clone()),
-                _ => Ok(None),
-            };
-        };
-        match pager.next(&mut self.log, &mut self.tally) {
+        self.started()?;
+        let State::Open(open) = &mut self.state else { unreachable!("started() leaves the listing open") };
+        let Open { conn, paging, .. } = &mut **open;
+        let Paging::Fetching(pager) = paging else { return Ok(None) };
+        match pager.next(conn, &mut self.log, &mut self.tally) {
             Ok(Some(part)) => Ok(Some(part)),
             Ok(None) => {
-                let pages = pager.pages;
+                *paging = Paging::Done;
+                let pages = self.tally.pages;
                 self.tally.ended = Some(Instant::now());
                 self.log.emit(Level::Info, || {
                     format!("listing complete after {pages} page{}", if pages == 1 { "" } else { "s" })
                 });
-                self.state = State::Done;
                 Ok(None)
             }
             Err(e) => Err(self.fail(e)),
         }
     }
 
+    /// The listing's connection, log and traffic for the calls of an upload, starting the
+    /// listing if it has not started (the deadline counts from here; settings are fixed).
+    /// The calls' errors are the caller's to keep (through [`Listing::fail`]).
+    pub fn calls(&mut self) -> Result<Calls<'_>, Error> {
+        self.started()?;
+        let State::Open(open) = &mut self.state else { unreachable!("started() leaves the listing open") };
+        Ok(Calls { conn: &mut open.conn, log: &mut self.log, traffic: &mut self.tally.traffic })
+    }
+
+    /// Starts the listing if it is still being configured: Ok once it is open, its error
+    /// otherwise.
+    fn started(&mut self) -> Result<(), Error> {
+        if let State::Configuring(_) = self.state {
+            self.start()?;
+        }
+        match &self.state {
+            State::Open(_) => Ok(()),
+            State::Failed(e) => Err(e.clone()),
+            State::Configuring(_) => unreachable!("start() leaves Configuring"),
+        }
+    }
+
     /// Leaves Configuring: the deadline starts counting and the client is ready.
     fn start(&mut self) -> Result<(), Error> {
-        let State::Configuring(target) = std::mem::replace(&mut self.state, State::Done) else { return Ok(()) };
+        let State::Configuring(target) = &self.state else { return Ok(()) };
+        let shared = target.client.clone();
         self.tally.started = Some(Instant::now());
-        let client = match &target.client {
-            Some(shared) => shared.clone(),
-            None => match Client::new(&ClientSettings::of_listing(&self.settings)) {
-                Ok(private) => private,
-                Err(e) => {
-                    self.state = State::Configuring(target);
-                    return Err(self.fail(e));
-                }
-            },
+        let client = match shared {
+            Some(shared) => shared,
+            None => Client::new(&ClientSettings::of_listing(&self.settings)).map_err(|e| self.fail(e))?,
         };
-        let limits = Limits {
-            timeout: self.settings.timeout,
+        // Taken by value; the placeholder is what a panic before the next line would leave.
+        let leaving = State::Failed(Error::new(ErrorKind::Internal, "the listing failed while starting"));
+        let State::Configuring(target) = std::mem::replace(&mut self.state, leaving) else {
+            unreachable!("checked above")
+        };
+        let stops = Stops {
             interrupt: self.interrupt.clone(),
             deadline: self.settings.deadline.map_or(Deadline::NONE, Deadline::after),
-            stats: self.tally.io.clone(),
         };
-        self.state = State::Paging(Box::new(Pager::new(target, client, &self.settings, limits)));
+        let transport = Transport::new(
+            client,
+            target.origin,
+            &target.session_id,
+            self.settings.timeout,
+            stops,
+            self.tally.io.clone(),
+        );
+        let conn = Conn::new(transport, Retry::new(&self.settings), &self.settings.api_version);
+        let paging = match &target.upload {
+            UploadTarget::Existing { upload_session_id } => {
+                Paging::Fetching(Pager::new(upload_session_id, &self.settings))
+            }
+            UploadTarget::New { .. } => Paging::Done,
+        };
+        self.state = State::Open(Box::new(Open { conn, upload: target.upload, paging }));
         Ok(())
     }
 }
 
-/// A listing under way: its connection, where it is, and the fetch-with-retries loop.
+/// The paging of a listing under way: where it is, and the fetch of each page.
 struct Pager {
-    transport: Transport,
-    interrupt: Interrupt,
-    /// The end of the whole listing (vault_parts_set_deadline_ms).
-    deadline: Deadline,
-    origin: Origin,
-    backoff: Backoff,
-    max_attempts: u32,
     parts: std::vec::IntoIter<Part>,
     /// The link to fetch next, unchecked until it is about to be fetched.
     next_link: Option<String>,
-    /// Pages fetched so far.
-    pages: u32,
     /// Pages in a row that held no parts.
     empty_pages: u32,
     /// A keyed hash of every URL fetched: a link back to one of them is a loop. At most
@@ -338,22 +406,14 @@ struct Pager {
 }
 
 impl Pager {
-    fn new(target: Target, client: Client, settings: &Settings, limits: Limits) -> Pager {
-        let mut first =
-            format!("/api/{}/services/file_staging/upload/{}/parts", settings.api_version, target.upload_session_id);
+    fn new(upload_session_id: &str, settings: &Settings) -> Pager {
+        let mut first = format!("/api/{}/services/file_staging/upload/{upload_session_id}/parts", settings.api_version);
         if let Some(limit) = settings.limit {
             first.push_str(&format!("?limit={limit}"));
         }
         Pager {
-            interrupt: limits.interrupt.clone(),
-            deadline: limits.deadline,
-            transport: Transport::new(client, &target.session_id, limits),
-            origin: target.origin,
-            backoff: Backoff::new(settings.backoff_initial, settings.backoff_max),
-            max_attempts: settings.max_attempts,
             parts: Vec::new().into_iter(),
             next_link: Some(first),
-            pages: 0,
             empty_pages: 0,
             fetched: HashSet::new(),
             url_hasher: RandomState::new(),
@@ -361,107 +421,49 @@ impl Pager {
     }
 
     /// The next part, fetching pages as needed; Ok(None) after the last page.
-    fn next(&mut self, log: &mut Log, tally: &mut Tally) -> Result<Option<Part>, Error> {
+    fn next(&mut self, conn: &mut Conn, log: &mut Log, tally: &mut Tally) -> Result<Option<Part>, Error> {
         loop {
             if let Some(part) = self.parts.next() {
                 return Ok(Some(part));
             }
             let Some(link) = self.next_link.take() else { return Ok(None) };
-            let page = self.fetch(&link, log, tally)?;
-            tally.pages += 1;
-            self.accept(page, log)?;
+            let page_no = tally.pages + 1;
+            let page = self.fetch(conn, &link, page_no, log, &mut tally.traffic)?;
+            tally.pages = page_no;
+            self.accept(page, page_no, log)?;
         }
     }
 
     /// Checks the bounds and the link, then fetches the page it points to, with retries.
-    fn fetch(&mut self, link: &str, log: &mut Log, tally: &mut Tally) -> Result<Page, Error> {
-        let page_no = self.pages + 1;
-        if page_no > MAX_PAGES {
+    fn fetch(
+        &mut self,
+        conn: &mut Conn,
+        link: &str,
+        page_no: u64,
+        log: &mut Log,
+        traffic: &mut Traffic,
+    ) -> Result<Page, Error> {
+        if page_no > u64::from(MAX_PAGES) {
             return Err(Error::protocol(format!(
                 "page {page_no}: the server links past {MAX_PAGES} pages, the most one listing fetches \
                  (VAULT_PARTS_MAX_PAGES)"
             )));
         }
-        let url = transport::resolve(&self.origin, link, log.redactor())
+        let url = transport::resolve(conn.origin(), link, log.redactor())
             .map_err(|why| Error::protocol(format!("page {page_no}: next_page refused: {why}")))?;
         if !self.fetched.insert(self.url_hasher.hash_one(&url)) {
             return Err(Error::protocol(format!(
                 "page {page_no}: next_page {url} was fetched before: a pagination loop"
             )));
         }
-        self.attempts(&url, page_no, log, tally)
-    }
-
-    fn attempts(&mut self, url: &str, page_no: u32, log: &mut Log, tally: &mut Tally) -> Result<Page, Error> {
-        let max = self.max_attempts;
-        let mut attempt = 1;
-        loop {
-            let failure = match self.stopped() {
-                Some(stop) => Failure::fatal(transport::stop_error(stop)),
-                None => match self.attempt(url, tally, log) {
-                    Ok(page) => return Ok(page),
-                    Err(f) => f,
-                },
-            };
-            let tries = if attempt > 1 { format!(" (after {attempt} attempts)") } else { String::new() };
-            let fail = |f: Failure, tries: &str| {
-                Err(f.error.with_retry_after(f.retry_after).context(format!("page {page_no} (GET {url}){tries}")))
-            };
-            if !failure.retry || attempt >= max {
-                return fail(failure, &tries);
-            }
-            let wait = self.backoff.wait(attempt, failure.retry_after);
-            if self.deadline.would_overrun(wait) {
-                let error = Error::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "the listing's deadline was reached: the retry wait of {} ms would end past it \
-                         (vault_parts_set_deadline_ms); attempt {attempt} failed: {}",
-                        wait.as_millis(),
-                        failure.error
-                    ),
-                );
-                return fail(Failure { error, retry: false, retry_after: failure.retry_after }, &tries);
-            }
-            log.emit(Level::Warn, || {
-                format!(
-                    "page {page_no}: attempt {attempt} of {max} failed ({}); retrying in {} ms",
-                    failure.error,
-                    wait.as_millis()
-                )
-            });
-            if let Err(stop) = self.interrupt.sleep(wait, self.deadline) {
-                let error = transport::stop_error(stop);
-                return fail(Failure { error, retry: false, retry_after: failure.retry_after }, &tries);
-            }
-            tally.retries += 1;
-            attempt += 1;
-        }
-    }
-
-    /// Whether the listing must stop before another attempt: interrupted, or out of time.
-    fn stopped(&self) -> Option<Stop> {
-        match (self.interrupt.check(), self.deadline.has_passed()) {
-            (Err(stop), _) => Some(stop),
-            (Ok(()), true) => Some(Stop::ListingDeadline),
-            (Ok(()), false) => None,
-        }
-    }
-
-    /// One attempt, its outcome counted.
-    fn attempt(&mut self, url: &str, tally: &mut Tally, log: &mut Log) -> Result<Page, Failure> {
-        let answer = self.transport.get(&self.origin, url, log);
-        let seen = answer.seen;
-        tally.requests += seen.requests;
-        tally.burst_remaining = seen.burst_remaining.unwrap_or(tally.burst_remaining);
-        tally.http_status = seen.status.unwrap_or(tally.http_status);
-        answer.result.and_then(|reply| read(&reply.body, reply.retry_after))
+        let request = Request::new(Method::Get, url);
+        let what = format!("page {page_no}");
+        conn.call(&request, &what, log, traffic, read)
     }
 
     /// Queues a fetched page's parts, ending the listing when empty pages keep linking on.
-    fn accept(&mut self, page: Page, log: &mut Log) -> Result<(), Error> {
-        self.pages += 1;
-        let (page_no, count, more) = (self.pages, page.parts.len(), page.next_page.is_some());
+    fn accept(&mut self, page: Page, page_no: u64, log: &mut Log) -> Result<(), Error> {
+        let (count, more) = (page.parts.len(), page.next_page.is_some());
         self.empty_pages = if count == 0 { self.empty_pages + 1 } else { 0 };
         log.emit(Level::Info, || {
             let plural = if count == 1 { "" } else { "s" };
@@ -479,13 +481,12 @@ impl Pager {
     }
 }
 
-/// A 200 body as a page, or the failure it reports: API_LIMIT_EXCEEDED is retried after the
-/// Retry-After the answer carried, as for HTTP 429.
-fn read(body: &[u8], retry_after: Option<std::time::Duration>) -> Result<Page, Failure> {
-    match page::parse(body) {
+/// A 200 body as a page, or the failure it reports.
+fn read(reply: Reply) -> Result<Page, Failure> {
+    match page::parse(&reply.body) {
         Ok(Outcome::Parts(page)) => Ok(page),
-        Ok(Outcome::Failed(e)) if e.kind() == ErrorKind::RateLimit => Err(Failure::transient(e, retry_after)),
-        Ok(Outcome::Failed(e)) | Err(e) => Err(Failure::fatal(e)),
+        Ok(Outcome::Failed(e)) => Err(Failure::new(e, Cause::Vault).after(reply.retry_after)),
+        Err(e) => Err(Failure::broken(e)),
     }
 }
 
@@ -515,15 +516,20 @@ mod tests {
     use super::*;
 
     fn pager() -> Pager {
-        let target = Target::check("http://127.0.0.1:9", "sid-unit-test", "u").unwrap();
+        Pager::new("u", &Settings::default())
+    }
+
+    fn conn() -> Conn {
+        let target = Target::check("http://127.0.0.1:9", "sid-unit-test", existing("u")).unwrap();
         let client = Client::new(&ClientSettings::default()).unwrap();
-        let limits = Limits {
-            timeout: Duration::from_secs(1),
-            interrupt: Interrupt::new(),
-            deadline: Deadline::NONE,
-            stats: Arc::default(),
-        };
-        Pager::new(target, client, &Settings::default(), limits)
+        let timeout = Duration::from_secs(1);
+        let transport =
+            Transport::new(client, target.origin, &target.session_id, timeout, Stops::default(), Arc::default());
+        Conn::new(transport, Retry::new(&Settings::default()), "v25.3")
+    }
+
+    fn existing(id: &str) -> UploadTarget {
+        UploadTarget::Existing { upload_session_id: id.to_owned() }
     }
 
     fn empty_page(next: Option<&str>) -> Page {
@@ -533,23 +539,24 @@ mod tests {
     #[test]
     fn empty_pages_that_link_onward_are_bounded() {
         let (mut p, mut log) = (pager(), Log::default());
-        for _ in 0..MAX_EMPTY_PAGES {
-            p.accept(empty_page(Some("/next")), &mut log).unwrap();
+        for n in 1..=u64::from(MAX_EMPTY_PAGES) {
+            p.accept(empty_page(Some("/next")), n, &mut log).unwrap();
         }
-        let e = p.accept(empty_page(Some("/next")), &mut log).unwrap_err();
+        let e = p.accept(empty_page(Some("/next")), 11, &mut log).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Protocol);
         assert!(e.message().contains("VAULT_PARTS_MAX_EMPTY_PAGES"), "{e}");
         // A last page may be empty; a page with parts resets the count.
         let mut p = pager();
-        for _ in 0..MAX_EMPTY_PAGES {
-            p.accept(empty_page(Some("/next")), &mut log).unwrap();
+        for n in 1..=u64::from(MAX_EMPTY_PAGES) {
+            p.accept(empty_page(Some("/next")), n, &mut log).unwrap();
         }
         p.accept(
             Page { parts: vec![Part { part_number: 1, size: 1, md5: None }], next_page: Some("/n".into()) },
+            11,
             &mut log,
         )
         .unwrap();
-        p.accept(empty_page(None), &mut log).unwrap();
+        p.accept(empty_page(None), 12, &mut log).unwrap();
     }
 
     #[test]
@@ -576,10 +583,11 @@ mod tests {
     #[test]
     fn pages_past_the_bound_are_not_fetched() {
         let (mut p, mut log, mut tally) = (pager(), Log::default(), Tally::default());
-        p.pages = MAX_PAGES;
-        let e = p.fetch("/p?c=x", &mut log, &mut tally).unwrap_err();
+        tally.pages = u64::from(MAX_PAGES);
+        let e = p.next(&mut conn(), &mut log, &mut tally).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Protocol);
         assert!(e.message().starts_with("page 10001: ") && e.message().contains("VAULT_PARTS_MAX_PAGES"), "{e}");
         assert!(p.fetched.is_empty(), "nothing was fetched or remembered");
+        assert_eq!((tally.pages, tally.traffic.requests), (u64::from(MAX_PAGES), 0));
     }
 }
