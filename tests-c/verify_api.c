@@ -83,6 +83,25 @@ static void panics_stay_inside(char **argv, uint64_t part_size) {
     CHECK_CODE(vault_parts_verify_test_panic_next(NULL), VAULT_PARTS_E_ARG);
 }
 
+/* The verifier's interrupt (here raised before the first next, on this thread) is sticky, and
+ * its message names no function the caller did not call: it said "interrupted by
+ * vault_parts_interrupt", a function of the iterator the verifier took over. */
+static void an_interrupt_names_no_other_function(char **argv, uint64_t part_size) {
+    vault_parts_verify *v = NULL;
+    vault_part_verdict verdict;
+    const char *msg;
+    CHECK_CODE(vault_parts_verify_open(&v, iter(argv), argv[4], part_size), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_interrupt(v), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_interrupt(v), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_CANCELLED);
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_CANCELLED);
+    CHECK_CODE(vault_parts_verify_errcode(v), VAULT_PARTS_E_CANCELLED);
+    msg = vault_parts_verify_errmsg(v);
+    CHECK_CONTAINS(msg, "interrupted");
+    CHECK(strstr(msg, "vault_parts_interrupt") == NULL);
+    vault_parts_verify_free(v);
+}
+
 int main(int argc, char **argv) {
     vault_parts_verify *v = NULL;
     vault_parts_iter *it;
@@ -197,6 +216,7 @@ int main(int argc, char **argv) {
     vault_parts_verify_free(v);
 
     panics_stay_inside(argv, part_size);
+    an_interrupt_names_no_other_function(argv, part_size);
 
     printf("verify_api: %d failed checks\n", test_failures);
     return test_failures ? 1 : 0;
