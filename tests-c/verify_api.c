@@ -11,7 +11,7 @@
 
 /* Debug builds only, not in the header: the next call on `v` (any but the interrupt and free)
  * panics inside the library's boundary. */
-int vault_parts_verify_test_panic_next(vault_parts_verify *v);
+int vault_parts_test_panic_verify(vault_parts_verify *v);
 
 static vault_parts_iter *iter(char **argv) {
     vault_parts_iter *it = NULL;
@@ -23,7 +23,7 @@ static vault_parts_iter *iter(char **argv) {
 static vault_parts_verify *armed(char **argv, uint64_t part_size) {
     vault_parts_verify *v = NULL;
     CHECK_CODE(vault_parts_verify_open(&v, iter(argv), argv[4], part_size), VAULT_PARTS_OK);
-    CHECK_CODE(vault_parts_verify_test_panic_next(v), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_test_panic_verify(v), VAULT_PARTS_OK);
     return v;
 }
 
@@ -34,7 +34,7 @@ static void kept_the_panic(vault_parts_verify *v) {
     vault_parts_verify_totals totals;
     CHECK_CODE(vault_parts_verify_errcode(v), VAULT_PARTS_E_INTERNAL);
     CHECK_CONTAINS(vault_parts_verify_errmsg(v), "internal error (a bug in libvault_parts)");
-    CHECK_CONTAINS(vault_parts_verify_errmsg(v), "forced by vault_parts_verify_test_panic_next");
+    CHECK_CONTAINS(vault_parts_verify_errmsg(v), "forced by vault_parts_test_panic_verify");
     CHECK(strcmp(vault_parts_verify_error_type(v), "") == 0);
     CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_INTERNAL);
     CHECK_CODE(vault_parts_verify_summary(v, &totals), VAULT_PARTS_OK);
@@ -76,11 +76,11 @@ static void panics_stay_inside(char **argv, uint64_t part_size) {
     v = NULL;
     CHECK_CODE(vault_parts_verify_open(&v, iter(argv), argv[4], part_size), VAULT_PARTS_OK);
     CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_ROW);
-    CHECK_CODE(vault_parts_verify_test_panic_next(v), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_test_panic_verify(v), VAULT_PARTS_OK);
     CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_INTERNAL);
     kept_the_panic(v);
 
-    CHECK_CODE(vault_parts_verify_test_panic_next(NULL), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_test_panic_verify(NULL), VAULT_PARTS_E_ARG);
 }
 
 /* The verifier's interrupt (here raised before the first next, on this thread) is sticky, and

@@ -31,9 +31,21 @@ pub(super) trait Opaque: Sized {
     fn into_handle(self) -> Handle<Self::Core>;
 }
 
-/// `opaque!(vault_parts_x, Core)` makes `pub struct vault_parts_x(Handle<Core>)` a C handle.
+/// `opaque!(vault_parts_x, Core)` makes `pub struct vault_parts_x(Handle<Core>)` a C handle, and
+/// `Core` a [`Core`] through its inherent `error`, `fail` and `interrupter` (every core has them).
 macro_rules! opaque {
     ($name:ident, $core:ty) => {
+        impl $crate::ffi::handle::Core for $core {
+            fn error(&self) -> Option<&$crate::error::Error> {
+                <$core>::error(self)
+            }
+            fn fail(&mut self, error: $crate::error::Error) -> $crate::error::Error {
+                <$core>::fail(self, error)
+            }
+            fn interrupter(&self) -> $crate::cancel::Interrupt {
+                <$core>::interrupter(self)
+            }
+        }
         impl $crate::ffi::handle::Opaque for $name {
             type Core = $core;
             fn wrap(handle: $crate::ffi::handle::Handle<$core>) -> Self {

@@ -16,14 +16,13 @@ mod service;
 mod trust;
 mod verify;
 
-use crate::cancel::Interrupt;
 use crate::error::{Error, ErrorKind};
 use crate::listing::{Listing, MAX_EMPTY_PAGES, MAX_PAGES};
 use crate::log::Level;
 use crate::settings::Settings;
 use boundary::{c_str, call, code_of, guard, read, store, with_text};
 pub use client::*;
-use handle::{opaque, Core, Handle};
+use handle::{opaque, Handle};
 pub use service::*;
 use std::ffi::{c_char, c_int, c_void};
 pub use verify::*;
@@ -158,18 +157,6 @@ pub type vault_parts_log_fn = Option<unsafe extern "C" fn(userdata: *mut c_void,
 /// The caller owns the handle and must pass it to vault_parts_free.
 pub struct vault_parts_iter(Handle<Listing>);
 opaque!(vault_parts_iter, Listing);
-
-impl Core for Listing {
-    fn error(&self) -> Option<&Error> {
-        Listing::error(self)
-    }
-    fn fail(&mut self, error: Error) -> Error {
-        Listing::fail(self, error)
-    }
-    fn interrupter(&self) -> Interrupt {
-        Listing::interrupter(self)
-    }
-}
 
 /// Creates an iterator over the parts of one upload session. Does no network I/O.
 ///

@@ -2,9 +2,8 @@
 //! structs, and delegates to [`crate::verify::Verifier`].
 
 use super::boundary::{self, call, code_of, guard, store, take};
-use super::handle::{opaque, Core, Handle};
+use super::handle::{opaque, Handle};
 use super::{vault_parts_iter, VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_OK, VAULT_PARTS_ROW};
-use crate::cancel::Interrupt;
 use crate::error::Error;
 use crate::verify::{Status, Totals, Verdict, Verifier};
 use std::ffi::{c_char, c_int};
@@ -29,18 +28,6 @@ pub const VAULT_PARTS_PART_EXTRA: c_int = 5;
 /// the accessors included); separate handles run in parallel.
 pub struct vault_parts_verify(Handle<Verifier>);
 opaque!(vault_parts_verify, Verifier);
-
-impl Core for Verifier {
-    fn error(&self) -> Option<&Error> {
-        Verifier::error(self)
-    }
-    fn fail(&mut self, error: Error) -> Error {
-        Verifier::fail(self, error)
-    }
-    fn interrupter(&self) -> Interrupt {
-        Verifier::interrupter(self)
-    }
-}
 
 /// The verdict on one part, filled in by vault_parts_verify_next. The caller owns the struct
 /// (stack or heap); the library only writes into it.
@@ -270,13 +257,15 @@ pub unsafe extern "C" fn vault_parts_verify_free(v: *mut vault_parts_verify) {
 
 /// Test-only (debug builds, never in the header): the next call on `v` (any but the interrupt
 /// and free) panics inside the boundary, so a C test can show every call, accessors included,
-/// turns a panic into VAULT_PARTS_E_INTERNAL kept with the panic's message.
+/// turns a panic into VAULT_PARTS_E_INTERNAL kept with the panic's message. Named like
+/// vault_parts_test_panic, so install_test.sh's check that a release build has no test hook
+/// covers it.
 ///
 /// cbindgen:ignore
 #[cfg(debug_assertions)]
 #[no_mangle]
-pub unsafe extern "C" fn vault_parts_verify_test_panic_next(v: *mut vault_parts_verify) -> c_int {
-    boundary::arm_panic(v, "vault_parts_verify_test_panic_next")
+pub unsafe extern "C" fn vault_parts_test_panic_verify(v: *mut vault_parts_verify) -> c_int {
+    boundary::arm_panic(v, "vault_parts_test_panic_verify")
 }
 
 /// Borrows the path argument as the bytes it is: a POSIX file name need not be UTF-8.
