@@ -11,5 +11,5 @@ pub use file::LocalFile;
 pub(crate) use geometry::MAX_PART_NUMBER;
 pub use geometry::{check_upload_part_size, choose_part_size, Geometry, Inference};
 pub(crate) use hash::LANES;
-pub use hash::{hash_batch, hex, Job};
+pub use hash::{hash_batch, hex, Job, ReadAt};
 pub use pool::{Hashed, Pool};
