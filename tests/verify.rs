@@ -101,6 +101,45 @@ fn every_verdict_with_a_shorter_last_part() {
     );
 }
 
+/// vault_parts_verify_set_hash_all: every local part's verdict carries its local MD5, MISSING
+/// and mismatched parts included (today's users hashed them again), EXTRA parts none.
+#[test]
+fn hash_all_gives_every_local_part_its_md5() {
+    let dir = Dir::new("vp-verify-c", "hashall");
+    let path = dir.file("f", 5 * K64 + 1000);
+    let data = std::fs::read(&path).unwrap();
+    let faults = [
+        PartFault::WrongMd5(2),
+        PartFault::WrongSize(3),
+        PartFault::Missing(4),
+        PartFault::NoMd5(5),
+        PartFault::Extra(1),
+    ];
+    let u = upload("up-all", &path, K64, 6, &faults);
+    let listed: Vec<SimPart> = u.listed.clone().unwrap();
+    let md5 = |n: u64, len: u64| md5_hex(&data[((n - 1) * K64) as usize..((n - 1) * K64 + len) as usize]);
+    let rmd5 = |n: u32| listed.iter().find(|p| p.number == n).unwrap().md5.clone().unwrap_or_default();
+    let want = vec![
+        line(1, "OK", K64, K64, K64, &md5(1, K64), &md5(1, K64)),
+        line(2, "MD5_MISMATCH", K64, K64, K64, &md5(2, K64), &rmd5(2)),
+        line(3, "SIZE_MISMATCH", K64, K64, K64 + 1, &md5(3, K64), &md5(3, K64)),
+        line(4, "MISSING", K64, K64, 0, &md5(4, K64), ""),
+        line(5, "UNVERIFIED", K64, K64, K64, &md5(5, K64), ""),
+        line(6, "OK", K64, 1000, 1000, &md5(6, 1000), &md5(6, 1000)),
+        line(7, "EXTRA", K64, 0, 1000, "", &rmd5(7)),
+    ];
+    scenario(
+        config(vec![u.clone()]),
+        VERIFY,
+        |s| args(s, "up-all", &path, K64, &["limit=2", "threads=2", "hash_all=1"]),
+        |_, run| {
+            assert_contract(run);
+            assert_eq!(verdicts(run), want, "({:?})", run.mode);
+            assert_eq!(run.field("summary"), format!("2 1 1 1 1 1 {} 2 0", 5 * K64 + 1000));
+        },
+    );
+}
+
 #[test]
 fn an_exact_multiple_with_the_part_size_read_off_the_listing() {
     let dir = Dir::new("vp-verify-c", "exact");

@@ -98,6 +98,7 @@ pub fn hex(digest: &[u8; 16]) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::local::Purpose;
     use md5::{Digest, Md5};
     use proptest::prelude::*;
 
@@ -131,7 +132,7 @@ mod tests {
         assert_eq!(Md5Many::from_level(Level::fallback()).lanes(), 1);
         let data = bytes(3 * CHUNK + 17, 7);
         let f = TempFile::new("scalar", &data);
-        let file = LocalFile::open(&f.0).unwrap();
+        let file = LocalFile::open(&f.0, Purpose::Verify).unwrap();
         let jobs = [Job { part: 1, offset: 0, len: data.len() as u64 }, Job { part: 2, offset: 5, len: 64 }];
         let got =
             hash_batch(Md5Many::from_level(Level::fallback()), &file, &jobs, &mut Vec::new(), &AtomicBool::new(false))
@@ -143,7 +144,7 @@ mod tests {
     #[test]
     fn cancel_stops_a_batch() {
         let f = TempFile::new("cancel", &bytes(2 * CHUNK, 3));
-        let file = LocalFile::open(&f.0).unwrap();
+        let file = LocalFile::open(&f.0, Purpose::Verify).unwrap();
         let jobs = [Job { part: 1, offset: 0, len: 2 * CHUNK as u64 }];
         let e = hash_batch(Md5Many::new(), &file, &jobs, &mut Vec::new(), &AtomicBool::new(true)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Internal);
@@ -206,7 +207,7 @@ mod tests {
         ) {
             let data = bytes(5 * CHUNK, seed);
             let f = TempFile::new(&format!("prop-{seed}"), &data);
-            let file = LocalFile::open(&f.0).unwrap();
+            let file = LocalFile::open(&f.0, Purpose::Verify).unwrap();
             let jobs: Vec<Job> = spans.iter().enumerate().map(|(i, &(off, len))| Job { part: i as u32 + 1, offset: off as u64, len: len as u64 }).collect();
             for engine in engines() {
                 let got = hash_batch(engine, &file, &jobs, &mut Vec::new(), &AtomicBool::new(false)).unwrap();

@@ -2,14 +2,18 @@
 //! read by positioned reads, checked for changes; cut into parts; hashed many parts at a time
 //! on a pool of threads.
 
+mod ahead;
 mod file;
 pub(crate) mod geometry;
 mod hash;
+mod part;
 mod pool;
 
-pub use file::LocalFile;
+pub use ahead::{DigestsAhead, Lookahead};
+pub use file::{LocalFile, Purpose};
 pub(crate) use geometry::MAX_PART_NUMBER;
 pub use geometry::{check_upload_part_size, choose_part_size, Geometry, Inference};
 pub(crate) use hash::LANES;
 pub use hash::{hash_batch, hex, Job, ReadAt};
+pub use part::{LocalPart, PartBytes};
 pub use pool::{Hashed, Pool};

@@ -57,9 +57,17 @@ impl Pool {
         Ok(pool)
     }
 
-    pub fn submit(&self, job: Job) {
-        lock(&self.shared.queue).push_back(job);
-        self.shared.wake.notify_one();
+    /// Queues `jobs` at once, so a thread that wakes takes them as one batch (up to LANES), not
+    /// the first alone.
+    pub fn submit(&self, jobs: impl IntoIterator<Item = Job>) {
+        let mut queue = lock(&self.shared.queue);
+        let before = queue.len();
+        queue.extend(jobs);
+        let batches = (queue.len() - before).div_ceil(LANES);
+        drop(queue);
+        for _ in 0..batches {
+            self.shared.wake.notify_one();
+        }
     }
 
     /// A finished part if one is ready, without waiting.
@@ -139,13 +147,14 @@ fn take(shared: &Shared) -> Option<Vec<Job>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::local::Purpose;
     use std::time::{Duration, Instant};
 
     #[test]
     fn an_interrupt_ends_the_wait_for_digests_and_dropping_the_pool_stops_its_threads() {
         let path = std::env::temp_dir().join(format!("vp-pool-{}", std::process::id()));
         std::fs::write(&path, [1u8; 4096]).unwrap();
-        let file = Arc::new(LocalFile::open(path.to_str().unwrap()).unwrap());
+        let file = Arc::new(LocalFile::open(path.to_str().unwrap(), Purpose::Verify).unwrap());
         let pool = Pool::start(file, 4, Md5Many::new()).unwrap();
         let interrupt = Interrupt::new();
         let raiser = {
