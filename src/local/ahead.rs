@@ -137,23 +137,19 @@ impl DigestsAhead {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use crate::local::test_file::TempFile;
     use crate::local::{LocalFile, Purpose};
     use md5::{Digest, Md5};
     use md5_many::Md5Many;
     use std::sync::Arc;
 
-    struct Temp(String, Vec<u8>);
+    /// A file of `len` pseudo-random bytes, and the bytes.
+    struct Temp(String, Vec<u8>, TempFile);
     impl Temp {
         fn new(name: &str, len: u64) -> Temp {
             let bytes = vault_sim::file_upload::pseudo_random_bytes(len, len ^ 0x5eed);
-            let p = std::env::temp_dir().join(format!("vp-ahead-{}-{name}", std::process::id()));
-            std::fs::write(&p, &bytes).unwrap();
-            Temp(p.to_string_lossy().into_owned(), bytes)
-        }
-    }
-    impl Drop for Temp {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
+            let file = TempFile::new(&format!("ahead-{name}"), &bytes);
+            Temp(file.0.clone(), bytes, file)
         }
     }
 

@@ -107,22 +107,9 @@ impl Read for PartBytes {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use crate::local::test_file::TempFile as Temp;
     use crate::local::Purpose;
     use std::io::Write;
-
-    struct Temp(String);
-    impl Temp {
-        fn new(name: &str, bytes: &[u8]) -> Temp {
-            let p = std::env::temp_dir().join(format!("vp-part-{}-{name}", std::process::id()));
-            std::fs::write(&p, bytes).unwrap();
-            Temp(p.to_string_lossy().into_owned())
-        }
-    }
-    impl Drop for Temp {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
 
     fn open(t: &Temp) -> (Arc<LocalFile>, Geometry) {
         let file = Arc::new(LocalFile::open(&t.0, Purpose::Upload).unwrap());
@@ -143,7 +130,7 @@ mod tests {
 
     #[test]
     fn each_reader_yields_exactly_the_parts_bytes_again_and_again() {
-        let t = Temp::new("bytes", b"0123456789");
+        let t = Temp::new("part-bytes", b"0123456789");
         let (file, g) = open(&t);
         let parts: Vec<LocalPart> = (1..=4).map(|n| LocalPart::new(Arc::clone(&file), &g, n)).collect();
         assert_eq!(
@@ -166,7 +153,7 @@ mod tests {
 
     #[test]
     fn a_truncated_file_is_a_short_read_and_e_io() {
-        let t = Temp::new("short", b"0123456789");
+        let t = Temp::new("part-short", b"0123456789");
         let (file, g) = open(&t);
         let part = LocalPart::new(file, &g, 3);
         let mut reader = part.reader().unwrap();
@@ -185,7 +172,7 @@ mod tests {
     /// sent may mix old and new.
     #[test]
     fn a_rewrite_during_the_read_fails_the_last_read() {
-        let t = Temp::new("rewrite", b"0123456789");
+        let t = Temp::new("part-rewrite", b"0123456789");
         let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
         std::fs::File::options().write(true).open(&t.0).unwrap().set_modified(old).unwrap();
         let (file, g) = open(&t);
@@ -202,10 +189,10 @@ mod tests {
 
     #[test]
     fn a_file_renamed_over_is_another_file() {
-        let t = Temp::new("renamed", b"0123456789");
+        let t = Temp::new("part-renamed", b"0123456789");
         let (file, g) = open(&t);
         let part = LocalPart::new(file, &g, 1);
-        let other = Temp::new("renamed-new", b"0123456789");
+        let other = Temp::new("part-renamed-new", b"0123456789");
         std::fs::rename(&other.0, &t.0).unwrap();
         let e = part.check_unchanged().unwrap_err();
         assert_eq!(e.message(), format!("{}: changed while uploading (the path now names another file)", t.0));
