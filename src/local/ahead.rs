@@ -144,17 +144,20 @@ mod tests {
     use std::sync::Arc;
 
     /// A file of `len` pseudo-random bytes, and the bytes.
-    struct Temp(String, Vec<u8>, TempFile);
+    struct Temp(TempFile, Vec<u8>);
     impl Temp {
         fn new(name: &str, len: u64) -> Temp {
             let bytes = vault_sim::file_upload::pseudo_random_bytes(len, len ^ 0x5eed);
-            let file = TempFile::new(&format!("ahead-{name}"), &bytes);
-            Temp(file.0.clone(), bytes, file)
+            Temp(TempFile::new(&format!("ahead-{name}"), &bytes), bytes)
+        }
+
+        fn path(&self) -> &str {
+            &self.0 .0
         }
     }
 
     fn ahead(t: &Temp, part_size: u64, first: u32, last: u32, limit: Lookahead, threads: usize) -> DigestsAhead {
-        let file = Arc::new(LocalFile::open(&t.0, Purpose::Upload).unwrap());
+        let file = Arc::new(LocalFile::open(t.path(), Purpose::Upload).unwrap());
         let g = Geometry::new(file.size(), part_size).unwrap();
         DigestsAhead::new(Pool::start(file, threads, Md5Many::new()).unwrap(), g, first, last, limit)
     }
@@ -220,7 +223,7 @@ mod tests {
         let mut a = ahead(&t, 1000, 1, 10, Lookahead { parts: 1, bytes: u64::MAX }, 1);
         let interrupt = Interrupt::new();
         assert_eq!(a.next(&interrupt).unwrap().map(|(n, _)| n), Some(1));
-        std::fs::OpenOptions::new().write(true).open(&t.0).unwrap().set_len(4500).unwrap();
+        std::fs::OpenOptions::new().write(true).open(t.path()).unwrap().set_len(4500).unwrap();
         let e = loop {
             match a.next(&interrupt) {
                 Ok(Some(_)) => continue,
@@ -229,7 +232,7 @@ mod tests {
             }
         };
         assert_eq!(e.kind(), ErrorKind::Io);
-        assert!(e.message().starts_with(&format!("{}: changed while uploading (", t.0)), "{e}");
+        assert!(e.message().starts_with(&format!("{}: changed while uploading (", t.path())), "{e}");
     }
 
     /// A stop ends the wait for a digest not yet in, and dropping stops the threads mid-part.
