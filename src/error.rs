@@ -235,8 +235,8 @@ impl Redactor {
     }
 }
 
-/// One secret as [`Redactor`] looks for it: printable ASCII bytes, each of which may appear in
-/// any of its spellings ([`spellings_of`]).
+/// One secret as [`Redactor`] looks for it: printable ASCII bytes (never none), each of which
+/// may appear in any of its spellings ([`spellings_of`]).
 #[derive(Clone, Debug)]
 struct Secret(Vec<u8>);
 
@@ -250,13 +250,14 @@ impl Secret {
         // Longer than the longest spelling of one character ("\u00XX").
         const RING: usize = 8;
         let bytes = text.as_bytes();
+        // Most texts hold no spelling's first byte: nothing to set up.
+        let Some(mut at) = bytes.iter().position(|&b| may_start(self.0[0], b)) else { return };
         // (next character of the secret, start) pairs waiting at each of the next positions.
         let mut ring: [Vec<(usize, usize)>; RING] = Default::default();
         // For each next character, the position and index of its state there: one state per
         // (position, next character), the earliest start, however many paths led to it.
         let mut first = vec![(usize::MAX, 0); self.0.len() + 1];
         let mut waiting = 0;
-        let mut at = 0;
         while at <= bytes.len() {
             if waiting == 0 {
                 // Nothing under way: skip to where the first character's spelling may start.
@@ -270,19 +271,7 @@ impl Secret {
             if text.is_char_boundary(at) {
                 here.push((0, at));
             }
-            let mut kept = 0;
-            for i in 0..here.len() {
-                let (next, start) = here[i];
-                match first[next] {
-                    (position, k) if position == at => here[k].1 = here[k].1.min(start),
-                    _ => {
-                        first[next] = (at, kept);
-                        here[kept] = (next, start);
-                        kept += 1;
-                    }
-                }
-            }
-            here.truncate(kept);
+            keep_earliest(&mut here, &mut first, at);
             for &(next, start) in &here {
                 if next == self.0.len() {
                     found.push(start..at);
@@ -298,6 +287,24 @@ impl Secret {
             at += 1;
         }
     }
+}
+
+/// Leaves one of the states `here` (at position `at`) per next character, with the earliest
+/// start; `first` records where each next character's state was kept.
+fn keep_earliest(here: &mut Vec<(usize, usize)>, first: &mut [(usize, usize)], at: usize) {
+    let mut kept = 0;
+    for i in 0..here.len() {
+        let (next, start) = here[i];
+        match first[next] {
+            (position, k) if position == at => here[k].1 = here[k].1.min(start),
+            _ => {
+                first[next] = (at, kept);
+                here[kept] = (next, start);
+                kept += 1;
+            }
+        }
+    }
+    here.truncate(kept);
 }
 
 /// Whether a spelling of the character `c` may start with the byte `b` (see [`spellings_of`]).
