@@ -108,14 +108,17 @@ fn configure_text(
 }
 
 /// The client's vault_parts_set_ca_file: trusts only the certificates in the PEM file at
-/// `pem_path` (read now; at least one certificate).
+/// `pem_path` (read now; at least one certificate), a regular file of at most
+/// VAULT_PARTS_MAX_CA_FILE_SIZE bytes opened without blocking (a FIFO, a device or a directory
+/// is refused at once).
 ///
 /// Thread safety: any thread; before the client's first vault_parts_open_with_client.
 ///
-/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a NULL `pem_path`, an unreadable file or one
-/// without a certificate (the client keeps that error: every listing opened on it fails with
-/// it and vault_parts_errmsg explains), or after the client's first use (a misuse that
-/// changes nothing, whatever `pem_path` is).
+/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a NULL `pem_path`, a missing or unreadable
+/// file, one that is not a regular file, is larger than VAULT_PARTS_MAX_CA_FILE_SIZE or holds no
+/// certificate (the client keeps that error: every listing opened on it fails with it and
+/// vault_parts_errmsg explains), or after the client's first use (a misuse that changes
+/// nothing, whatever `pem_path` is).
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_client_set_ca_file(
     client: *mut vault_parts_client,
@@ -125,7 +128,7 @@ pub unsafe extern "C" fn vault_parts_client_set_ca_file(
 }
 
 /// The client's vault_parts_add_ca_file: the built-in roots and the certificates in the PEM
-/// file at `pem_path` (read now).
+/// file at `pem_path` (read now, as vault_parts_client_set_ca_file reads it).
 ///
 /// Thread safety: any thread; before the client's first vault_parts_open_with_client.
 ///

@@ -160,13 +160,22 @@ opaque!(vault_parts_iter, Listing);
 
 /// Creates an iterator over the parts of one upload session. Does no network I/O.
 ///
-/// `vault_url` is "https://host[:port]" (a trailing "/" is allowed) or a bare "host"
+/// `vault_url` is "https://host[:port]" (a trailing "/" is allowed) or a bare "host[:port]"
 /// (https), at most VAULT_PARTS_MAX_VAULT_URL_LEN bytes. The host is a DNS name (RFC 1123
 /// labels), a dotted-quad IPv4 address or a bracketed IPv6 address; an empty port means the
-/// default. "http://" is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost).
+/// default. A bare host must hold a dot (myvault.veevavault.com), be an IP address or be
+/// localhost: a single label is what a session ID passed in the wrong place looks like, and
+/// it must never reach a name resolver. errmsg never quotes a bare vault_url (it may be the
+/// session ID); it quotes one with a scheme. "http://" is accepted only for loopback hosts
+/// (127.0.0.0/8, ::1, localhost).
 /// `session_id` is sent as the Authorization header, to that origin only; the library copies it.
-/// It must be non-empty printable ASCII (the raw session ID, or "Bearer <token>"), at most
-/// VAULT_PARTS_MAX_SESSION_ID_LEN bytes.
+/// It must be printable ASCII (the raw session ID, or "Bearer <token>" with the scheme in any
+/// letter case) of VAULT_PARTS_MIN_SESSION_ID_LEN to VAULT_PARTS_MAX_SESSION_ID_LEN bytes
+/// (a bearer token alone at least VAULT_PARTS_MIN_SESSION_ID_LEN), without leading or
+/// trailing spaces, and not a URL or a host name vault_url would accept (the arguments look
+/// swapped). errmsg never quotes it, and every message and log line has it replaced by
+/// "[redacted]" in each spelling a server may echo: the bare token, JSON-escaped,
+/// percent-encoded (either case of hex digits, '+' for a space), in any mixture.
 /// `upload_session_id` is the id from "Create Resumable Upload Session": one URL path segment
 /// of letters, digits and -._~!$&'()*+,;=:@ (no '/', '?', '#', '%', spaces or control
 /// characters; not "." or ".."), at most VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN bytes.
@@ -351,9 +360,13 @@ pub unsafe extern "C" fn vault_parts_set_client_id(it: *mut vault_parts_iter, cl
 /// certificate), instead of the built-in Mozilla roots: for a private CA. To keep the built-in
 /// roots as well, use vault_parts_add_ca_file; for the operating system's store,
 /// vault_parts_use_system_roots. Only before the first vault_parts_next.
+/// The file must be a regular file (or a link to one) of at most VAULT_PARTS_MAX_CA_FILE_SIZE
+/// bytes; it is opened without blocking, so a FIFO, a device such as /dev/zero or a directory
+/// is refused at once, before anything is read.
 ///
-/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG when `pem_path` is NULL or the file is unreadable
-/// or holds no certificate (and the handle keeps that error), or after the first
+/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG when `pem_path` is NULL or the file is missing,
+/// unreadable, not a regular file, larger than VAULT_PARTS_MAX_CA_FILE_SIZE or holds no
+/// certificate (and the handle keeps that error; errmsg says which), or after the first
 /// vault_parts_next or on a listing opened with a vault_parts_client (a misuse that changes
 /// nothing, whatever `pem_path` is); or the handle's error.
 #[no_mangle]

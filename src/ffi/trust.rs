@@ -10,12 +10,14 @@ use std::ffi::{c_char, c_int};
 /// `pem_path` (read now; at least one certificate): for a TLS-inspecting proxy whose CA signs
 /// the certificates it shows, while other hosts keep their public certificates. Replaces the
 /// effect of an earlier vault_parts_set_ca_file or vault_parts_use_system_roots. Only before
-/// the first vault_parts_next.
+/// the first vault_parts_next. The file is read as vault_parts_set_ca_file reads it: a regular
+/// file of at most VAULT_PARTS_MAX_CA_FILE_SIZE bytes, opened without blocking.
 ///
 /// Returns as vault_parts_set_ca_file: VAULT_PARTS_OK; VAULT_PARTS_E_ARG when `pem_path` is
-/// NULL or the file is unreadable or holds no certificate (and the handle keeps that error),
-/// or after the first vault_parts_next or on a listing opened with a vault_parts_client (a
-/// misuse that changes nothing, whatever `pem_path` is); or the handle's error.
+/// NULL or the file is missing, unreadable, not a regular file, larger than
+/// VAULT_PARTS_MAX_CA_FILE_SIZE or holds no certificate (and the handle keeps that error), or
+/// after the first vault_parts_next or on a listing opened with a vault_parts_client (a misuse
+/// that changes nothing, whatever `pem_path` is); or the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_add_ca_file(it: *mut vault_parts_iter, pem_path: *const c_char) -> c_int {
     // SAFETY: NULL or a NUL-terminated string, per the C contract.

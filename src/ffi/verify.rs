@@ -157,13 +157,12 @@ pub unsafe extern "C" fn vault_parts_verify_set_threads(v: *mut vault_parts_veri
 /// Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG (also for a NULL `v`), or the handle's error code.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_set_hash_all(v: *mut vault_parts_verify, on: c_int) -> c_int {
-    with_verify(v, |h| {
+    call(v, |verifier| {
         let r = match on {
-            0 | 1 => h.verifier.set_hash_all(on == 1),
-            _ => Err(h.verifier.refuse("hash-all", Error::arg(format!("hash_all is {on}: 0 or 1")))),
+            0 | 1 => verifier.set_hash_all(on == 1),
+            _ => Err(verifier.refuse("hash-all", Error::arg(format!("hash_all is {on}: 0 or 1")))),
         };
-        h.sync_error();
-        r.map_or_else(|e| e.kind().code(), |()| VAULT_PARTS_OK)
+        code_of(r, VAULT_PARTS_OK)
     })
 }
 
