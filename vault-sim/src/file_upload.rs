@@ -2,19 +2,11 @@
 //! damaged per part (wrong MD5 or size, a gap, parts past the end, no MD5, a duplicate), so a
 //! verifier has something real to check.
 
+pub use crate::model::SimPart;
 use crate::model::{md5_for, Upload};
 use md5::{Digest, Md5};
 use std::fs::File;
 use std::io::{self, Read};
-
-/// One listed part, as the simulator serves it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimPart {
-    pub number: u32,
-    pub size: u64,
-    /// 32 lowercase hex digits; None is served as `"part_content_md5": null`.
-    pub md5: Option<String>,
-}
 
 /// A change to one upload's list of parts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,7 +86,7 @@ impl Upload {
 
     /// Applies `fault` to the parts this upload lists (its synthetic ones made explicit).
     pub fn part_fault(&mut self, fault: PartFault) -> &mut Upload {
-        let mut parts = self.listed.take().unwrap_or_else(|| listed(self, 0, self.parts));
+        let mut parts = self.described_parts();
         fault.apply(&mut parts);
         self.parts = parts.len() as u32;
         self.listed = Some(parts);
@@ -159,12 +151,9 @@ pub fn parse_upload_file(spec: &str) -> Result<Upload, String> {
 
 /// The parts `upload` lists at positions `from..to` (0-based, in listing order).
 pub fn listed(upload: &Upload, from: u32, to: u32) -> Vec<SimPart> {
-    match &upload.listed {
-        Some(parts) => parts[from as usize..(to as usize).min(parts.len())].to_vec(),
-        None => (from + 1..=to)
-            .map(|n| SimPart { number: n, size: upload.size_of(n), md5: Some(md5_for(&upload.id, n)) })
-            .collect(),
-    }
+    let parts = upload.described_parts();
+    let end = (to as usize).min(parts.len());
+    parts.get(from as usize..end).map_or_else(Vec::new, <[SimPart]>::to_vec)
 }
 
 #[cfg(test)]
