@@ -5,6 +5,107 @@ use crate::envelope;
 use crate::http::{Response, Wire};
 use std::time::Duration;
 
+/// The kinds of request a fault can aim at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// POST .../file_staging/upload: numbered over the whole simulator.
+    Create,
+    /// GET .../file_staging/upload (list sessions): numbered over the whole simulator.
+    Sessions,
+    /// GET .../upload/{id}
+    Details,
+    /// GET .../upload/{id}/parts
+    Parts,
+    /// PUT .../upload/{id}
+    Put,
+    /// POST .../upload/{id}
+    Commit,
+    /// DELETE .../upload/{id}
+    Abort,
+    /// GET /api/{version}/services/jobs/{job} for a job of the session's commits.
+    Job,
+}
+
+impl Endpoint {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::Create => "create",
+            Endpoint::Sessions => "sessions",
+            Endpoint::Details => "details",
+            Endpoint::Parts => "parts",
+            Endpoint::Put => "put",
+            Endpoint::Commit => "commit",
+            Endpoint::Abort => "abort",
+            Endpoint::Job => "job",
+        }
+    }
+
+    /// The endpoints of one upload session (faults on them are numbered per session).
+    pub const OF_A_SESSION: [Endpoint; 6] =
+        [Endpoint::Details, Endpoint::Parts, Endpoint::Put, Endpoint::Commit, Endpoint::Abort, Endpoint::Job];
+
+    fn of_a_session(name: &str) -> Option<Endpoint> {
+        Endpoint::OF_A_SESSION.into_iter().find(|e| e.name() == name)
+    }
+}
+
+/// A fault aimed at one kind of request.
+#[derive(Clone, Debug)]
+pub struct FaultOn {
+    pub endpoint: Endpoint,
+    pub fault: Fault,
+}
+
+/// Whose requests a fault given on the command line is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultTarget {
+    /// The upload session with this ID (made at start).
+    Upload(String),
+    /// Every session a create makes, each counting its own requests.
+    New,
+    /// The simulator as a whole (creates, session lists).
+    Vault,
+}
+
+/// A `--fault` flag: its target and the fault.
+#[derive(Clone, Debug)]
+pub struct FaultSpec {
+    pub target: FaultTarget,
+    pub fault: FaultOn,
+}
+
+impl FaultSpec {
+    /// Parses `ID:WHEN:ACTION` (upload ID's part listings, as before), `ID:KIND:WHEN:ACTION`
+    /// (KIND one of details, parts, put, commit, abort, job), `new:KIND:WHEN:ACTION` (every
+    /// session a create makes), `create:WHEN:ACTION` and `sessions:WHEN:ACTION`.
+    pub fn parse(spec: &str) -> Result<FaultSpec, String> {
+        let bad = || {
+            format!(
+                "--fault {spec:?}: expected ID:WHEN:ACTION, ID:KIND:WHEN:ACTION, new:KIND:WHEN:ACTION, \
+                 create:WHEN:ACTION or sessions:WHEN:ACTION"
+            )
+        };
+        let (first, rest) = spec.split_once(':').ok_or_else(bad)?;
+        let (target, endpoint, rest) = match first {
+            "create" => (FaultTarget::Vault, Endpoint::Create, rest),
+            "sessions" => (FaultTarget::Vault, Endpoint::Sessions, rest),
+            _ => {
+                let target = if first == "new" { FaultTarget::New } else { FaultTarget::Upload(first.into()) };
+                let (kind, after) = rest.split_once(':').ok_or_else(bad)?;
+                match Endpoint::of_a_session(kind) {
+                    Some(endpoint) => (target, endpoint, after),
+                    None if target == FaultTarget::New => return Err(bad()),
+                    None => (target, Endpoint::Parts, rest),
+                }
+            }
+        };
+        let (when, action) = rest.split_once(':').ok_or_else(bad)?;
+        let fault = Fault { when: When::parse(when)?, action: Action::parse(action)? };
+        Ok(FaultSpec { target, fault: FaultOn { endpoint, fault } })
+    }
+}
+
 /// A fault: `action` on the requests `when` selects.
 #[derive(Clone, Debug)]
 pub struct Fault {
@@ -81,13 +182,23 @@ pub enum Action {
     SlowBody(Duration),
     /// Wait this long, then do the other action (e.g. a slow redirect).
     After(Duration, Box<Action>),
+    /// Read about half the request body, then close the connection with RST.
+    ResetMidBody,
+    /// A part upload stores the bytes but answers with another part_content_md5.
+    EchoMd5,
+    /// A part upload stores the bytes but answers with a size one larger.
+    EchoSize,
+    /// On a commit, its job ends with this status; on a job status request, that answer
+    /// reports this status.
+    JobStatus(String),
 }
 
 impl Action {
     /// Parses the command line form: `status=CODE[,RETRY_AFTER]`, `failure=TYPE`,
     /// `exception=TYPE`, `delay=MS`, `hang`, `close`, `body=TEXT`, `next_page=JSON`,
     /// `redirect=LOCATION`, `truncated`, `drop`, `endless`, `gzip`, `chunked`, `lowercase`,
-    /// `warning`, `slow_body=MS`, `after=MS,ACTION`.
+    /// `warning`, `slow_body=MS`, `after=MS,ACTION`, `reset_mid_body`, `echo_md5`,
+    /// `echo_size`, `job=STATUS`.
     pub fn parse(spec: &str) -> Result<Action, String> {
         let (name, arg) = spec.split_once('=').unwrap_or((spec, ""));
         let bad = || format!("fault action {spec:?} is not understood");
@@ -123,6 +234,12 @@ impl Action {
             "lowercase" => Action::LowercaseHeaders,
             "warning" => Action::Warning,
             "slow_body" => Action::SlowBody(millis(arg)?),
+            "reset_mid_body" => Action::ResetMidBody,
+            "echo_md5" => Action::EchoMd5,
+            "echo_size" => Action::EchoSize,
+            "job" if !arg.is_empty() && arg.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') => {
+                Action::JobStatus(arg.into())
+            }
             "after" => {
                 let (ms, then) = arg.split_once(',').ok_or_else(bad)?;
                 Action::After(millis(ms)?, Box::new(Action::parse(then)?))
@@ -152,6 +269,8 @@ pub(crate) enum Take {
     Hang,
     /// A 200 whose body never ends.
     Endless,
+    /// Read about half the body, then close with RST.
+    ResetMidBody,
 }
 
 /// A change an endpoint makes to its own answer.
@@ -162,6 +281,12 @@ pub(crate) enum Tweak<'a> {
     NextPage(&'a str),
     /// responseStatus WARNING with a warnings array.
     Warning,
+    /// A part upload echoes another MD5.
+    EchoMd5,
+    /// A part upload echoes a size one larger.
+    EchoSize,
+    /// A commit's job ends with, or a job status answer reports, this status.
+    JobStatus(&'a str),
 }
 
 /// A fault's action taken apart into the questions the server asks of every request, in the
@@ -211,6 +336,10 @@ impl<'a> Effect<'a> {
             Action::DropMidBody => effect.wire = Wire::DropMidBody,
             Action::LowercaseHeaders => effect.wire = Wire::LowercaseHeaders,
             Action::SlowBody(pause) => effect.wire = Wire::SlowBody(*pause),
+            Action::ResetMidBody => effect.take = Some(Take::ResetMidBody),
+            Action::EchoMd5 => effect.tweak = Tweak::EchoMd5,
+            Action::EchoSize => effect.tweak = Tweak::EchoSize,
+            Action::JobStatus(status) => effect.tweak = Tweak::JobStatus(status),
         }
         effect
     }
@@ -250,6 +379,37 @@ mod tests {
     }
 
     #[test]
+    fn fault_specs_aim_at_endpoints() {
+        let aim = |spec: &str| {
+            let s = FaultSpec::parse(spec).unwrap();
+            (s.target, s.fault.endpoint, s.fault.fault.when)
+        };
+        let up = |id: &str| FaultTarget::Upload(id.into());
+        assert_eq!(aim("u1:2:close"), (up("u1"), Endpoint::Parts, When::Request(2)), "the old form: listings");
+        assert_eq!(aim("u1:put:first2:reset_mid_body"), (up("u1"), Endpoint::Put, When::FirstN(2)));
+        assert_eq!(aim("u1:parts:all:hang"), (up("u1"), Endpoint::Parts, When::Always));
+        for kind in ["details", "commit", "abort", "job"] {
+            assert_eq!(aim(&format!("x:{kind}:1:close")).1.name(), kind);
+        }
+        assert_eq!(aim("new:commit:1:job=CANCELLED"), (FaultTarget::New, Endpoint::Commit, When::Request(1)));
+        assert_eq!(
+            aim("create:all:failure=OPERATION_NOT_ALLOWED"),
+            (FaultTarget::Vault, Endpoint::Create, When::Always)
+        );
+        assert_eq!(aim("sessions:3:status=503"), (FaultTarget::Vault, Endpoint::Sessions, When::Request(3)));
+        let s = FaultSpec::parse("u:job:1:job=CANCELLED").unwrap();
+        assert!(matches!(s.fault.fault.action, Action::JobStatus(ref j) if j == "CANCELLED"));
+        for action in ["echo_md5", "echo_size", "reset_mid_body"] {
+            assert!(FaultSpec::parse(&format!("u:put:1:{action}")).is_ok(), "{action}");
+        }
+        for bad in
+            ["new:1:close", "new:list:1:close", "create:close", "u:put:1", "u:put:x:close", "u:1:job=", "u:1:job=no"]
+        {
+            assert!(FaultSpec::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn effects_take_actions_apart() {
         let none = Effect::of(None);
         assert_eq!(
@@ -270,5 +430,8 @@ mod tests {
         assert_eq!(Effect::of(Some(&Action::Truncated)).wire, Wire::Truncated);
         let next = Action::NextPage("null".into());
         assert_eq!(Effect::of(Some(&next)).tweak, Tweak::NextPage("null"));
+        assert_eq!(Effect::of(Some(&Action::ResetMidBody)).take, Some(Take::ResetMidBody));
+        let job = Action::JobStatus("CANCELLED".into());
+        assert_eq!(Effect::of(Some(&job)).tweak, Tweak::JobStatus("CANCELLED"));
     }
 }

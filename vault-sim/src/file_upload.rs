@@ -3,7 +3,7 @@
 //! verifier has something real to check.
 
 pub use crate::model::SimPart;
-use crate::model::{md5_for, Upload};
+use crate::model::{md5_for, SourceFile, Upload};
 use md5::{Digest, Md5};
 use std::fs::File;
 use std::io::{self, Read};
@@ -137,16 +137,29 @@ pub fn pseudo_random_bytes(len: u64, seed: u64) -> Vec<u8> {
         .collect()
 }
 
+impl Upload {
+    /// An upload session of the file at `path` cut into `part_size`-byte parts, with its first
+    /// `uploaded` parts stored (true sizes and MD5s) and the file's size declared, as a
+    /// session interrupted after those parts is.
+    pub fn from_file(id: &str, owner: &str, path: &str, part_size: u64, uploaded: u32) -> io::Result<Upload> {
+        let parts = parts_of_file(path, part_size, uploaded)?;
+        let mut upload = Upload::with_parts(id, owner, parts.clone());
+        upload.part_size = part_size;
+        upload.size = Some(std::fs::metadata(path)?.len());
+        upload.source = Some(SourceFile { path: path.into(), part_size, parts });
+        Ok(upload)
+    }
+}
+
 /// Parses `ID:OWNER:PATH:PART_SIZE:UPLOADED` (PATH may not contain ':') into an upload of the
-/// file's first UPLOADED parts.
+/// file's first UPLOADED parts (see `Upload::from_file`).
 pub fn parse_upload_file(spec: &str) -> Result<Upload, String> {
     let bad = || format!("--upload-file {spec:?}: expected ID:OWNER:PATH:PART_SIZE:UPLOADED");
     let f: Vec<&str> = spec.split(':').collect();
     let [id, owner, path, part_size, uploaded] = f.as_slice() else { return Err(bad()) };
     let part_size: u64 = part_size.parse().map_err(|_| bad())?;
     let uploaded: u32 = uploaded.parse().map_err(|_| bad())?;
-    let parts = parts_of_file(path, part_size, uploaded).map_err(|e| format!("--upload-file {path}: {e}"))?;
-    Ok(Upload::with_parts(id, owner, parts))
+    Upload::from_file(id, owner, path, part_size, uploaded).map_err(|e| format!("--upload-file {path}: {e}"))
 }
 
 /// The parts `upload` lists at positions `from..to` (0-based, in listing order).

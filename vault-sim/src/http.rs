@@ -6,6 +6,7 @@
 
 use md5::{Digest, Md5};
 use std::io::{self, Read, Write};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,11 @@ impl Request {
             Some(v) if v.eq_ignore_ascii_case("keep-alive") => true,
             _ => self.http11,
         }
+    }
+
+    /// True when the client waits for "100 Continue" before sending the body.
+    pub fn expects_continue(&self) -> bool {
+        self.http11 && self.header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
     }
 
     /// The target split at the first '?': (path, query).
@@ -355,6 +361,40 @@ fn read_some(stream: &mut impl Read, stop: &AtomicBool, buf: &mut [u8]) -> Optio
             Err(e) if is_timeout(&e) => {}
             Err(_) => return None,
         }
+    }
+}
+
+/// A connection the server may also reset.
+pub trait Conn: Read + Write {
+    /// Makes the coming close send RST instead of FIN (SO_LINGER with a zero timeout).
+    fn linger_zero(&mut self);
+}
+
+impl Conn for TcpStream {
+    #[cfg(unix)]
+    fn linger_zero(&mut self) {
+        use std::os::fd::AsRawFd;
+        let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+        // SAFETY: setsockopt on a socket this stream owns, with a pointer to a live linger
+        // struct and its exact size.
+        unsafe {
+            libc::setsockopt(
+                self.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                (&linger as *const libc::linger).cast(),
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            );
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn linger_zero(&mut self) {}
+}
+
+impl Conn for rustls::StreamOwned<rustls::ServerConnection, TcpStream> {
+    fn linger_zero(&mut self) {
+        self.sock.linger_zero();
     }
 }
 

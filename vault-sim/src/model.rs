@@ -1,7 +1,8 @@
 //! What the simulated Vault starts with: users (session tokens), upload sessions and their
 //! faults. The running state is in session.rs.
 
-use crate::faults::{Action, Fault, When};
+use crate::faults::{Action, Endpoint, Fault, FaultOn, When};
+use std::time::Duration;
 
 /// A logged-in user: `token` is the session ID a client sends in Authorization.
 #[derive(Clone, Debug)]
@@ -47,6 +48,26 @@ pub struct Upload {
     pub faults: Vec<Fault>,
     /// The parts listed, in order, instead of `parts` synthetic ones (see file_upload.rs).
     pub listed: Option<Vec<SimPart>>,
+    /// The declared file size; None: the sum of the described parts' sizes.
+    pub size: Option<u64>,
+    /// Where the file goes on staging; None: "/u/{owner}/{id}".
+    pub path: Option<String>,
+    pub overwrite: bool,
+    /// Faults on this session's requests of one kind each (numbered among that kind); `faults`
+    /// are the same aimed at Endpoint::Parts.
+    pub faults_on: Vec<FaultOn>,
+    /// The local file the described parts were cut from: a part that still matches it is read
+    /// from there when the committed file is assembled.
+    pub source: Option<SourceFile>,
+}
+
+/// A local file an upload session was made from (see `Upload::from_file`).
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub path: String,
+    pub part_size: u64,
+    /// The file's true parts, as they were cut.
+    pub parts: Vec<SimPart>,
 }
 
 impl Upload {
@@ -60,6 +81,11 @@ impl Upload {
             links: LinkStyle::Absolute,
             faults: Vec::new(),
             listed: None,
+            size: None,
+            path: None,
+            overwrite: false,
+            faults_on: Vec::new(),
+            source: None,
         }
     }
 
@@ -74,6 +100,30 @@ impl Upload {
     pub fn fault(mut self, when: When, action: Action) -> Self {
         self.faults.push(Fault { when, action });
         self
+    }
+
+    /// Adds a fault on this session's requests to `endpoint` (numbered among them).
+    pub fn fault_on(mut self, endpoint: Endpoint, when: When, action: Action) -> Self {
+        self.faults_on.push(FaultOn { endpoint, fault: Fault { when, action } });
+        self
+    }
+
+    /// Sets the declared file size (by default the parts' sum).
+    pub fn declared_size(mut self, size: u64) -> Self {
+        self.size = Some(size);
+        self
+    }
+
+    /// Sets the staging path the committed file goes to.
+    pub fn staging_path(mut self, path: &str) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// Every fault of this session, each with the endpoint it is aimed at.
+    pub fn all_faults(&self) -> Vec<FaultOn> {
+        let listings = self.faults.iter().map(|f| FaultOn { endpoint: Endpoint::Parts, fault: f.clone() });
+        listings.chain(self.faults_on.iter().cloned()).collect()
     }
 
     /// Every part this upload describes, in listing order.
@@ -99,6 +149,34 @@ pub struct Config {
     pub tls: Option<crate::tls::Identity>,
     /// A request body larger than this is refused with HTTP 413 (and the connection closed).
     pub max_body: u64,
+    /// A part smaller than this is refused, unless it ends the declared size.
+    pub min_part_size: u64,
+    /// A part larger than this is refused.
+    pub max_part_size: u64,
+    /// Sessions open or committing at once, over the whole simulator; a create past it is
+    /// refused.
+    pub max_sessions: usize,
+    /// The largest declared size a create accepts.
+    pub max_file_size: u64,
+    /// How long a commit's job runs before it ends.
+    pub job_delay: Duration,
+    /// A second status request for one job within this long of the last answered one is
+    /// refused with API_LIMIT_EXCEEDED.
+    pub job_poll_window: Duration,
+    /// The form of the IDs creates make.
+    pub session_ids: SessionIds,
+    /// Faults on creates and session lists (numbered over the simulator), and on the requests
+    /// of every session a create makes (numbered per session).
+    pub faults: Vec<FaultOn>,
+}
+
+/// The form of upload session IDs made by creates; Vault has shown both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionIds {
+    /// 32 lowercase hex digits.
+    Hex,
+    /// A long dotted base64-like string.
+    Dotted,
 }
 
 impl Default for Config {
@@ -110,6 +188,14 @@ impl Default for Config {
             burst_limit: 2000,
             tls: None,
             max_body: 64 << 20,
+            min_part_size: 5 << 20,
+            max_part_size: 50 << 20,
+            max_sessions: 50,
+            max_file_size: 500_000_000_000,
+            job_delay: Duration::ZERO,
+            job_poll_window: Duration::from_secs(10),
+            session_ids: SessionIds::Hex,
+            faults: Vec::new(),
         }
     }
 }
@@ -122,6 +208,13 @@ impl Config {
 
     pub fn upload(mut self, upload: Upload) -> Self {
         self.uploads.push(upload);
+        self
+    }
+
+    /// Adds a fault on creates or session lists, or on the requests of every session a create
+    /// makes.
+    pub fn fault_on(mut self, endpoint: Endpoint, when: When, action: Action) -> Self {
+        self.faults.push(FaultOn { endpoint, fault: Fault { when, action } });
         self
     }
 }

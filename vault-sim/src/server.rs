@@ -3,9 +3,10 @@
 
 use crate::api::{Route, Vault};
 use crate::faults::{Effect, Take};
-use crate::http::{write_endless, Body, BodyEnd, Reader, Request, Response, Wire};
+use crate::http::{write_endless, Body, BodyEnd, Conn, Framing, Reader, Request, Response, Wire};
 use crate::model::Config;
-use std::io::{self, Read, Write};
+use crate::session::{JobView, SessionView, StagedFile};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -119,6 +120,26 @@ impl Sim {
         (self.shared.full_handshakes.load(Ordering::SeqCst), self.shared.resumed_handshakes.load(Ordering::SeqCst))
     }
 
+    /// Every upload session, made at start or by a create, gone ones too, oldest first.
+    pub fn sessions(&self) -> Vec<SessionView> {
+        self.shared.vault.state().sessions_view()
+    }
+
+    /// The upload session with this ID, gone or not.
+    pub fn session(&self, id: &str) -> Option<SessionView> {
+        self.shared.vault.state().session_view(id)
+    }
+
+    /// The job a commit made.
+    pub fn job(&self, job_id: u64) -> Option<JobView> {
+        self.shared.vault.state().job_view(job_id, Instant::now())
+    }
+
+    /// The file a successful commit put at this staging path.
+    pub fn staged(&self, path: &str) -> Option<StagedFile> {
+        self.shared.vault.state().staged(path)
+    }
+
     /// Stops accepting and ends every connection thread soon after.
     pub fn stop(&mut self) {
         if let Some(accept) = self.accept.take() {
@@ -186,7 +207,7 @@ fn serve_tls(config: Arc<rustls::ServerConfig>, mut tcp: TcpStream, id: u64, sha
     serve_connection(rustls::StreamOwned::new(conn, tcp), id, shared);
 }
 
-fn serve_connection(mut stream: impl Read + Write, id: u64, shared: &Shared) {
+fn serve_connection(mut stream: impl Conn, id: u64, shared: &Shared) {
     let mut reader = Reader::new();
     while let Ok(Some(request)) = reader.head(&mut stream, &shared.stop) {
         if !exchange(&mut stream, &mut reader, &request, id, shared) {
@@ -197,13 +218,7 @@ fn serve_connection(mut stream: impl Read + Write, id: u64, shared: &Shared) {
 
 /// One request after its head: the body read, the request recorded, the fault that hits it
 /// applied, the answer written. False when the connection must end.
-fn exchange(
-    stream: &mut (impl Read + Write),
-    reader: &mut Reader,
-    request: &Request,
-    connection: u64,
-    shared: &Shared,
-) -> bool {
+fn exchange(stream: &mut impl Conn, reader: &mut Reader, request: &Request, connection: u64, shared: &Shared) -> bool {
     let max_body = shared.vault.config.max_body;
     let framing = match request.framing(max_body) {
         Ok(framing) => framing,
@@ -214,10 +229,23 @@ fn exchange(
         }
     };
     let route = Route::of(request);
-    let action = shared.vault.fault_for(&route);
+    let mut arrival = shared.vault.arrive(&route, request);
+    let action = arrival.action.take();
     let effect = Effect::of(action.as_ref());
-    let body = reader.body(stream, &shared.stop, framing, max_body, None);
+    let reset = effect.take == Some(Take::ResetMidBody);
+    let cut = reset.then_some(match framing {
+        Framing::Length(n) => n / 2,
+        Framing::Chunked => 1,
+    });
+    if request.expects_continue() && framing != Framing::Length(0) && stream.write_all(CONTINUE).is_err() {
+        return false;
+    }
+    let body = reader.body(stream, &shared.stop, framing, max_body, cut);
     shared.record(connection, request, &body);
+    if reset {
+        stream.linger_zero();
+        return false;
+    }
     match body.end {
         BodyEnd::Complete => {}
         BodyEnd::TooLarge => {
@@ -233,22 +261,27 @@ fn exchange(
         BodyEnd::Lost | BodyEnd::Cut => return false,
     }
     thread::sleep(effect.wait);
-    match effect.take {
-        Some(Take::Close) => return false,
-        Some(Take::Hang) => return hang(&shared.stop),
-        Some(Take::Endless) => {
-            write_endless(stream, &shared.stop);
-            return false;
-        }
-        None => {}
+    if let Some(take) = effect.take {
+        arrival.end_put();
+        return match take {
+            Take::Hang => hang(&shared.stop),
+            Take::Endless => {
+                write_endless(stream, &shared.stop);
+                false
+            }
+            Take::Close | Take::ResetMidBody => false,
+        };
     }
-    let tls = shared.vault.config.tls.is_some();
     let response = match effect.canned {
         Some(response) => response,
-        None => shared.vault.answer(&route, request, &body, effect.tweak, tls),
+        None => shared.vault.answer(&route, request, body, effect.tweak),
     };
+    arrival.end_put();
     shared.send(stream, response, request.keep_alive(), effect.wire)
 }
+
+/// The interim answer to "Expect: 100-continue".
+const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 impl Shared {
     fn record(&self, connection: u64, request: &Request, body: &Body) {
