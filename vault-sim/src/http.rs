@@ -221,7 +221,7 @@ impl Reader {
     /// Reads straight into the body's own buffer, past what the head's read brought along.
     fn sized_body(&mut self, stream: &mut impl Read, stop: &AtomicBool, len: u64, cut_after: Option<u64>) -> Body {
         let want = cut_after.map_or(len, |c| c.min(len)) as usize;
-        let mut sink = Sink { bytes: vec![0; want], md5: Md5::new() };
+        let mut sink = Sink { bytes: body_buffer(want), md5: Md5::new() };
         let buffered = want.min(self.buf.len());
         sink.bytes[..buffered].copy_from_slice(&self.buf[..buffered]);
         self.buf.drain(..buffered);
@@ -346,6 +346,24 @@ impl Reader {
             None => Filled::End,
         }
     }
+}
+
+/// A zeroed buffer for a body of `len` bytes. A large one asks for transparent huge pages:
+/// storing a 50 MiB part then takes 25 page faults instead of 12,800.
+fn body_buffer(len: usize) -> Vec<u8> {
+    let buf = vec![0u8; len];
+    #[cfg(target_os = "linux")]
+    if len >= 4 << 20 {
+        const HUGE: usize = 2 << 20;
+        let start = buf.as_ptr() as usize;
+        let (first, end) = (start.next_multiple_of(HUGE), (start + len) / HUGE * HUGE);
+        if end > first {
+            // SAFETY: advice on whole pages inside the allocation `buf` owns; it changes how
+            // the kernel backs them, never what they hold.
+            unsafe { libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE) };
+        }
+    }
+    buf
 }
 
 /// One read of at least a byte into `buf`, waiting through read timeouts; None when the peer
