@@ -4,7 +4,7 @@
 use crate::envelope::{failure, warned};
 use crate::faults::{Action, Endpoint, Tweak};
 use crate::http::{Body, Request, Response};
-use crate::model::{md5_for, Config, LinkStyle, User};
+use crate::model::{md5_for, Config, LinkStyle, SimPart, User};
 use crate::session::{JobAnswer, Refusal, Session, State, MAX_PART_NUMBER};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use serde::Serialize;
@@ -492,8 +492,8 @@ struct Part {
     part_content_md5: Option<String>,
 }
 
-impl From<&crate::model::SimPart> for Part {
-    fn from(p: &crate::model::SimPart) -> Part {
+impl From<&SimPart> for Part {
+    fn from(p: &SimPart) -> Part {
         Part { size: p.size, part_number: p.number, part_content_md5: p.md5.clone() }
     }
 }

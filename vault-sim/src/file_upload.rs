@@ -3,7 +3,7 @@
 //! verifier has something real to check.
 
 pub use crate::model::SimPart;
-use crate::model::{md5_for, SourceFile, Upload};
+use crate::model::{hex, md5_for, SourceFile, Upload};
 use md5::{Digest, Md5};
 use std::fs::File;
 use std::io::{self, Read};
@@ -117,8 +117,7 @@ pub fn parts_of_file(path: &str, part_size: u64, uploaded: u32) -> io::Result<Ve
         if size == 0 {
             break;
         }
-        let md5 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        parts.push(SimPart { number, size, md5: Some(md5) });
+        parts.push(SimPart { number, size, md5: Some(hex(&hasher.finalize())) });
     }
     Ok(parts)
 }

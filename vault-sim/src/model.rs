@@ -234,6 +234,11 @@ pub fn md5_for(upload_id: &str, part_number: u32) -> String {
     format!("{:016x}{:016x}", mix(h1), mix(h1 ^ 0x9e37_79b9_7f4a_7c15))
 }
 
+/// A digest as lowercase hex digits (32 for an MD5).
+pub(crate) fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Every part of `upload` as (part_number, size, md5), in the order the simulator lists them.
 pub fn expected_parts(upload: &Upload) -> Vec<(u32, u64, String)> {
     upload.described_parts().into_iter().map(|p| (p.number, p.size, p.md5.unwrap_or_default())).collect()

@@ -4,7 +4,7 @@
 use crate::api::{Route, Vault};
 use crate::faults::{Effect, Take};
 use crate::http::{write_endless, Body, BodyEnd, Conn, Framing, Reader, Request, Response, Wire};
-use crate::model::Config;
+use crate::model::{hex, Config};
 use crate::session::{JobView, SessionView, StagedFile};
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -42,11 +42,6 @@ impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
         crate::http::find_header(&self.headers, name)
     }
-}
-
-/// 32 lowercase hex digits.
-pub(crate) fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 struct Shared {

@@ -4,8 +4,7 @@
 //! each one. Vault's rules for each call live here; api.rs reads requests and writes answers.
 
 use crate::faults::{Action, Endpoint, FaultOn};
-use crate::model::{md5_for, Config, LinkStyle, SessionIds, SimPart, Upload};
-use crate::server::hex;
+use crate::model::{hex, md5_for, Config, LinkStyle, SessionIds, SimPart, Upload};
 use md5::{Digest, Md5};
 use std::collections::HashMap;
 use std::io::{self, Read, Seek, SeekFrom};
