@@ -134,9 +134,9 @@ pub struct Body {
 }
 
 impl Body {
-    /// The body of a request whose body is not read.
-    pub fn none() -> Body {
-        Body { bytes: Vec::new(), md5: Md5::new().finalize().into(), end: BodyEnd::Complete }
+    /// The body of a request refused before its body was read.
+    pub fn unread() -> Body {
+        Body { bytes: Vec::new(), md5: Md5::new().finalize().into(), end: BodyEnd::Cut }
     }
 }
 

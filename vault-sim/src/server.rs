@@ -33,7 +33,8 @@ pub struct Recorded {
     pub body_md5: String,
     /// The body itself when at most RECORDED_BODY bytes were received.
     pub body: Option<Vec<u8>>,
-    /// False when the body ended early: the client went away, or a fault cut it.
+    /// False when the body was not read to its end: the client went away, a fault cut it, or
+    /// its framing was refused (400, 413, 501) before it was read.
     pub body_complete: bool,
 }
 
@@ -218,7 +219,7 @@ fn exchange(stream: &mut impl Conn, reader: &mut Reader, request: &Request, conn
     let framing = match request.framing(max_body) {
         Ok(framing) => framing,
         Err(refusal) => {
-            shared.record(connection, request, &Body::none());
+            shared.record(connection, request, &Body::unread());
             shared.send(stream, refusal, false, Wire::Plain);
             return false;
         }

@@ -605,6 +605,8 @@ fn bodies_are_framed_bounded_and_continued() {
     assert_eq!(alice.answer().unwrap().json()["data"]["size"], 2048);
     let too_big = alice.put(&id, 2, &vec![0; 64 * 1024 + 1]);
     assert_eq!((too_big.status, too_big.header("connection")), (413, Some("close")));
+    let refused = sim.requests().pop().unwrap();
+    assert_eq!((refused.method.as_str(), refused.body_len, refused.body_complete), ("PUT", 0, false));
     let mut rest = Vec::new();
     assert_eq!(alice.stream.read_to_end(&mut rest).unwrap_or(0), 0, "then the connection closes");
 }
