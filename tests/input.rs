@@ -95,9 +95,13 @@ fn list(mode: Mode, server: &RawServer, secret: usize, place: &str, spelling: &s
     run(mode, &exe, &args, &[])
 }
 
+/// The places the sanitizer and valgrind runs (slow per process) cover: Vault's text, and a
+/// URL fetched and logged.
+const SLOW_MODE_PLACES: [&str; 2] = ["message", "link"];
+
 /// Every spelling of each secret, echoed in every place, leaves no 12-character piece of any
 /// spelling in errmsg, error_type or a log line. Natively every combination; with the
-/// sanitizers and valgrind (slow per process) every place with one percent-encoded spelling.
+/// sanitizers and valgrind one percent-encoded spelling in SLOW_MODE_PLACES.
 #[test]
 fn echoed_spellings_of_the_session_id_are_redacted() {
     let server = echo_server();
@@ -109,6 +113,9 @@ fn echoed_spellings_of_the_session_id_are_redacted() {
                     continue;
                 }
                 for place in PLACES {
+                    if mode != Mode::Native && !SLOW_MODE_PLACES.contains(&place) {
+                        continue;
+                    }
                     let r = list(mode, &server, secret, place, &spelling);
                     let what = format!("{mode:?} {place} {spelling} of {sid:?}");
                     assert_eq!(r.code, 0, "{what}:\n{}{}", r.stdout, r.stderr);
@@ -127,7 +134,8 @@ fn echoed_spellings_of_the_session_id_are_redacted() {
     }
     let per_secret = spellings::spellings(SECRETS[0]).len() + 2 * spellings::spellings(SECRETS[1]).len();
     let other_modes = Mode::all().len() - 1;
-    assert_eq!(runs, PLACES.len() * (per_secret + other_modes * SECRETS.len()), "every combination ran");
+    let expected = PLACES.len() * per_secret + other_modes * SECRETS.len() * SLOW_MODE_PLACES.len();
+    assert_eq!(runs, expected, "every combination ran");
 }
 
 /// The tool's --ca-file and --add-ca-file read through the same bounded reader: a FIFO and
