@@ -18,6 +18,7 @@ pub mod page;
 mod resolve;
 pub mod settings;
 mod transport;
+pub mod upload;
 pub mod verify;
 
 pub use error::{Error, ErrorKind};

@@ -8,6 +8,8 @@
 mod plan;
 
 pub use plan::{Remote, Status, Verdict};
+// The upload decides KEPT or SENT by the same rules.
+pub(crate) use plan::{job, verdict};
 
 use crate::cancel::Interrupt;
 use crate::error::{Error, ErrorKind, Redactor};

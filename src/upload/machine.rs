@@ -1,0 +1,353 @@
+//! The upload's state machine over any [`Vault`]: one enum whose states carry their data.
+//!
+//! Ready -> (start) Sending -> one event per local part -> Committing -> Polling -> Done, or
+//! Failed from anywhere, for good. Digests are computed ahead on the hashing threads while a
+//! part is on the wire; a part's PUT never waits for its own digest (only its echo check does),
+//! so the connection is busy whenever there is something to send.
+
+use super::interim::{self, DigestsAhead, PartBytes};
+use super::plan::{self, JobState, Listed};
+use super::vault::{Judged, Sent, Vault};
+use super::{CommitMode, PartAction, PartEvent, Totals, MAX_POLL, MIN_POLL};
+use crate::cancel::{Interrupt, Stop};
+use crate::error::{Error, ErrorKind};
+use crate::local::{hex, Geometry, LocalFile};
+use crate::log::Level;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) struct Machine<V: Vault> {
+    /// The connection and the listing it came from; kept to the end, so the session's ID and
+    /// the log outlive every state.
+    vault: V,
+    state: State,
+    options: Options,
+    /// What has happened so far: counts, and the commit's job once there is one.
+    totals: Totals,
+    interrupt: Interrupt,
+}
+
+/// Set before the start; read after it.
+struct Options {
+    commit: CommitMode,
+    poll: Duration,
+}
+
+enum State {
+    Ready(Box<Ready>),
+    Sending(Box<Sending>),
+    /// Every part is on Vault; the file is checked once more before the commit.
+    Committing(Arc<LocalFile>),
+    /// The commit's job (in [`Totals::job_id`]) has not ended yet.
+    Polling,
+    Done,
+    Failed(Error),
+}
+
+struct Ready {
+    path: PathBuf,
+    /// 0: read it off the listing, or the library's choice.
+    part_size: u64,
+}
+
+struct Sending {
+    file: Arc<LocalFile>,
+    geometry: Geometry,
+    /// What a resumed session's listing said of the parts not yet through; empty for a new one.
+    listed: Listed,
+    digests: DigestsAhead,
+    /// The part whose event comes next.
+    next: u32,
+}
+
+/// What one step did.
+enum Step {
+    Event(PartEvent),
+    To(State),
+}
+
+impl<V: Vault> Machine<V> {
+    pub fn new(vault: V, path: &Path, part_size: u64) -> Machine<V> {
+        let ready = Ready { path: path.to_owned(), part_size };
+        Machine::with_state(vault, State::Ready(Box::new(ready)))
+    }
+
+    /// A machine that failed before it could start, with `error` (or the vault's own).
+    pub fn failed(mut vault: V, error: Error) -> Machine<V> {
+        let error = vault.fail(error);
+        Machine::with_state(vault, State::Failed(error))
+    }
+
+    fn with_state(vault: V, state: State) -> Machine<V> {
+        let interrupt = vault.interrupter();
+        let options = Options { commit: CommitMode::default(), poll: super::DEFAULT_POLL };
+        Machine { vault, state, options, totals: Totals::default(), interrupt }
+    }
+
+    #[cfg(test)]
+    pub fn vault(&self) -> &V {
+        &self.vault
+    }
+
+    pub fn set_commit(&mut self, mode: CommitMode) -> Result<(), Error> {
+        self.before_start("the commit mode")?;
+        self.options.commit = mode;
+        Ok(())
+    }
+
+    pub fn set_poll_interval(&mut self, every: Duration) -> Result<(), Error> {
+        self.before_start("the poll interval")?;
+        if !(MIN_POLL..=MAX_POLL).contains(&every) {
+            let ms = every.as_millis();
+            return Err(self.fail(Error::arg(format!("poll interval {ms} ms is out of range: 100 to 600000 ms"))));
+        }
+        self.options.poll = every;
+        Ok(())
+    }
+
+    /// Misuse after the start: refused, nothing changed; a failed machine says its error.
+    fn before_start(&self, what: &str) -> Result<(), Error> {
+        match &self.state {
+            State::Ready(_) => Ok(()),
+            State::Failed(e) => Err(e.clone()),
+            _ => Err(Error::arg(format!("{what} can be set only before the upload starts"))),
+        }
+    }
+
+    pub fn upload_id(&self) -> Option<&str> {
+        self.vault.upload_id()
+    }
+
+    pub fn totals(&self) -> Totals {
+        self.totals
+    }
+
+    pub fn error(&self) -> Option<&Error> {
+        match &self.state {
+            State::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub fn interrupter(&self) -> Interrupt {
+        self.interrupt.clone()
+    }
+
+    pub fn http_status(&self) -> u16 {
+        self.vault.http_status()
+    }
+
+    pub fn fail(&mut self, error: Error) -> Error {
+        if let State::Failed(first) = &self.state {
+            return first.clone();
+        }
+        let error = self.vault.fail(error);
+        self.state = State::Failed(error.clone());
+        error
+    }
+
+    pub fn start(&mut self) -> Result<(), Error> {
+        match &self.state {
+            State::Ready(_) => {}
+            State::Failed(e) => return Err(e.clone()),
+            _ => return Ok(()),
+        }
+        if self.interrupt.is_raised() {
+            return Err(self.fail(crate::transport::stop_error(Stop::Cancelled)));
+        }
+        let State::Ready(ready) = std::mem::replace(&mut self.state, State::Done) else {
+            unreachable!("checked above")
+        };
+        match self.begin(&ready) {
+            Ok(sending) => {
+                self.state = State::Sending(Box::new(sending));
+                Ok(())
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Opens the file, settles the part size, and creates or checks the session.
+    fn begin(&mut self, ready: &Ready) -> Result<Sending, Error> {
+        let file = Arc::new(LocalFile::open(&ready.path)?);
+        let size = file.size();
+        let (geometry, listed) = match self.vault.upload_id() {
+            None => {
+                let geometry = Geometry::new(size, plan::new_part_size(ready.part_size, size)?)?;
+                self.vault.create(size)?;
+                (geometry, Listed::default())
+            }
+            Some(_) => self.resume(size, ready.part_size)?,
+        };
+        self.totals.parts = geometry.parts() as u32;
+        let id = self.vault.upload_id().unwrap_or_default().to_owned();
+        self.vault.log(Level::Info, &|| {
+            let g = &geometry;
+            format!("upload session {id}: {} bytes in {} parts of {} bytes", g.file_size, g.parts(), g.part_size)
+        });
+        let digests = DigestsAhead::start(Arc::clone(&file), geometry, self.interrupt.clone())?;
+        Ok(Sending { file, geometry, listed, digests, next: 1 })
+    }
+
+    /// A resumed session: its declared size must be the file's, and its whole listing must
+    /// fit the file, before anything is sent.
+    fn resume(&mut self, size: u64, given: u64) -> Result<(Geometry, Listed), Error> {
+        // A part size Vault would refuse is refused before any request.
+        plan::check_given(given, size)?;
+        let declared = self.vault.declared_size()?;
+        if declared != size {
+            return Err(Error::new(
+                interim::CONFLICT,
+                format!(
+                    "this file cannot complete this session: the session was created for {declared} bytes, \
+                     the file has {size}; nothing was sent"
+                ),
+            ));
+        }
+        let mut listed = Listed::default();
+        while let Some(part) = self.vault.next_listed()? {
+            listed.add(part)?;
+        }
+        let geometry = Geometry::new(size, listed.part_size(given, size)?)?;
+        listed.check_fits(&geometry)?;
+        Ok((geometry, listed))
+    }
+
+    pub fn next_event(&mut self) -> Result<Option<PartEvent>, Error> {
+        self.start()?;
+        loop {
+            if self.interrupt.is_raised() && !matches!(self.state, State::Done | State::Failed(_)) {
+                return Err(self.fail(crate::transport::stop_error(Stop::Cancelled)));
+            }
+            let step = match &mut self.state {
+                State::Failed(e) => return Err(e.clone()),
+                State::Done => return Ok(None),
+                State::Ready(_) => Err(Error::new(ErrorKind::Internal, "next_event before the start")),
+                State::Sending(s) => s.step(&mut self.vault, &mut self.totals),
+                State::Committing(file) => commit(&mut self.vault, file, &mut self.totals, self.options.commit),
+                State::Polling => self.poll(),
+            };
+            match step {
+                Ok(Step::Event(event)) => return Ok(Some(event)),
+                Ok(Step::To(state)) => self.state = state,
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
+    }
+
+    /// One request for the job's status, then (not yet ended) the poll interval's wait.
+    fn poll(&mut self) -> Result<Step, Error> {
+        let job = self.totals.job_id;
+        let status = self.vault.job_status(job)?;
+        match plan::job_state(job, &status) {
+            JobState::Succeeded => {
+                self.vault.log(Level::Info, &|| format!("job {job}: SUCCESS: the file is on staging"));
+                Ok(Step::To(State::Done))
+            }
+            JobState::Ended(e) => Err(e),
+            JobState::NotYet => {
+                let wait = self.options.poll;
+                self.vault.log(Level::Info, &|| format!("job {job}: {status}; next poll in {} ms", wait.as_millis()));
+                self.interrupt.sleep(wait, self.vault.deadline()).map_err(crate::transport::stop_error)?;
+                Ok(Step::To(State::Polling))
+            }
+        }
+    }
+}
+
+/// The commit step: the file once more (no commit of a file that changed), then one POST.
+fn commit(vault: &mut impl Vault, file: &LocalFile, totals: &mut Totals, mode: CommitMode) -> Result<Step, Error> {
+    file.check_path()?;
+    if mode == CommitMode::None {
+        return Ok(Step::To(State::Done));
+    }
+    let job = vault.commit()?;
+    totals.job_id = job;
+    totals.committed = true;
+    vault.log(Level::Info, &|| format!("committed: job {job}"));
+    Ok(Step::To(if mode == CommitMode::Wait { State::Polling } else { State::Done }))
+}
+
+impl Sending {
+    /// The next part's event, or the move to the commit step after the last.
+    fn step(&mut self, vault: &mut impl Vault, totals: &mut Totals) -> Result<Step, Error> {
+        let n = self.next;
+        if u64::from(n) > self.geometry.parts() {
+            return Ok(Step::To(State::Committing(Arc::clone(&self.file))));
+        }
+        let g = self.geometry;
+        let remote = self.listed.take(n);
+        let known = match plan::may_keep(&g, n, remote.as_ref()) {
+            true => Some(self.digest(n, totals)?),
+            false => None,
+        };
+        let verdict = plan::status(&g, n, remote.as_ref(), known.as_ref());
+        let (md5, action, attempts) = match verdict {
+            crate::verify::Status::Ok => {
+                totals.kept += 1;
+                vault.log(Level::Debug, &|| format!("part {n}: kept (Vault holds it intact)"));
+                (known.map(|d| hex(&d)), PartAction::Kept, 0)
+            }
+            _ => {
+                let (md5, sent) = self.send(vault, n, known, totals)?;
+                totals.sent += 1;
+                vault.log(Level::Debug, &|| format!("part {n}: sent ({verdict:?}), {} attempts", sent.requests));
+                (Some(md5), PartAction::Sent, sent.requests)
+            }
+        };
+        self.next += 1;
+        let md5 = md5.ok_or_else(|| Error::new(ErrorKind::Internal, "a kept part without its digest"))?;
+        Ok(Step::Event(PartEvent {
+            part_number: n,
+            verdict,
+            action,
+            offset: g.offset(n),
+            size: g.local_size(n),
+            md5,
+            attempts,
+        }))
+    }
+
+    /// Part `n`'s digest, in order from the hashing threads.
+    fn digest(&mut self, n: u32, totals: &mut Totals) -> Result<[u8; 16], Error> {
+        let digest = self.digests.next(n)?;
+        totals.bytes_hashed += self.geometry.local_size(n);
+        Ok(digest)
+    }
+
+    /// PUTs part `n` until Vault's echo is the local part's; the digest (if not `known`) is
+    /// collected while the first attempt is on the wire. A file that changed meanwhile is
+    /// E_IO, whatever the PUT's outcome.
+    fn send(
+        &mut self,
+        vault: &mut impl Vault,
+        n: u32,
+        known: Option<[u8; 16]>,
+        totals: &mut Totals,
+    ) -> Result<([u8; 32], Sent), Error> {
+        let (offset, size) = (self.geometry.offset(n), self.geometry.local_size(n));
+        let body = PartBytes::new(Arc::clone(&self.file), n, offset, size);
+        let mut md5 = known.map(|d| hex(&d));
+        let mut sent = Sent::default();
+        let result = vault.put_part(
+            &body,
+            &mut |echo| {
+                let local = match md5 {
+                    Some(m) => m,
+                    None => match self.digest(n, totals) {
+                        Ok(d) => *md5.insert(hex(&d)),
+                        Err(e) => return Judged::Stop(e),
+                    },
+                };
+                plan::judge(n, size, &local, echo)
+            },
+            &mut sent,
+        );
+        totals.bytes_sent += sent.bytes;
+        self.file.check_open_file()?;
+        result?;
+        let md5 = md5.ok_or_else(|| Error::new(ErrorKind::Internal, "a part accepted without its digest"))?;
+        Ok((md5, sent))
+    }
+}
