@@ -70,10 +70,11 @@ $(BUILD)/vault-parts: tools/vault-parts.c include/vault_parts.h lib | $(BUILD)
 $(BUILD):
 	mkdir -p $@
 
-# The verify demo's local file: 6 parts of 1 MiB and a shorter 7th, different from part to
-# part and the same on every machine.
+# The verify demo's local file: 6 parts of 5 MiB (Vault's smallest, so verify can read the
+# part size off the listing) and a shorter 7th, different from part to part and the same on
+# every machine.
 $(BUILD)/demo.bin: | $(BUILD)
-	@seq 1000000 | head -c 6591456 > $@
+	@seq 5000000 | head -c 31757280 > $@
 
 # Builds, starts vault-sim with a 7-part demo session, lists it 3 parts a page; then verifies
 # build/demo.bin against a session holding its first 5 parts, part 3 corrupted; stops vault-sim.
@@ -81,7 +82,7 @@ demo: $(BUILD)/vault-parts $(BUILD)/demo.bin
 	@rm -f $(BUILD)/sim.url
 	@$(DEBUG)/vault-sim --port 0 --url-file $(BUILD)/sim.url \
 		--user demo-session-id:alice --upload 3f9c2e71demo:alice:7:5242880:1048576 \
-		--upload-file 5d0e8a44verify:alice:$(BUILD)/demo.bin:1048576:5 --part-fault 5d0e8a44verify:md5=3 >/dev/null & \
+		--upload-file 5d0e8a44verify:alice:$(BUILD)/demo.bin:5242880:5 --part-fault 5d0e8a44verify:md5=3 >/dev/null & \
 	sim=$$!; trap 'kill $$sim 2>/dev/null' EXIT; \
 	for i in $$(seq 100); do [ -s $(BUILD)/sim.url ] && break; sleep 0.05; done; \
 	echo "vault-sim at $$(cat $(BUILD)/sim.url); listing upload session 3f9c2e71demo, 3 parts a page:"; \

@@ -1,11 +1,11 @@
-//! Stopping a listing from outside: an interrupt any thread may raise at any time, and the
-//! deadlines a listing and each of its attempts run under.
+//! Stopping a handle's work from outside: an interrupt any thread may raise at any time, the
+//! deadline of the whole operation, and the progress clock each attempt runs under.
 //!
 //! The interrupt is sticky (like every error of a listing) and is never reset: once raised,
 //! every wait and every network call made under it ends with [`Stop::Cancelled`].
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,10 +14,11 @@ use std::time::{Duration, Instant};
 pub enum Stop {
     /// [`Interrupt::interrupt`] was called.
     Cancelled,
-    /// The current attempt's time ran out; another attempt may still succeed.
+    /// The current attempt made no progress for its timeout; another attempt may still succeed.
     AttemptTimeout,
-    /// The budget of the whole listing is spent: nothing more is tried.
-    ListingDeadline,
+    /// The budget of the whole operation (vault_parts_set_deadline_ms) is spent: nothing more
+    /// is tried.
+    OperationDeadline,
 }
 
 impl fmt::Display for Stop {
@@ -25,7 +26,7 @@ impl fmt::Display for Stop {
         f.write_str(match self {
             Stop::Cancelled => "interrupted",
             Stop::AttemptTimeout => "the attempt timed out",
-            Stop::ListingDeadline => "the listing's deadline was reached",
+            Stop::OperationDeadline => "the operation's deadline was reached",
         })
     }
 }
@@ -46,6 +47,7 @@ impl Deadline {
         Deadline(Instant::now().checked_add(budget))
     }
 
+    #[cfg(test)]
     pub fn at(instant: Instant) -> Deadline {
         Deadline(Some(instant))
     }
@@ -68,17 +70,9 @@ impl Deadline {
     pub fn would_overrun(self, wait: Duration) -> bool {
         self.remaining().is_some_and(|left| wait > left)
     }
-
-    /// The earlier of two deadlines.
-    pub fn min(self, other: Deadline) -> Deadline {
-        match (self.0, other.0) {
-            (Some(a), Some(b)) => Deadline(Some(a.min(b))),
-            (a, b) => Deadline(a.or(b)),
-        }
-    }
 }
 
-/// A listing's interrupt: cheap to clone, every clone raises and sees the same flag.
+/// A handle's interrupt: cheap to clone, every clone raises and sees the same flag.
 #[derive(Clone, Debug, Default)]
 pub struct Interrupt(Arc<Flag>);
 
@@ -115,25 +109,99 @@ impl Interrupt {
         Ok(())
     }
 
-    /// Waits `wait` (a retry's backoff), returning early with `Stop::Cancelled` when
-    /// interrupted. A wait that would end after `deadline` is not started:
-    /// `Stop::ListingDeadline` at once.
-    pub fn sleep(&self, wait: Duration, deadline: Deadline) -> Result<(), Stop> {
+    /// Waits `wait`, returning early with `Stop::Cancelled` when interrupted. Whether a wait
+    /// may start at all is [`Stops::pause`]'s to decide.
+    fn sleep(&self, wait: Duration) -> Result<(), Stop> {
         self.check()?;
-        if deadline.would_overrun(wait) {
-            return Err(Stop::ListingDeadline);
-        }
-        let Some(end) = Instant::now().checked_add(wait) else {
-            return Err(Stop::ListingDeadline);
-        };
+        // A wait too long to represent lasts until the interrupt.
+        let end = Instant::now().checked_add(wait);
         let mut guard = self.0.lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             self.check()?;
-            let left = end.saturating_duration_since(Instant::now());
+            let left = end.map_or(Duration::MAX, |end| end.saturating_duration_since(Instant::now()));
             if left.is_zero() {
                 return Ok(());
             }
             guard = self.0.wake.wait_timeout(guard, left).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+}
+
+/// What ends a handle's requests early, whichever call makes them: its interrupt and the
+/// deadline of the whole operation (the first request to the last). One value, owned by the
+/// handle's transport; the retry loop and the network layer read it there.
+#[derive(Clone, Debug, Default)]
+pub struct Stops {
+    pub interrupt: Interrupt,
+    pub deadline: Deadline,
+}
+
+impl Stops {
+    /// Whether work must stop before the next step: interrupted, or out of time.
+    pub fn check(&self) -> Result<(), Stop> {
+        self.interrupt.check()?;
+        if self.deadline.has_passed() {
+            return Err(Stop::OperationDeadline);
+        }
+        Ok(())
+    }
+
+    /// Waits `wait` before the next request (a retry's backoff, a poll's interval). A wait that
+    /// would end after the deadline is not started: `Stop::OperationDeadline` at once, and
+    /// `announce` (the log line saying a wait begins) is not called. The one place that rule
+    /// is checked.
+    pub fn pause(&self, wait: Duration, announce: impl FnOnce()) -> Result<(), Stop> {
+        self.interrupt.check()?;
+        if self.deadline.would_overrun(wait) {
+            return Err(Stop::OperationDeadline);
+        }
+        announce();
+        self.interrupt.sleep(wait)
+    }
+}
+
+/// An attempt's time limit, moved by progress: it ends `timeout` after the later of the
+/// attempt's start and the last body byte moved (sent or received). A 50 MiB part on a slow
+/// link keeps its attempt alive as long as bytes flow; a server that stops answering, or
+/// answers only with heads (redirect after redirect), ends it `timeout` after the last byte of
+/// a body. Clones share one clock.
+#[derive(Clone, Debug, Default)]
+pub struct AttemptClock(Option<Arc<Clock>>);
+
+#[derive(Debug)]
+struct Clock {
+    start: Instant,
+    timeout: Duration,
+    /// Nanoseconds from `start` to the last progress.
+    last: AtomicU64,
+}
+
+impl AttemptClock {
+    /// No time limit.
+    #[cfg(test)]
+    pub const NONE: AttemptClock = AttemptClock(None);
+
+    /// A clock that starts now.
+    pub fn start(timeout: Duration) -> AttemptClock {
+        AttemptClock(Some(Arc::new(Clock { start: Instant::now(), timeout, last: AtomicU64::new(0) })))
+    }
+
+    /// Body bytes moved just now: the limit moves to `timeout` from now.
+    pub fn progressed(&self) {
+        if let Some(clock) = &self.0 {
+            let nanos = u64::try_from(clock.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            clock.last.fetch_max(nanos, Ordering::Relaxed);
+        }
+    }
+
+    /// When the attempt ends unless more progress comes.
+    pub fn deadline(&self) -> Deadline {
+        match &self.0 {
+            None => Deadline::NONE,
+            Some(clock) => {
+                let last = clock.start.checked_add(Duration::from_nanos(clock.last.load(Ordering::Relaxed)));
+                Deadline(last.and_then(|last| last.checked_add(clock.timeout)))
+            }
         }
     }
 }
@@ -148,7 +216,7 @@ mod tests {
     #[test]
     fn a_sleep_runs_its_full_length_without_an_interrupt() {
         let started = Instant::now();
-        assert_eq!(Interrupt::new().sleep(50 * MS, Deadline::NONE), Ok(()));
+        assert_eq!(Interrupt::new().sleep(50 * MS), Ok(()));
         assert!(started.elapsed() >= 50 * MS);
     }
 
@@ -162,7 +230,7 @@ mod tests {
             other.interrupt();
             raised
         });
-        let result = interrupt.sleep(Duration::from_secs(30), Deadline::NONE);
+        let result = interrupt.sleep(Duration::from_secs(30));
         let woke = Instant::now();
         let raised = raiser.join().unwrap();
         assert_eq!(result, Err(Stop::Cancelled));
@@ -179,8 +247,8 @@ mod tests {
         }
         assert!(interrupt.clone().is_raised());
         let started = Instant::now();
-        assert_eq!(interrupt.sleep(Duration::from_secs(30), Deadline::NONE), Err(Stop::Cancelled));
-        assert_eq!(interrupt.sleep(Duration::ZERO, Deadline::NONE), Err(Stop::Cancelled));
+        assert_eq!(interrupt.sleep(Duration::from_secs(30)), Err(Stop::Cancelled));
+        assert_eq!(interrupt.sleep(Duration::ZERO), Err(Stop::Cancelled));
         assert!(started.elapsed() < 100 * MS);
     }
 
@@ -190,7 +258,7 @@ mod tests {
         let sleepers: Vec<_> = (0..8)
             .map(|_| {
                 let i = interrupt.clone();
-                thread::spawn(move || i.sleep(Duration::from_secs(30), Deadline::NONE))
+                thread::spawn(move || i.sleep(Duration::from_secs(30)))
             })
             .collect();
         let raisers: Vec<_> = (0..8)
@@ -209,11 +277,36 @@ mod tests {
 
     #[test]
     fn a_wait_past_the_deadline_is_not_started() {
-        let deadline = Deadline::after(Duration::from_secs(1));
+        let stops = Stops { deadline: Deadline::after(Duration::from_secs(1)), ..Stops::default() };
         let started = Instant::now();
-        assert_eq!(Interrupt::new().sleep(Duration::from_secs(30), deadline), Err(Stop::ListingDeadline));
+        let mut announced = 0;
+        assert_eq!(stops.pause(Duration::from_secs(30), || announced += 1), Err(Stop::OperationDeadline));
         assert!(started.elapsed() < 100 * MS, "the wait must not begin");
-        assert_eq!(Interrupt::new().sleep(10 * MS, deadline), Ok(()));
+        assert_eq!(announced, 0, "a wait that does not begin is not announced");
+        assert_eq!(stops.pause(10 * MS, || announced += 1), Ok(()));
+        assert_eq!(announced, 1);
+        assert_eq!(stops.check(), Ok(()));
+        let passed = Stops { deadline: Deadline::at(Instant::now() - MS), ..Stops::default() };
+        assert_eq!(passed.check(), Err(Stop::OperationDeadline));
+        passed.interrupt.interrupt();
+        assert_eq!(passed.check(), Err(Stop::Cancelled), "the interrupt is named first");
+        assert_eq!(passed.pause(Duration::ZERO, || announced += 1), Err(Stop::Cancelled));
+        assert_eq!(announced, 1);
+    }
+
+    #[test]
+    fn an_attempt_clock_moves_with_progress() {
+        let clock = AttemptClock::start(200 * MS);
+        let first = clock.deadline().instant().unwrap();
+        thread::sleep(50 * MS);
+        assert_eq!(clock.deadline().instant(), Some(first), "no progress, no move");
+        clock.clone().progressed();
+        let moved = clock.deadline().instant().unwrap();
+        assert!(moved >= first + 50 * MS, "{:?} after the first deadline", moved - first);
+        assert!(!clock.deadline().has_passed());
+        assert_eq!(AttemptClock::NONE.deadline(), Deadline::NONE);
+        AttemptClock::NONE.progressed();
+        assert_eq!(AttemptClock::default().deadline(), Deadline::NONE);
     }
 
     #[test]
@@ -235,10 +328,5 @@ mod tests {
         assert!(past.has_passed());
         assert_eq!(past.remaining(), Some(Duration::ZERO));
         assert!(past.would_overrun(MS));
-
-        assert_eq!(soon.min(past), past);
-        assert_eq!(past.min(soon), past);
-        assert_eq!(none.min(soon), soon);
-        assert_eq!(soon.min(none), soon);
     }
 }

@@ -379,7 +379,7 @@ mod tests {
         let settings = ClientSettings { proxy: ProxyRule::Url(silent), ..settings };
         let client = Client::new(&settings).unwrap();
         let ctx = RequestContext::default();
-        let interrupt = ctx.interrupt.clone();
+        let interrupt = ctx.stops.interrupt.clone();
         let raiser = thread::spawn(move || {
             thread::sleep(std::time::Duration::from_millis(150));
             interrupt.interrupt();

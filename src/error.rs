@@ -52,10 +52,17 @@ error_kinds! {
     Protocol = 10, c"protocol violation by the server";
     /// A bug inside libvault_parts.
     Internal = 11, c"internal error in libvault_parts";
-    /// The local file being verified: missing, unreadable, not a regular file, or changed.
+    /// The local file being verified or uploaded: missing, unreadable, not a regular file, or
+    /// changed.
     Io = 12, c"local file error";
     /// vault_parts_interrupt stopped the listing.
     Cancelled = 13, c"interrupted";
+    /// This file cannot complete this session: its size differs from the session's declared
+    /// size, parts are listed past its end, or the listed sizes contradict the part size.
+    Conflict = 14, c"file and session conflict";
+    /// Vault answered a part upload with a size or MD5 other than what was sent, on every
+    /// attempt.
+    Integrity = 15, c"part stored with other content";
 }
 
 impl ErrorKind {
@@ -272,6 +279,11 @@ mod tests {
         assert_eq!(ErrorKind::from_code(8), Some(ErrorKind::Timeout));
         assert_eq!(ErrorKind::from_code(12), Some(ErrorKind::Io));
         assert_eq!(ErrorKind::from_code(13), Some(ErrorKind::Cancelled));
-        assert_eq!(ErrorKind::from_code(14), None);
+        assert_eq!(ErrorKind::from_code(14), Some(ErrorKind::Conflict));
+        assert_eq!(ErrorKind::from_code(15), Some(ErrorKind::Integrity));
+        assert_eq!(ErrorKind::from_code(16), None);
+        assert_eq!(ErrorKind::from_code(0), None);
+        let codes: Vec<i32> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
+        assert_eq!(codes, (1..=15).collect::<Vec<_>>(), "one kind per code, in order, no gap");
     }
 }

@@ -7,15 +7,19 @@
 mod backoff;
 mod cancel;
 mod client;
+mod envelope;
 pub mod error;
 pub mod ffi;
 mod listing;
 pub mod local;
 pub mod log;
+#[cfg(test)]
+mod loopback;
 mod net;
 mod origin;
 pub mod page;
 mod resolve;
+mod retry;
 pub mod settings;
 mod transport;
 pub mod upload;

@@ -1,16 +1,16 @@
 //! The iterator itself: configure, then page through the parts, following next_page links
 //! within the origin, retrying what may pass, and keeping the first error for good.
 
-use crate::backoff::Backoff;
-use crate::cancel::{Deadline, Interrupt, Stop};
+use crate::cancel::{Deadline, Interrupt, Stop, Stops};
 use crate::client::{Client, ClientSettings};
-use crate::error::{Error, ErrorKind, Redactor};
+use crate::error::{Error, Redactor};
 use crate::log::{Level, Log, Sink};
 use crate::net::IoStats;
 use crate::origin::{check_session_id, check_upload_session_id, Origin};
 use crate::page::{self, Outcome, Page, Part};
+use crate::retry::{Cause, Failure, Retry, Traffic};
 use crate::settings::Settings;
-use crate::transport::{self, Failure, Limits, Transport};
+use crate::transport::{self, Method, Reply, Request, Transport};
 use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
 use std::hash::BuildHasher;
@@ -38,14 +38,10 @@ pub struct Listing {
 }
 
 /// What the listing has done so far, across every state (kept after it ends).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Tally {
-    /// The last X-VaultAPI-BurstLimitRemaining seen, -1 before any.
-    burst_remaining: i64,
-    /// The status of the last response, 0 before any.
-    http_status: u16,
-    requests: u64,
-    retries: u64,
+    traffic: Traffic,
+    /// Pages fetched so far: the one count of them.
     pages: u64,
     /// Counted below HTTP by the network layer, for this listing's requests only.
     io: Arc<IoStats>,
@@ -53,21 +49,6 @@ struct Tally {
     started: Option<Instant>,
     /// When the listing ended (DONE or an error after it started).
     ended: Option<Instant>,
-}
-
-impl Default for Tally {
-    fn default() -> Self {
-        Tally {
-            burst_remaining: -1,
-            http_status: 0,
-            requests: 0,
-            retries: 0,
-            pages: 0,
-            io: Arc::default(),
-            started: None,
-            ended: None,
-        }
-    }
 }
 
 /// A listing's statistics (vault_parts_stats).
@@ -173,12 +154,12 @@ impl Listing {
 
     /// The last X-VaultAPI-BurstLimitRemaining seen, -1 before any.
     pub fn burst_remaining(&self) -> i64 {
-        self.tally.burst_remaining
+        self.tally.traffic.burst_remaining
     }
 
     /// The status of the last HTTP response, 0 before any.
     pub fn http_status(&self) -> u16 {
-        self.tally.http_status
+        self.tally.traffic.http_status
     }
 
     /// The wait the server asked for on the failure that stopped the listing.
@@ -190,8 +171,8 @@ impl Listing {
         let t = &self.tally;
         let elapsed = t.started.map_or(Duration::ZERO, |s| t.ended.unwrap_or_else(Instant::now).duration_since(s));
         Stats {
-            requests: t.requests,
-            retries: t.retries,
+            requests: t.traffic.requests,
+            retries: t.traffic.retries,
             pages: t.pages,
             bytes_received: t.io.bytes_received(),
             connections: t.io.connections(),
@@ -277,7 +258,7 @@ impl Listing {
         match pager.next(&mut self.log, &mut self.tally) {
             Ok(Some(part)) => Ok(Some(part)),
             Ok(None) => {
-                let pages = pager.pages;
+                let pages = self.tally.pages;
                 self.tally.ended = Some(Instant::now());
                 self.log.emit(Level::Info, || {
                     format!("listing complete after {pages} page{}", if pages == 1 { "" } else { "s" })
@@ -303,31 +284,30 @@ impl Listing {
                 }
             },
         };
-        let limits = Limits {
-            timeout: self.settings.timeout,
+        let stops = Stops {
             interrupt: self.interrupt.clone(),
             deadline: self.settings.deadline.map_or(Deadline::NONE, Deadline::after),
-            stats: self.tally.io.clone(),
         };
-        self.state = State::Paging(Box::new(Pager::new(target, client, &self.settings, limits)));
+        let transport = Transport::new(
+            client,
+            target.origin,
+            &target.session_id,
+            self.settings.timeout,
+            stops,
+            self.tally.io.clone(),
+        );
+        self.state = State::Paging(Box::new(Pager::new(transport, &target.upload_session_id, &self.settings)));
         Ok(())
     }
 }
 
-/// A listing under way: its connection, where it is, and the fetch-with-retries loop.
+/// A listing under way: its connection, where it is, and the fetch of each page.
 struct Pager {
     transport: Transport,
-    interrupt: Interrupt,
-    /// The end of the whole listing (vault_parts_set_deadline_ms).
-    deadline: Deadline,
-    origin: Origin,
-    backoff: Backoff,
-    max_attempts: u32,
+    retry: Retry,
     parts: std::vec::IntoIter<Part>,
     /// The link to fetch next, unchecked until it is about to be fetched.
     next_link: Option<String>,
-    /// Pages fetched so far.
-    pages: u32,
     /// Pages in a row that held no parts.
     empty_pages: u32,
     /// A keyed hash of every URL fetched: a link back to one of them is a loop. At most
@@ -338,22 +318,16 @@ struct Pager {
 }
 
 impl Pager {
-    fn new(target: Target, client: Client, settings: &Settings, limits: Limits) -> Pager {
-        let mut first =
-            format!("/api/{}/services/file_staging/upload/{}/parts", settings.api_version, target.upload_session_id);
+    fn new(transport: Transport, upload_session_id: &str, settings: &Settings) -> Pager {
+        let mut first = format!("/api/{}/services/file_staging/upload/{upload_session_id}/parts", settings.api_version);
         if let Some(limit) = settings.limit {
             first.push_str(&format!("?limit={limit}"));
         }
         Pager {
-            interrupt: limits.interrupt.clone(),
-            deadline: limits.deadline,
-            transport: Transport::new(client, &target.session_id, limits),
-            origin: target.origin,
-            backoff: Backoff::new(settings.backoff_initial, settings.backoff_max),
-            max_attempts: settings.max_attempts,
+            transport,
+            retry: Retry::new(settings),
             parts: Vec::new().into_iter(),
             next_link: Some(first),
-            pages: 0,
             empty_pages: 0,
             fetched: HashSet::new(),
             url_hasher: RandomState::new(),
@@ -367,101 +341,36 @@ impl Pager {
                 return Ok(Some(part));
             }
             let Some(link) = self.next_link.take() else { return Ok(None) };
-            let page = self.fetch(&link, log, tally)?;
-            tally.pages += 1;
-            self.accept(page, log)?;
+            let page_no = tally.pages + 1;
+            let page = self.fetch(&link, page_no, log, &mut tally.traffic)?;
+            tally.pages = page_no;
+            self.accept(page, page_no, log)?;
         }
     }
 
     /// Checks the bounds and the link, then fetches the page it points to, with retries.
-    fn fetch(&mut self, link: &str, log: &mut Log, tally: &mut Tally) -> Result<Page, Error> {
-        let page_no = self.pages + 1;
-        if page_no > MAX_PAGES {
+    fn fetch(&mut self, link: &str, page_no: u64, log: &mut Log, traffic: &mut Traffic) -> Result<Page, Error> {
+        if page_no > u64::from(MAX_PAGES) {
             return Err(Error::protocol(format!(
                 "page {page_no}: the server links past {MAX_PAGES} pages, the most one listing fetches \
                  (VAULT_PARTS_MAX_PAGES)"
             )));
         }
-        let url = transport::resolve(&self.origin, link, log.redactor())
+        let url = transport::resolve(self.transport.origin(), link, log.redactor())
             .map_err(|why| Error::protocol(format!("page {page_no}: next_page refused: {why}")))?;
         if !self.fetched.insert(self.url_hasher.hash_one(&url)) {
             return Err(Error::protocol(format!(
                 "page {page_no}: next_page {url} was fetched before: a pagination loop"
             )));
         }
-        self.attempts(&url, page_no, log, tally)
-    }
-
-    fn attempts(&mut self, url: &str, page_no: u32, log: &mut Log, tally: &mut Tally) -> Result<Page, Error> {
-        let max = self.max_attempts;
-        let mut attempt = 1;
-        loop {
-            let failure = match self.stopped() {
-                Some(stop) => Failure::fatal(transport::stop_error(stop)),
-                None => match self.attempt(url, tally, log) {
-                    Ok(page) => return Ok(page),
-                    Err(f) => f,
-                },
-            };
-            let tries = if attempt > 1 { format!(" (after {attempt} attempts)") } else { String::new() };
-            let fail = |f: Failure, tries: &str| {
-                Err(f.error.with_retry_after(f.retry_after).context(format!("page {page_no} (GET {url}){tries}")))
-            };
-            if !failure.retry || attempt >= max {
-                return fail(failure, &tries);
-            }
-            let wait = self.backoff.wait(attempt, failure.retry_after);
-            if self.deadline.would_overrun(wait) {
-                let error = Error::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "the listing's deadline was reached: the retry wait of {} ms would end past it \
-                         (vault_parts_set_deadline_ms); attempt {attempt} failed: {}",
-                        wait.as_millis(),
-                        failure.error
-                    ),
-                );
-                return fail(Failure { error, retry: false, retry_after: failure.retry_after }, &tries);
-            }
-            log.emit(Level::Warn, || {
-                format!(
-                    "page {page_no}: attempt {attempt} of {max} failed ({}); retrying in {} ms",
-                    failure.error,
-                    wait.as_millis()
-                )
-            });
-            if let Err(stop) = self.interrupt.sleep(wait, self.deadline) {
-                let error = transport::stop_error(stop);
-                return fail(Failure { error, retry: false, retry_after: failure.retry_after }, &tries);
-            }
-            tally.retries += 1;
-            attempt += 1;
-        }
-    }
-
-    /// Whether the listing must stop before another attempt: interrupted, or out of time.
-    fn stopped(&self) -> Option<Stop> {
-        match (self.interrupt.check(), self.deadline.has_passed()) {
-            (Err(stop), _) => Some(stop),
-            (Ok(()), true) => Some(Stop::ListingDeadline),
-            (Ok(()), false) => None,
-        }
-    }
-
-    /// One attempt, its outcome counted.
-    fn attempt(&mut self, url: &str, tally: &mut Tally, log: &mut Log) -> Result<Page, Failure> {
-        let answer = self.transport.get(&self.origin, url, log);
-        let seen = answer.seen;
-        tally.requests += seen.requests;
-        tally.burst_remaining = seen.burst_remaining.unwrap_or(tally.burst_remaining);
-        tally.http_status = seen.status.unwrap_or(tally.http_status);
-        answer.result.and_then(|reply| read(&reply.body, reply.retry_after))
+        let request = Request::new(Method::Get, url);
+        let what = format!("page {page_no}");
+        self.retry.call(&self.transport, &request, &what, log, traffic, read)
     }
 
     /// Queues a fetched page's parts, ending the listing when empty pages keep linking on.
-    fn accept(&mut self, page: Page, log: &mut Log) -> Result<(), Error> {
-        self.pages += 1;
-        let (page_no, count, more) = (self.pages, page.parts.len(), page.next_page.is_some());
+    fn accept(&mut self, page: Page, page_no: u64, log: &mut Log) -> Result<(), Error> {
+        let (count, more) = (page.parts.len(), page.next_page.is_some());
         self.empty_pages = if count == 0 { self.empty_pages + 1 } else { 0 };
         log.emit(Level::Info, || {
             let plural = if count == 1 { "" } else { "s" };
@@ -479,13 +388,12 @@ impl Pager {
     }
 }
 
-/// A 200 body as a page, or the failure it reports: API_LIMIT_EXCEEDED is retried after the
-/// Retry-After the answer carried, as for HTTP 429.
-fn read(body: &[u8], retry_after: Option<std::time::Duration>) -> Result<Page, Failure> {
-    match page::parse(body) {
+/// A 200 body as a page, or the failure it reports.
+fn read(reply: Reply) -> Result<Page, Failure> {
+    match page::parse(&reply.body) {
         Ok(Outcome::Parts(page)) => Ok(page),
-        Ok(Outcome::Failed(e)) if e.kind() == ErrorKind::RateLimit => Err(Failure::transient(e, retry_after)),
-        Ok(Outcome::Failed(e)) | Err(e) => Err(Failure::fatal(e)),
+        Ok(Outcome::Failed(e)) => Err(Failure::new(e, Cause::Vault).after(reply.retry_after)),
+        Err(e) => Err(Failure::broken(e)),
     }
 }
 
@@ -513,17 +421,20 @@ impl Iterator for Listing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     fn pager() -> Pager {
         let target = Target::check("http://127.0.0.1:9", "sid-unit-test", "u").unwrap();
         let client = Client::new(&ClientSettings::default()).unwrap();
-        let limits = Limits {
-            timeout: Duration::from_secs(1),
-            interrupt: Interrupt::new(),
-            deadline: Deadline::NONE,
-            stats: Arc::default(),
-        };
-        Pager::new(target, client, &Settings::default(), limits)
+        let transport = Transport::new(
+            client,
+            target.origin,
+            &target.session_id,
+            Duration::from_secs(1),
+            Stops::default(),
+            Arc::default(),
+        );
+        Pager::new(transport, &target.upload_session_id, &Settings::default())
     }
 
     fn empty_page(next: Option<&str>) -> Page {
@@ -533,23 +444,24 @@ mod tests {
     #[test]
     fn empty_pages_that_link_onward_are_bounded() {
         let (mut p, mut log) = (pager(), Log::default());
-        for _ in 0..MAX_EMPTY_PAGES {
-            p.accept(empty_page(Some("/next")), &mut log).unwrap();
+        for n in 1..=u64::from(MAX_EMPTY_PAGES) {
+            p.accept(empty_page(Some("/next")), n, &mut log).unwrap();
         }
-        let e = p.accept(empty_page(Some("/next")), &mut log).unwrap_err();
+        let e = p.accept(empty_page(Some("/next")), 11, &mut log).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Protocol);
         assert!(e.message().contains("VAULT_PARTS_MAX_EMPTY_PAGES"), "{e}");
         // A last page may be empty; a page with parts resets the count.
         let mut p = pager();
-        for _ in 0..MAX_EMPTY_PAGES {
-            p.accept(empty_page(Some("/next")), &mut log).unwrap();
+        for n in 1..=u64::from(MAX_EMPTY_PAGES) {
+            p.accept(empty_page(Some("/next")), n, &mut log).unwrap();
         }
         p.accept(
             Page { parts: vec![Part { part_number: 1, size: 1, md5: None }], next_page: Some("/n".into()) },
+            11,
             &mut log,
         )
         .unwrap();
-        p.accept(empty_page(None), &mut log).unwrap();
+        p.accept(empty_page(None), 12, &mut log).unwrap();
     }
 
     #[test]
@@ -576,10 +488,11 @@ mod tests {
     #[test]
     fn pages_past_the_bound_are_not_fetched() {
         let (mut p, mut log, mut tally) = (pager(), Log::default(), Tally::default());
-        p.pages = MAX_PAGES;
-        let e = p.fetch("/p?c=x", &mut log, &mut tally).unwrap_err();
+        tally.pages = u64::from(MAX_PAGES);
+        let e = p.next(&mut log, &mut tally).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Protocol);
         assert!(e.message().starts_with("page 10001: ") && e.message().contains("VAULT_PARTS_MAX_PAGES"), "{e}");
         assert!(p.fetched.is_empty(), "nothing was fetched or remembered");
+        assert_eq!((tally.pages, tally.traffic.requests), (u64::from(MAX_PAGES), 0));
     }
 }

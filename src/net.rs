@@ -1,15 +1,16 @@
 //! The TCP layer under ureq, stoppable from another thread.
 //!
-//! A pooled connection serves many listings over its life, so nothing about a listing is
+//! A pooled connection serves many handles over its life, so nothing about a handle is
 //! bound to the connection: each connect, read and write looks up the [`RequestContext`] of
 //! the request now running on this thread (set with [`RequestContext::run`] around the agent
-//! call and the reading of the body) and obeys its interrupt and deadlines. Blocking socket
+//! call and the reading of the body) and obeys its interrupt and deadlines: the operation's,
+//! and the attempt's, which moves with progress ([`AttemptClock`]). Blocking socket
 //! calls wait at most [`SLICE`] before looking again, so an interrupt is noticed within that
 //! time; the socket timeouts are set only when the slice they need changes (near a deadline),
 //! so a request costs no extra system calls. TLS (rustls) and CONNECT proxies run over this
 //! layer, so the handshake and every body read are covered too.
 
-use crate::cancel::{Deadline, Interrupt, Stop};
+use crate::cancel::{AttemptClock, Stop, Stops};
 use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -25,11 +26,12 @@ use ureq::{Error, Timeout};
 /// Longest one blocking socket call waits before the interrupt is looked at again.
 pub(crate) const SLICE: Duration = Duration::from_millis(40);
 
-/// What one listing's requests cost on the network, counted below HTTP.
+/// What one handle's requests cost on the network.
 #[derive(Debug, Default)]
 pub struct IoStats {
     connections: AtomicU64,
     bytes_received: AtomicU64,
+    bytes_written: AtomicU64,
 }
 
 impl IoStats {
@@ -42,16 +44,22 @@ impl IoStats {
     pub fn bytes_received(&self) -> u64 {
         self.bytes_received.load(Ordering::Relaxed)
     }
+
+    /// HTTP bytes handed to connections (request heads and bodies, before TLS; a CONNECT to a
+    /// proxy and TLS handshakes are not counted): unchanged across a failed attempt means the
+    /// request never left, so even a request that must not run twice may be tried again.
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes_written.load(Ordering::Relaxed)
+    }
 }
 
 /// What the network calls of one request obey, and where they are counted.
 #[derive(Clone, Debug, Default)]
 pub struct RequestContext {
-    pub interrupt: Interrupt,
-    /// The end of this attempt: every hop of it, connection to the last byte of the body.
-    pub attempt: Deadline,
-    /// The end of the whole listing.
-    pub listing: Deadline,
+    /// The handle's interrupt and the operation's deadline.
+    pub stops: Stops,
+    /// The end of this attempt (every hop of it), moved by each body byte sent or received.
+    pub attempt: AttemptClock,
     pub stats: Arc<IoStats>,
 }
 
@@ -122,7 +130,7 @@ enum Expiry {
 }
 
 impl Limit {
-    /// The earliest of ureq's timeout and the context's deadlines (the listing's wins a tie).
+    /// The earliest of ureq's timeout and the context's deadlines (the operation's wins a tie).
     fn of(timeout: NextTimeout) -> Result<Limit, Error> {
         if timeout.after.is_zero() {
             return Err(Error::Timeout(timeout.reason));
@@ -130,7 +138,9 @@ impl Limit {
         let ureq_end = timeout.not_zero().and_then(|after| Instant::now().checked_add(*after));
         let mut limit = Limit { end: ureq_end, expiry: Expiry::Ureq(timeout.reason) };
         with_current(|ctx| {
-            for (deadline, stop) in [(ctx.attempt, Stop::AttemptTimeout), (ctx.listing, Stop::ListingDeadline)] {
+            let deadlines =
+                [(ctx.attempt.deadline(), Stop::AttemptTimeout), (ctx.stops.deadline, Stop::OperationDeadline)];
+            for (deadline, stop) in deadlines {
                 if let Some(at) = deadline.instant() {
                     if limit.end.is_none_or(|end| at <= end) {
                         limit = Limit { end: Some(at), expiry: Expiry::Stop(stop) };
@@ -150,7 +160,7 @@ impl Limit {
 
     /// How long the next blocking call may wait, or the error to stop with now.
     fn next_wait(&self) -> Result<Duration, Error> {
-        if with_current(|ctx| ctx.interrupt.is_raised()) == Some(true) {
+        if with_current(|ctx| ctx.stops.interrupt.is_raised()) == Some(true) {
             return Err(stop_error(Stop::Cancelled));
         }
         let Some(end) = self.end else { return Ok(SLICE) };
@@ -204,9 +214,54 @@ fn arm(
     Ok(())
 }
 
-/// ureq's connector chain (CONNECT proxies, TCP, rustls) with this module's TCP layer.
+/// ureq's connector chain (CONNECT proxies, TCP, rustls) with this module's TCP layer, and on
+/// top the count of HTTP bytes written.
 pub fn connector() -> impl Connector<()> {
-    ().chain(ConnectProxyConnector::default()).chain(NetConnector).chain(RustlsConnector::default())
+    ().chain(ConnectProxyConnector::default())
+        .chain(NetConnector)
+        .chain(RustlsConnector::default())
+        .chain(WrittenConnector)
+}
+
+/// The top of the chain: what ureq writes here is HTTP, whatever runs below (TLS, a proxy
+/// tunnel), so this is where [`IoStats::bytes_written`] is counted.
+#[derive(Debug, Default)]
+pub struct WrittenConnector;
+
+impl<In: Transport> Connector<In> for WrittenConnector {
+    type Out = Written<In>;
+
+    fn connect(&self, _: &ConnectionDetails, chained: Option<In>) -> Result<Option<Self::Out>, Error> {
+        Ok(chained.map(Written))
+    }
+}
+
+/// A connection whose writes are counted for the request running on it.
+#[derive(Debug)]
+pub struct Written<T>(T);
+
+impl<T: Transport> Transport for Written<T> {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.0.buffers()
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
+        // Counted before: a write that fails may still have sent part of it.
+        with_current(|ctx| ctx.stats.bytes_written.fetch_add(amount as u64, Ordering::Relaxed));
+        self.0.transmit_output(amount, timeout)
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
+        self.0.await_input(timeout)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.0.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.0.is_tls()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -465,6 +520,7 @@ mod sys {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cancel::Deadline;
     use std::net::TcpListener;
     use std::os::fd::AsRawFd;
     use std::sync::atomic::AtomicUsize;
@@ -517,7 +573,7 @@ mod tests {
     /// the error and how long after the interrupt the work returned.
     fn interrupted(work: impl FnOnce() -> Result<(), Error>) -> (Error, Duration) {
         let ctx = RequestContext::default();
-        let interrupt = ctx.interrupt.clone();
+        let interrupt = ctx.stops.interrupt.clone();
         let raiser = thread::spawn(move || {
             thread::sleep(150 * MS);
             interrupt.interrupt();
@@ -585,7 +641,7 @@ mod tests {
         let (error, latency) = {
             let ctx = RequestContext::default();
             ctx_stats = ctx.stats.clone();
-            let interrupt = ctx.interrupt.clone();
+            let interrupt = ctx.stops.interrupt.clone();
             let raiser = thread::spawn(move || {
                 thread::sleep(150 * MS);
                 interrupt.interrupt();
@@ -600,20 +656,20 @@ mod tests {
     }
 
     #[test]
-    fn the_attempt_deadline_and_the_listing_deadline_are_told_apart() {
+    fn the_attempt_deadline_and_the_operation_deadline_are_told_apart() {
         let (addr, _) = serve(|mut s| {
             read_head(&mut s);
             hold(s)
         });
-        for (attempt, listing, expected) in [
+        for (attempt, operation, expected) in [
             (200, 10_000, Stop::AttemptTimeout),
-            (10_000, 200, Stop::ListingDeadline),
-            (200, 200, Stop::ListingDeadline),
+            (10_000, 200, Stop::OperationDeadline),
+            (200, 200, Stop::OperationDeadline),
         ] {
             let started = Instant::now();
             let ctx = RequestContext {
-                attempt: Deadline::at(started + attempt * MS),
-                listing: Deadline::at(started + listing * MS),
+                attempt: AttemptClock::start(attempt * MS),
+                stops: Stops { deadline: Deadline::at(started + operation * MS), ..Stops::default() },
                 ..RequestContext::default()
             };
             let error = ctx.run(|| agent().get(format!("http://{addr}/")).call()).unwrap_err();
@@ -678,7 +734,7 @@ mod tests {
         assert_eq!(first.run(get).unwrap(), "hello");
         // The first listing is cancelled after its request; the connection it used lives on
         // in the pool and serves the second, which must not see the first's interrupt.
-        first.interrupt.interrupt();
+        first.stops.interrupt.interrupt();
         let second = RequestContext::default();
         assert_eq!(second.run(get).unwrap(), "hello");
         assert_eq!(accepted.load(Ordering::SeqCst), 1, "the connection was not reused");

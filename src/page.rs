@@ -1,8 +1,9 @@
-//! One page of the list-parts response: parsed straight into typed values (no generic JSON
-//! tree) and validated field by field, so a bad page is refused with a message naming the field.
+//! One page of the list-parts response: the parts array and next_page inside Vault's envelope
+//! (envelope.rs), parsed straight into typed values (no generic JSON tree) and validated field
+//! by field, so a bad page is refused with a message naming the field.
 
-use crate::error::{quote, Error, ErrorKind};
-use serde::de::value::MapAccessDeserializer;
+use crate::envelope::{self, Answer, Object, Scalar};
+use crate::error::Error;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -40,89 +41,24 @@ pub enum Outcome {
 
 /// Parses and validates one response body. Err is a protocol violation.
 pub fn parse(body: &[u8]) -> Result<Outcome, Error> {
-    let RawPage { status, details, data, errors } = read(body)?;
-    let status = status.ok_or_else(|| Error::protocol("the body has no responseStatus"))?;
-    match status.as_ref() {
-        "SUCCESS" | "WARNING" => {}
-        "FAILURE" | "EXCEPTION" => {
-            let errors = errors.unwrap_or_default().into_iter().enumerate();
-            let errors = errors.map(|(i, e)| e.get(format_args!("errors[{i}]"))).collect::<Result<Vec<_>, _>>();
-            return Ok(Outcome::Failed(vault_failure(&status, errors.map_err(Error::protocol)?)));
-        }
-        other => return Err(Error::protocol(format!("unknown responseStatus {}", quote(other)))),
-    }
+    let (data, details) = match envelope::parse::<Data, RawDetails>(body)? {
+        Answer::Failed(e) => return Ok(Outcome::Failed(e)),
+        Answer::Success { data, details } => (data, details),
+    };
     let parts = match data {
         Data::Missing | Data::Null => Vec::new(),
         Data::NotArray(kind) => return Err(Error::protocol(format!("data is {kind}, not an array"))),
         Data::Parts(Ok(parts)) => parts,
         Data::Parts(Err(why)) => return Err(Error::protocol(why)),
     };
-    let details = details.map(|d| d.get("responseDetails")).transpose().map_err(Error::protocol)?;
     let next_page = details.and_then(|d| d.next_page).filter(|l| !l.is_empty()).map(Cow::into_owned);
     Ok(Outcome::Parts(Page { parts, next_page }))
-}
-
-/// The body as a page object, borrowing its strings where JSON needs no unescaping.
-fn read(body: &[u8]) -> Result<RawPage<'_>, Error> {
-    let page: Object<RawPage> = serde_json::from_slice(body).map_err(|e| {
-        let what =
-            if e.is_syntax() || e.is_eof() { "the body is not valid JSON" } else { "the body has an unexpected shape" };
-        Error::protocol(format!("{what} ({e})"))
-    })?;
-    page.get("the body").map_err(Error::protocol)
-}
-
-fn vault_failure(status: &str, errors: Vec<RawError>) -> Error {
-    let Some(first) = errors.first() else {
-        return Error::new(ErrorKind::Vault, format!("Vault answered {status} without an error type"));
-    };
-    let vault_type = first.kind.as_deref().unwrap_or_default().to_owned();
-    let kind = match vault_type.as_str() {
-        "INVALID_SESSION_ID" => ErrorKind::Auth,
-        "INSUFFICIENT_ACCESS" => ErrorKind::Access,
-        "API_LIMIT_EXCEEDED" => ErrorKind::RateLimit,
-        _ => ErrorKind::Vault,
-    };
-    let mut message =
-        format!("Vault answered {status}: {}", if vault_type.is_empty() { "(no error type)" } else { &vault_type });
-    if let Some(m) = first.message.as_deref().filter(|m| !m.is_empty()) {
-        message.push_str(&format!(": {m}"));
-    }
-    if errors.len() > 1 {
-        message.push_str(&format!(" (and {} more errors)", errors.len() - 1));
-    }
-    let error = Error::new(kind, message);
-    if vault_type.is_empty() {
-        error
-    } else {
-        error.with_vault_type(vault_type)
-    }
-}
-
-#[derive(Deserialize)]
-struct RawPage<'a> {
-    #[serde(rename = "responseStatus", borrow)]
-    status: Option<Cow<'a, str>>,
-    #[serde(rename = "responseDetails", borrow)]
-    details: Option<Object<RawDetails<'a>>>,
-    #[serde(default)]
-    data: Data,
-    #[serde(borrow)]
-    errors: Option<Vec<Object<RawError<'a>>>>,
 }
 
 #[derive(Deserialize)]
 struct RawDetails<'a> {
     #[serde(borrow)]
     next_page: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct RawError<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    message: Option<Cow<'a, str>>,
 }
 
 /// The data member: validated into parts while it is read, keeping the first violation so the
@@ -192,65 +128,6 @@ impl<'de> Visitor<'de> for DataVisitor {
     }
 }
 
-/// A JSON value that must be an object. serde's derived structs also read an array as their
-/// fields in order, so `["SUCCESS", ...]` would pass for a page: only a map reaches `T`, and any
-/// other value is kept as the name of its type so the caller can say where it was found.
-enum Object<T> {
-    Is(T),
-    Not(&'static str),
-}
-
-impl<T> Object<T> {
-    /// The object, or the violation: `what` is named with the type found instead.
-    fn get(self, what: impl fmt::Display) -> Result<T, String> {
-        match self {
-            Object::Is(object) => Ok(object),
-            Object::Not(kind) => Err(format!("{what} is {kind}, not an object")),
-        }
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ObjectVisitor(std::marker::PhantomData))
-    }
-}
-
-struct ObjectVisitor<T>(std::marker::PhantomData<T>);
-
-impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
-    type Value = Object<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        T::deserialize(MapAccessDeserializer::new(map)).map(Object::Is)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Object::Not("an array"))
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Object::Not("null"))
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Object::Not("a boolean"))
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Object::Not("a number"))
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Object::Not("a number"))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Object::Not("a number"))
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Object::Not("a string"))
-    }
-}
-
 /// One element of data, fields kept as whatever JSON type arrived so validation can say what
 /// was wrong.
 #[derive(Deserialize)]
@@ -283,102 +160,15 @@ impl RawPart<'_> {
                 ))
             }
         };
-        let md5 = match &self.part_content_md5 {
-            Scalar::Missing | Scalar::Null => None,
-            Scalar::Str(s) if s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                let mut hex = [0u8; 32];
-                hex.copy_from_slice(s.as_bytes());
-                hex.make_ascii_lowercase();
-                Some(hex)
-            }
-            Scalar::Str(s) => {
-                return Err(format!("part_content_md5 {} is not 32 hex digits", quote(s)));
-            }
-            other => {
-                return Err(format!("part_content_md5 is {}; it must be a string of 32 hex digits", other.describe()))
-            }
-        };
+        let md5 = self.part_content_md5.md5("part_content_md5")?;
         Ok(Part { part_number, size, md5 })
-    }
-}
-
-/// Any JSON value, keeping only what validation needs.
-#[derive(Default)]
-enum Scalar<'a> {
-    #[default]
-    Missing,
-    Null,
-    Bool,
-    Unsigned(u64),
-    Negative(i64),
-    Float(f64),
-    Str(Cow<'a, str>),
-    Compound,
-}
-
-impl Scalar<'_> {
-    fn describe(&self) -> String {
-        match self {
-            Scalar::Missing => "missing".into(),
-            Scalar::Null => "null".into(),
-            Scalar::Bool => "a boolean".into(),
-            Scalar::Unsigned(n) => n.to_string(),
-            Scalar::Negative(n) => n.to_string(),
-            Scalar::Float(f) => format!("{f} (not an integer, or too large)"),
-            Scalar::Str(s) => format!("the string {}", quote(s)),
-            Scalar::Compound => "an object or array".into(),
-        }
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ScalarVisitor(std::marker::PhantomData))
-    }
-}
-
-struct ScalarVisitor<'a>(std::marker::PhantomData<&'a ()>);
-
-impl<'de: 'a, 'a> Visitor<'de> for ScalarVisitor<'a> {
-    type Value = Scalar<'a>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Scalar::Null)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Scalar::Bool)
-    }
-    fn visit_u64<E>(self, n: u64) -> Result<Self::Value, E> {
-        Ok(Scalar::Unsigned(n))
-    }
-    fn visit_i64<E>(self, n: i64) -> Result<Self::Value, E> {
-        Ok(if n >= 0 { Scalar::Unsigned(n as u64) } else { Scalar::Negative(n) })
-    }
-    fn visit_f64<E>(self, f: f64) -> Result<Self::Value, E> {
-        Ok(Scalar::Float(f))
-    }
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Borrowed(s)))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Owned(s.to_owned())))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Compound)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Compound)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     /// Verbatim from Vault's reference page (shared/vault-api.md).
     const REFERENCE_EXAMPLE: &str = r#"{

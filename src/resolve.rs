@@ -119,7 +119,7 @@ mod tests {
         let local = resolve(&r, "http://localhost:1000/").unwrap();
         assert!(!local.is_empty() && local.iter().all(|a| a == "127.0.0.1:1000" || a == "[::1]:1000"), "{local:?}");
         let ctx = RequestContext::default();
-        ctx.interrupt.interrupt();
+        ctx.stops.interrupt.interrupt();
         let error = ctx.run(|| resolve(&CachingResolver::default(), "http://localhost:1000/")).unwrap_err();
         assert_eq!(stop_of(&error), Some(Stop::Cancelled));
     }

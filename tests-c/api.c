@@ -158,7 +158,8 @@ static void codes_and_version(void) {
     int codes[] = {VAULT_PARTS_OK, VAULT_PARTS_ROW, VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_E_AUTH,
                    VAULT_PARTS_E_ACCESS, VAULT_PARTS_E_RATE_LIMIT, VAULT_PARTS_E_VAULT, VAULT_PARTS_E_HTTP,
                    VAULT_PARTS_E_NETWORK, VAULT_PARTS_E_TIMEOUT, VAULT_PARTS_E_TLS, VAULT_PARTS_E_PROTOCOL,
-                   VAULT_PARTS_E_INTERNAL};
+                   VAULT_PARTS_E_INTERNAL, VAULT_PARTS_E_IO, VAULT_PARTS_E_CANCELLED, VAULT_PARTS_E_CONFLICT,
+                   VAULT_PARTS_E_INTEGRITY};
     size_t i, j, n = sizeof codes / sizeof *codes;
     char expect[64];
     /* The values are the contract. */
@@ -175,7 +176,11 @@ static void codes_and_version(void) {
     CHECK(strcmp(vault_parts_errstr(-1), "unknown code") == 0);
     CHECK(VAULT_PARTS_E_IO == 12 && strcmp(vault_parts_errstr(VAULT_PARTS_E_IO), "local file error") == 0);
     CHECK(VAULT_PARTS_E_CANCELLED == 13 && strcmp(vault_parts_errstr(VAULT_PARTS_E_CANCELLED), "interrupted") == 0);
-    CHECK(strcmp(vault_parts_errstr(14), "unknown code") == 0);
+    CHECK(VAULT_PARTS_E_CONFLICT == 14 &&
+          strcmp(vault_parts_errstr(VAULT_PARTS_E_CONFLICT), "file and session conflict") == 0);
+    CHECK(VAULT_PARTS_E_INTEGRITY == 15 &&
+          strcmp(vault_parts_errstr(VAULT_PARTS_E_INTEGRITY), "part stored with other content") == 0);
+    CHECK(strcmp(vault_parts_errstr(16), "unknown code") == 0);
     CHECK(strcmp(vault_parts_errstr(VAULT_PARTS_E_AUTH), "session ID rejected") == 0);
 
     snprintf(expect, sizeof expect, "%d.%d.%d", VAULT_PARTS_VERSION_MAJOR, VAULT_PARTS_VERSION_MINOR,

@@ -56,6 +56,8 @@ static inline const char *code_name(int code) {
     case VAULT_PARTS_E_INTERNAL: return "E_INTERNAL";
     case VAULT_PARTS_E_IO: return "E_IO";
     case VAULT_PARTS_E_CANCELLED: return "E_CANCELLED";
+    case VAULT_PARTS_E_CONFLICT: return "E_CONFLICT";
+    case VAULT_PARTS_E_INTEGRITY: return "E_INTEGRITY";
     default: return "UNKNOWN";
     }
 }

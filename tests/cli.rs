@@ -338,11 +338,13 @@ fn header_compiles_as_c89_pedantic() {
 
 // ---- vault-parts verify -------------------------------------------------------------------
 
-const K64: u64 = 64 * 1024;
+/// Vault's smallest part but the last: by default verify reads the part size off the listing,
+/// and a part size below it is the server's error.
+const PART: u64 = 5 << 20;
 
 /// An upload owned by alice listing the first `uploaded` true parts of `path`, then `faults`.
 fn file_upload(id: &str, path: &str, uploaded: u32, faults: &[PartFault]) -> Upload {
-    let mut u = Upload::with_parts(id, "alice", parts_of_file(path, K64, uploaded).unwrap());
+    let mut u = Upload::with_parts(id, "alice", parts_of_file(path, PART, uploaded).unwrap());
     for f in faults {
         u.part_fault(*f);
     }
@@ -365,15 +367,15 @@ fn verdict_row(n: u32, status: &str, local: u64, remote: u64, local_md5: &str, r
     format!("{n:8}  {status:<13} {local:14} {remote:14}  {:<32}  {}\n", dash(local_md5), dash(remote_md5))
 }
 
-/// The true MD5 of every part of `path` (5 parts of 64 KiB and one of 100 bytes here).
+/// The true MD5 of every part of `path` (5 parts of 5 MiB and one of 100 bytes here).
 fn true_md5s(path: &str) -> Vec<String> {
-    parts_of_file(path, K64, 100).unwrap().into_iter().map(|p| p.md5.unwrap()).collect()
+    parts_of_file(path, PART, 100).unwrap().into_iter().map(|p| p.md5.unwrap()).collect()
 }
 
 #[test]
 fn verify_exits_by_what_uploading_would_take() {
     let files = Dir::new("vault_parts_cli_verify", "exits");
-    let path = files.file("f.bin", 5 * K64 + 100);
+    let path = files.file("f.bin", 5 * PART + 100);
     let md5 = true_md5s(&path);
     let wrong = |n: u32| vault_sim::md5_for("wrong", n);
     let config = Config::default()
@@ -385,7 +387,7 @@ fn verify_exits_by_what_uploading_would_take() {
         .upload(file_upload("extra", &path, 6, &[PartFault::Extra(2), PartFault::WrongMd5(1)]))
         .upload(file_upload("nomd5", &path, 6, &[PartFault::NoMd5(3)]));
     let sim = Sim::start(config).unwrap();
-    let all_hashed = 5 * K64 + 100;
+    let all_hashed = 5 * PART + 100;
 
     let ready = verify(&sim, ALICE, &["ready", &path]);
     assert_eq!((ready.code, ready.stderr.as_str()), (0, ""));
@@ -397,9 +399,9 @@ fn verify_exits_by_what_uploading_would_take() {
         resume.stdout,
         format!(
             "{VERDICT_HEADER}{}{}6 parts: 4 OK, 2 MISSING; {} bytes hashed; resumable: upload 2 parts from part 5\n",
-            verdict_row(5, "MISSING", K64, 0, "", ""),
+            verdict_row(5, "MISSING", PART, 0, "", ""),
             verdict_row(6, "MISSING", 100, 0, "", ""),
-            4 * K64
+            4 * PART
         )
     );
 
@@ -409,8 +411,8 @@ fn verify_exits_by_what_uploading_would_take() {
         gap.stdout,
         format!(
             "{VERDICT_HEADER}{}6 parts: 5 OK, 1 MISSING; {} bytes hashed; resumable: upload 1 part from part 2\n",
-            verdict_row(2, "MISSING", K64, 0, "", ""),
-            all_hashed - K64
+            verdict_row(2, "MISSING", PART, 0, "", ""),
+            all_hashed - PART
         )
     );
 
@@ -420,15 +422,15 @@ fn verify_exits_by_what_uploading_would_take() {
         bad.stdout,
         format!(
             "{VERDICT_HEADER}{}{}6 parts: 4 OK, 1 SIZE_MISMATCH, 1 MD5_MISMATCH; {} bytes hashed; mismatches found: upload 2 parts from part 2 (2 again)\n",
-            verdict_row(2, "MD5_MISMATCH", K64, K64, &md5[1], &wrong(2)),
+            verdict_row(2, "MD5_MISMATCH", PART, PART, &md5[1], &wrong(2)),
             verdict_row(6, "SIZE_MISMATCH", 100, 101, "", &md5[5]),
-            5 * K64
+            5 * PART
         )
     );
 
     let extra = verify(&sim, ALICE, &["extra", &path]);
     assert_eq!(extra.code, 3, "{}", extra.stderr);
-    assert!(extra.stdout.contains(&verdict_row(1, "MD5_MISMATCH", K64, K64, &md5[0], &wrong(1))), "{}", extra.stdout);
+    assert!(extra.stdout.contains(&verdict_row(1, "MD5_MISMATCH", PART, PART, &md5[0], &wrong(1))), "{}", extra.stdout);
     assert!(
         extra.stdout.contains(&verdict_row(8, "EXTRA", 0, 100, "", &vault_sim::md5_for("extra", 2))),
         "{}",
@@ -448,8 +450,8 @@ fn verify_exits_by_what_uploading_would_take() {
         nomd5.stdout,
         format!(
             "{VERDICT_HEADER}{}6 parts: 5 OK, 1 UNVERIFIED; {} bytes hashed; commit-ready (UNVERIFIED parts: Vault sent no MD5)\n",
-            verdict_row(3, "UNVERIFIED", K64, K64, "", ""),
-            all_hashed - K64
+            verdict_row(3, "UNVERIFIED", PART, PART, "", ""),
+            all_hashed - PART
         )
     );
 }
@@ -457,7 +459,7 @@ fn verify_exits_by_what_uploading_would_take() {
 #[test]
 fn verify_json_prints_one_object_per_verdict_then_the_summary() {
     let files = Dir::new("vault_parts_cli_verify", "json");
-    let path = files.file("f.bin", 5 * K64 + 100);
+    let path = files.file("f.bin", 5 * PART + 100);
     let md5 = true_md5s(&path);
     let sim = Sim::start(Config::default().user(ALICE, "alice", false).upload(file_upload(
         "up",
@@ -471,11 +473,11 @@ fn verify_json_prints_one_object_per_verdict_then_the_summary() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     let expected = format!(
         concat!(
-            r#"{{"part_number":3,"status":"MD5_MISMATCH","offset":131072,"local_size":65536,"remote_size":65536,"local_md5":"{}","remote_md5":"{}"}}"#,
+            r#"{{"part_number":3,"status":"MD5_MISMATCH","offset":10485760,"local_size":5242880,"remote_size":5242880,"local_md5":"{}","remote_md5":"{}"}}"#,
             "\n",
-            r#"{{"part_number":6,"status":"MISSING","offset":327680,"local_size":100,"remote_size":0,"local_md5":"","remote_md5":""}}"#,
+            r#"{{"part_number":6,"status":"MISSING","offset":26214400,"local_size":100,"remote_size":0,"local_md5":"","remote_md5":""}}"#,
             "\n",
-            r#"{{"outcome":"mismatches","parts":6,"count":{{"OK":4,"MISSING":1,"SIZE_MISMATCH":0,"MD5_MISMATCH":1,"UNVERIFIED":0,"EXTRA":0}},"bytes_hashed":327680,"first_to_upload":3,"resumable":true}}"#,
+            r#"{{"outcome":"mismatches","parts":6,"count":{{"OK":4,"MISSING":1,"SIZE_MISMATCH":0,"MD5_MISMATCH":1,"UNVERIFIED":0,"EXTRA":0}},"bytes_hashed":26214400,"first_to_upload":3,"resumable":true}}"#,
             "\n"
         ),
         md5[2], wrong
@@ -489,7 +491,7 @@ fn verify_json_prints_one_object_per_verdict_then_the_summary() {
     assert_eq!(all.code, 2);
     assert_eq!(all.stdout.lines().count(), 7, "{}", all.stdout);
     assert!(all.stdout.starts_with(&format!(
-        r#"{{"part_number":1,"status":"OK","offset":0,"local_size":65536,"remote_size":65536,"local_md5":"{0}","remote_md5":"{0}"}}"#,
+        r#"{{"part_number":1,"status":"OK","offset":0,"local_size":5242880,"remote_size":5242880,"local_md5":"{0}","remote_md5":"{0}"}}"#,
         md5[0]
     )));
 }
@@ -497,7 +499,7 @@ fn verify_json_prints_one_object_per_verdict_then_the_summary() {
 #[test]
 fn verify_flags_reach_the_library() {
     let files = Dir::new("vault_parts_cli_verify", "flags");
-    let path = files.file("f.bin", 5 * K64 + 100);
+    let path = files.file("f.bin", 5 * PART + 100);
     let sim =
         Sim::start(Config::default().user(ALICE, "alice", false).upload(file_upload("up", &path, 6, &[]))).unwrap();
 
@@ -506,7 +508,7 @@ fn verify_flags_reach_the_library() {
     let r = verify(
         &sim,
         ALICE,
-        &["--limit=2", "--threads", "1", "--part-size=65536", "--client-id", "cli-verify", "--verbose", "up", &path],
+        &["--limit=2", "--threads", "1", "--part-size=5242880", "--client-id", "cli-verify", "--verbose", "up", &path],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.starts_with(VERDICT_HEADER), "{}", r.stdout);
@@ -518,9 +520,9 @@ fn verify_flags_reach_the_library() {
     assert!(requests.iter().all(|q| q.header("x-vaultapi-clientid") == Some("cli-verify")));
 
     // A part size that contradicts the listed sizes: SIZE_MISMATCH verdicts, exit 2.
-    let wrong_size = verify(&sim, ALICE, &["--part-size", "32768", "up", &path]);
+    let wrong_size = verify(&sim, ALICE, &["--part-size", "2621440", "up", &path]);
     assert_eq!(wrong_size.code, 2, "{}", wrong_size.stderr);
-    assert!(wrong_size.stdout.contains(&verdict_row(1, "SIZE_MISMATCH", 32768, K64, "", &true_md5s(&path)[0])));
+    assert!(wrong_size.stdout.contains(&verdict_row(1, "SIZE_MISMATCH", PART / 2, PART, "", &true_md5s(&path)[0])));
     assert!(
         wrong_size.stdout.ends_with(
             "11 parts: 5 MISSING, 6 SIZE_MISMATCH; 0 bytes hashed; mismatches found: upload 11 parts from part 1 (6 again)\n"
@@ -529,7 +531,7 @@ fn verify_flags_reach_the_library() {
         wrong_size.stdout
     );
     // Larger: Vault lists parts past the file's last one.
-    let larger = verify(&sim, ALICE, &["--part-size", "131072", "up", &path]);
+    let larger = verify(&sim, ALICE, &["--part-size", "10485760", "up", &path]);
     assert_eq!(larger.code, 3, "{}", larger.stderr);
 
     let before = sim.requests().len();
@@ -566,7 +568,7 @@ fn verify_flags_reach_the_library() {
 #[test]
 fn verify_failures_exit_10_plus_the_code_with_one_message() {
     let files = Dir::new("vault_parts_cli_verify", "fail");
-    let path = files.file("f.bin", 5 * K64 + 100);
+    let path = files.file("f.bin", 5 * PART + 100);
     let empty = files.file("empty.bin", 0);
     let missing = files.0.join("nope.bin").display().to_string();
     let dir = files.0.display().to_string();
@@ -574,7 +576,7 @@ fn verify_failures_exit_10_plus_the_code_with_one_message() {
         .user(ALICE, "alice", false)
         .user(BOB, "bob", false)
         .upload(file_upload("up", &path, 6, &[]))
-        .upload(file_upload("first", &path, 1, &[]))
+        .upload(file_upload("second", &path, 2, &[PartFault::Missing(1)]))
         .upload(file_upload("dup", &path, 6, &[PartFault::Duplicate(2)]));
     let sim = Sim::start(config).unwrap();
 
@@ -582,7 +584,7 @@ fn verify_failures_exit_10_plus_the_code_with_one_message() {
         (ALICE, ["up", &missing], 22, missing.as_str()),
         (ALICE, ["up", &dir], 22, dir.as_str()),
         (ALICE, ["up", &empty], 11, "empty"),
-        (ALICE, ["first", &path], 11, "pass the part size"),
+        (ALICE, ["second", &path], 11, "pass the part size"),
         (ALICE, ["dup", &path], 20, "part 2 twice"),
         (BOB, ["up", &path], 13, "INSUFFICIENT_ACCESS"),
     ] {
@@ -595,9 +597,9 @@ fn verify_failures_exit_10_plus_the_code_with_one_message() {
         assert_eq!(r.stderr.lines().count(), 1 + hint, "{args:?}: {}", r.stderr);
         assert!(!r.stdout.contains("bytes hashed"), "no summary after a failure: {}", r.stdout);
     }
-    let hinted = verify(&sim, ALICE, &["first", &path]);
+    let hinted = verify(&sim, ALICE, &["second", &path]);
     assert!(hinted.stderr.contains("vault-parts: hint: give the part size with --part-size N\n"), "{}", hinted.stderr);
-    let given = verify(&sim, ALICE, &["--part-size", "65536", "first", &path]);
+    let given = verify(&sim, ALICE, &["--part-size", "5242880", "second", &path]);
     assert_eq!(given.code, 1, "{}", given.stderr);
 }
 
@@ -605,7 +607,7 @@ fn verify_failures_exit_10_plus_the_code_with_one_message() {
 #[test]
 fn verify_is_clean_under_sanitizers_and_valgrind() {
     let files = Dir::new("vault_parts_cli_verify", "clean");
-    let path = files.file("f.bin", 5 * K64 + 100);
+    let path = files.file("f.bin", 5 * PART + 100);
     let missing = files.0.join("nope.bin").display().to_string();
     let sim = Sim::start(Config::default().user(ALICE, "alice", false).upload(file_upload(
         "up",

@@ -17,7 +17,9 @@ use vault_sim::{Config, PartFault, Sim, Upload};
 const SID: &str = "SID-readme-4c1f9e22a7";
 const UPLOAD: &str = "readme-up";
 const RESUME: &str = "readme-resume";
-const K64: u64 = 64 * 1024;
+/// Parts of Vault's minimum size: the examples read the part size off the listing, and one below
+/// it is the server's error.
+const PART: u64 = 5 << 20;
 
 /// The (language, kind, code) of each fenced block in `markdown` tagged c, cpp or python; the
 /// kind is the info string's second word ("" when there is none).
@@ -93,13 +95,13 @@ fn run_example(cmd: &[String], setup: &Setup, url: &str, sid: &str) -> Run {
     run(Mode::Native, &PathBuf::from(&cmd[0]), &args, &[("VAULT_URL", url), ("VAULT_SESSION_ID", sid)])
 }
 
-/// A 6-part local file (64 KiB parts, the last 100 bytes) and an upload session listing its
+/// A 6-part local file (5 MiB parts, the last 100 bytes) and an upload session listing its
 /// first 4 parts, part 2 with a wrong MD5.
 fn resume_file(dir: &Path) -> (String, Upload) {
     let path = dir.join("resume.bin");
-    std::fs::write(&path, vault_sim::file_upload::pseudo_random_bytes(5 * K64 + 100, 7)).unwrap();
+    std::fs::write(&path, vault_sim::file_upload::pseudo_random_bytes(5 * PART + 100, 7)).unwrap();
     let path = path.display().to_string();
-    let parts = vault_sim::file_upload::parts_of_file(&path, K64, 4).unwrap();
+    let parts = vault_sim::file_upload::parts_of_file(&path, PART, 4).unwrap();
     let mut upload = Upload::with_parts(RESUME, "alice", parts);
     upload.part_fault(PartFault::WrongMd5(2));
     (path, upload)
@@ -128,10 +130,10 @@ fn every_readme_example_builds_runs_and_prints_every_part() {
     let to_upload = Setup {
         args: vec![RESUME.to_owned(), file],
         expected: format!(
-            "upload part 2: {K64} bytes at offset {K64}\nupload part 5: {K64} bytes at offset {}\n\
+            "upload part 2: {PART} bytes at offset {PART}\nupload part 5: {PART} bytes at offset {}\n\
              upload part 6: 100 bytes at offset {}\nthen commit\n",
-            4 * K64,
-            5 * K64
+            4 * PART,
+            5 * PART
         ),
     };
 

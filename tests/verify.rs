@@ -14,6 +14,8 @@ use vault_sim::{Config, PartFault, SimPart, Upload};
 const SID: &str = "SID-verify-c-3e9d1f07";
 const VERIFY: &str = "tests-c/verify.c";
 const K64: u64 = 64 * 1024;
+/// Vault's smallest part but the last: a part size read off a listing is at least this.
+const MIB5: u64 = 5 << 20;
 
 fn bytes(len: u64, seed: u64) -> Vec<u8> {
     vault_sim::file_upload::pseudo_random_bytes(len, seed)
@@ -102,22 +104,70 @@ fn every_verdict_with_a_shorter_last_part() {
 #[test]
 fn an_exact_multiple_with_the_part_size_read_off_the_listing() {
     let dir = Dir::new("vp-verify-c", "exact");
-    let path = dir.file("f", 4 * K64);
+    let path = dir.file("f", 3 * MIB5);
     let data = std::fs::read(&path).unwrap();
-    let u = upload("up-exact", &path, K64, 3, &[]);
+    let u = upload("up-exact", &path, MIB5, 2, &[]);
     scenario(
         config(vec![u]),
         VERIFY,
         |s| args(s, "up-exact", &path, 0, &["limit=1000"]),
         |_, run| {
             assert_contract(run);
-            let m = |n: usize| md5_hex(&data[(n - 1) * K64 as usize..n * K64 as usize]);
-            let want: Vec<String> = (1..=3)
-                .map(|n| line(n as u64, "OK", K64, K64, K64, &m(n), &m(n)))
-                .chain([line(4, "MISSING", K64, K64, 0, "", "")])
+            let m = |n: usize| md5_hex(&data[(n - 1) * MIB5 as usize..n * MIB5 as usize]);
+            let want: Vec<String> = (1..=2)
+                .map(|n| line(n as u64, "OK", MIB5, MIB5, MIB5, &m(n), &m(n)))
+                .chain([line(3, "MISSING", MIB5, MIB5, 0, "", "")])
                 .collect();
-            assert_eq!(verdicts(run), want);
-            assert_eq!(run.field("summary"), format!("3 1 0 0 0 0 {} 4 1", 3 * K64));
+            assert_eq!(verdicts(run), want, "({:?})", run.mode);
+            assert_eq!(run.field("summary"), format!("2 1 0 0 0 0 {} 3 1", 2 * MIB5));
+        },
+    );
+}
+
+/// Part 1 alone tells the part size when the file is longer: it cannot be the last part.
+#[test]
+fn part_1_alone_tells_the_part_size() {
+    let dir = Dir::new("vp-verify-c", "part1");
+    let path = dir.file("f", MIB5 + 1000);
+    let data = std::fs::read(&path).unwrap();
+    let u = upload("up-part1", &path, MIB5, 1, &[]);
+    scenario(
+        config(vec![u]),
+        VERIFY,
+        |s| args(s, "up-part1", &path, 0, &[]),
+        |_, run| {
+            assert_contract(run);
+            let m1 = md5_hex(&data[..MIB5 as usize]);
+            assert_eq!(
+                verdicts(run),
+                [line(1, "OK", MIB5, MIB5, MIB5, &m1, &m1), line(2, "MISSING", MIB5, 1000, 0, "", "")],
+                "({:?})",
+                run.mode
+            );
+            assert_eq!(run.field("result"), "DONE");
+        },
+    );
+}
+
+/// A session just created lists no parts: part size 0 cuts the file as an upload would (the
+/// smallest whole MiB from 8 MiB within 2,000 parts).
+#[test]
+fn a_session_with_no_parts_gets_the_librarys_part_size() {
+    const MIB: u64 = 1 << 20;
+    let dir = Dir::new("vp-verify-c", "noparts");
+    let path = dir.0.join("sparse").to_string_lossy().into_owned();
+    std::fs::File::create(&path).unwrap().set_len(20 * MIB).unwrap();
+    scenario(
+        config(vec![Upload::with_parts("up-none", "alice", Vec::new())]),
+        VERIFY,
+        |s| args(s, "up-none", &path, 0, &[]),
+        |sim, run| {
+            assert_contract(run);
+            let want = [(1, 8 * MIB), (2, 8 * MIB), (3, 4 * MIB)]
+                .map(|(n, len)| format!("verdict {n} MISSING {} {len} 0 - -", (n - 1) * 8 * MIB));
+            assert_eq!(verdicts(run), want, "({:?})", run.mode);
+            assert_eq!(run.field("summary"), "0 3 0 0 0 0 0 1 1");
+            assert_eq!(sim.requests().len(), 1, "one page, empty");
         },
     );
 }
@@ -126,7 +176,7 @@ fn an_exact_multiple_with_the_part_size_read_off_the_listing() {
 fn a_part_size_the_listing_cannot_tell_is_asked_for() {
     let dir = Dir::new("vp-verify-c", "noinfer");
     let path = dir.file("f", 3 * K64);
-    let u = upload("up-one", &path, K64, 1, &[]);
+    let u = upload("up-one", &path, K64, 2, &[PartFault::Missing(1)]);
     scenario(
         config(vec![u]),
         VERIFY,
@@ -137,8 +187,55 @@ fn a_part_size_the_listing_cannot_tell_is_asked_for() {
             assert_eq!(run.field("result"), "E_ARG");
             assert_eq!(
                 run.field("errmsg"),
-                "part_size is 0 and the listing cannot tell it (the listing has only part 1, which may be the last): pass the part size"
+                "part_size is 0 and the listing cannot tell it (the listing has only part 2, which may be the last): pass the part size"
             );
+        },
+    );
+}
+
+/// Issue 15 item 6: parts 1 and 2 of 1 byte each turned a 20 MB file into 20 million verdicts
+/// (the CLI printed 1.8 GB). A part size below Vault's 5 MiB minimum is the server's error.
+#[test]
+fn an_implied_part_size_below_vaults_minimum_is_a_protocol_error() {
+    let dir = Dir::new("vp-verify-c", "flood");
+    let path = dir.0.join("sparse").to_string_lossy().into_owned();
+    std::fs::File::create(&path).unwrap().set_len(20_000_000).unwrap();
+    let parts = (1..=2).map(|number| SimPart { number, size: 1, md5: Some(md5_hex(b"\0")) }).collect();
+    scenario(
+        config(vec![Upload::with_parts("up-flood", "alice", parts)]),
+        VERIFY,
+        |s| args(s, "up-flood", &path, 0, &[]),
+        |_, run| {
+            assert_contract(run);
+            assert_eq!(verdicts(run), Vec::<String>::new(), "({:?})", run.mode);
+            assert_eq!(run.field("result"), "E_PROTOCOL");
+            assert_eq!(
+                run.field("errmsg"),
+                "the listing implies a part size of 1 bytes, below Vault's minimum of 5242880 for every part but the last (the 20000000-byte file would be 20000000 parts)"
+            );
+            assert_eq!(run.field("summary"), "0 0 0 0 0 0 0 0 0");
+        },
+    );
+}
+
+/// A given part size may be anything that cuts the file into at most 100,000 parts (the cap on
+/// listed part numbers): past it, E_ARG before anything is fetched.
+#[test]
+fn a_given_part_size_past_the_part_cap_is_refused() {
+    let dir = Dir::new("vp-verify-c", "cap-local");
+    let path = dir.file("f", 100_001);
+    scenario(
+        config(vec![upload("up-capl", &path, 1, 1, &[])]),
+        VERIFY,
+        |s| args(s, "up-capl", &path, 1, &[]),
+        |sim, run| {
+            assert_contract(run);
+            assert_eq!(run.field("result"), "E_ARG");
+            assert_eq!(
+                run.field("errmsg"),
+                "part_size 1 cuts the 100001-byte file into 100001 parts: at most 100000 (Vault allows 9616)"
+            );
+            assert_eq!(sim.requests().len(), 0);
         },
     );
 }
@@ -357,29 +454,26 @@ fn many_parts_and_threads() {
 fn cxx_wrapper_verifies_with_range_for() {
     const OTHER: &str = "SID-verify-other-77c0";
     let dir = Dir::new("vp-verify-c", "cxx");
-    let path = dir.file("f", 5 * K64 + 100);
+    // Part size 0 (the wrapper's default): read off the listing, so parts of Vault's minimum.
+    let path = dir.file("f", 2 * MIB5 + 100);
     let missing = dir.0.join("nope").to_string_lossy().into_owned();
-    let u = upload("up-cxx", &path, K64, 5, &[PartFault::WrongMd5(2)]);
+    let u = upload("up-cxx", &path, MIB5, 2, &[PartFault::WrongMd5(2)]);
     scenario(
         move || config(vec![u.clone()])().user(OTHER, "bob", false),
         "tests-c/cxx_wrapper_verify.cpp",
         |s| vec![s.url(), SID.into(), "up-cxx".into(), path.clone(), OTHER.into(), missing.clone()],
         |_, run| {
             assert_eq!(run.code, 0, "{:?}:\n{}{}", run.mode, run.stdout, run.stderr);
-            let want: String = [
-                (1, 0, K64, K64),
-                (2, 3, K64, K64),
-                (3, 0, K64, K64),
-                (4, 0, K64, K64),
-                (5, 0, K64, K64),
-                (6, 1, 100, 0),
-            ]
-            .iter()
-            .map(|(n, s, l, r)| format!("verdict {n} {s} {l} {r}\n"))
-            .collect();
+            let want: String = [(1, 0, MIB5, MIB5), (2, 3, MIB5, MIB5), (3, 1, 100, 0)]
+                .iter()
+                .map(|(n, s, l, r)| format!("verdict {n} {s} {l} {r}\n"))
+                .collect();
             assert_eq!(
                 run.stdout,
-                format!("{want}summary 4 1 0 1 0 0 {} 2 1\ncxx_wrapper_verify: 6 verdicts, 0 failed checks\n", 5 * K64)
+                format!(
+                    "{want}summary 1 1 0 1 0 0 {} 2 1\ncxx_wrapper_verify: 3 verdicts, 0 failed checks\n",
+                    2 * MIB5
+                )
             );
         },
     );
@@ -407,7 +501,7 @@ fn verifier_errors_are_logged_and_redacted_like_listing_errors() {
         scenario(
             config(vec![dup.clone(), plain.clone()]),
             VERIFY,
-            |s| args(s, id, file, 0, &["log=1"]),
+            |s| args(s, id, file, K64, &["log=1"]),
             |_, run| {
                 assert_contract(run);
                 assert_eq!(run.field("result"), code);

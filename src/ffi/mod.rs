@@ -67,11 +67,21 @@ pub const VAULT_PARTS_E_PROTOCOL: c_int = 10;
 /// A bug in libvault_parts (a caught panic). The process is unharmed; please report it.
 pub const VAULT_PARTS_E_INTERNAL: c_int = 11;
 /// The local file a verifier reads (vault_parts_verify_*): missing, a directory or not a
-/// regular file, unreadable, or changed while verifying. The message names the path.
+/// regular file, unreadable, or changed while verifying (its size, modification time or
+/// identity differ from when it was opened, or a read came up short). The message names the
+/// path.
 pub const VAULT_PARTS_E_IO: c_int = 12;
 /// vault_parts_interrupt stopped the listing (or vault_parts_verify_interrupt the verifier).
 /// Sticky like every error: open a new handle to list again.
 pub const VAULT_PARTS_E_CANCELLED: c_int = 13;
+/// This local file cannot complete this upload session: its size differs from the size the
+/// session declared, Vault lists parts past the file's end, or the listed part sizes
+/// contradict the part size. Nothing is uploaded; use the file the session was made for, or
+/// start a new session.
+pub const VAULT_PARTS_E_CONFLICT: c_int = 14;
+/// Vault answered a part upload with a size or an MD5 other than those of the bytes sent, on
+/// every attempt: what it stored is not what the file holds. Nothing is committed.
+pub const VAULT_PARTS_E_INTEGRITY: c_int = 15;
 
 // Each C code is its ErrorKind's code: one table (error.rs), checked here at compile time.
 const _: () = {
@@ -88,7 +98,9 @@ const _: () = {
     assert!(VAULT_PARTS_E_INTERNAL == ErrorKind::Internal.code());
     assert!(VAULT_PARTS_E_IO == ErrorKind::Io.code());
     assert!(VAULT_PARTS_E_CANCELLED == ErrorKind::Cancelled.code());
-    assert!(ErrorKind::ALL.len() == 13);
+    assert!(VAULT_PARTS_E_CONFLICT == ErrorKind::Conflict.code());
+    assert!(VAULT_PARTS_E_INTEGRITY == ErrorKind::Integrity.code());
+    assert!(ErrorKind::ALL.len() == 15);
     assert!(VAULT_PARTS_LOG_ERROR == Level::Error as c_int);
     assert!(VAULT_PARTS_LOG_WARN == Level::Warn as c_int);
     assert!(VAULT_PARTS_LOG_INFO == Level::Info as c_int);

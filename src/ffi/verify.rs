@@ -123,10 +123,16 @@ pub struct vault_parts_verify_totals {
 ///
 /// `path` names a regular file, in any bytes the file system allows (it need not be UTF-8;
 /// messages show bytes that are not as U+FFFD). The library copies the string. `part_size` is the size of
-/// every part but the last, in bytes; 0 reads it off the listing (a listed part below the
-/// highest listed one), and vault_parts_verify_next then fails with VAULT_PARTS_E_ARG when the
-/// listing cannot tell (no parts, or only one). A part_size that contradicts the listed sizes
-/// gives VAULT_PARTS_PART_SIZE_MISMATCH verdicts, not an error.
+/// every part but the last, in bytes, cutting the file into at most 100000 parts (else
+/// vault_parts_verify_next fails with VAULT_PARTS_E_ARG). 0 reads it off the listing: a listed
+/// part below the highest listed one has it, and so does part 1 alone (a full part, or the
+/// whole file); a listing with no parts at all gets the part size an upload would choose (the
+/// smallest whole MiB from 8 MiB that keeps the file within 2,000 parts, at most 50 MiB).
+/// vault_parts_verify_next then fails with VAULT_PARTS_E_ARG when the listing cannot tell (only
+/// one part other than part 1, or a first part of size 0), and with VAULT_PARTS_E_PROTOCOL when
+/// the part size it implies is below Vault's 5 MiB minimum (5242880 bytes) while the file has
+/// more than one part. A part_size that contradicts the listed sizes gives
+/// VAULT_PARTS_PART_SIZE_MISMATCH verdicts, not an error.
 ///
 /// On return *out holds a new handle, even when the arguments were bad: then the handle is in
 /// the error state and vault_parts_verify_errmsg explains. The caller owns the handle and must
@@ -198,7 +204,9 @@ pub unsafe extern "C" fn vault_parts_verify_set_threads(v: *mut vault_parts_veri
 /// VAULT_PARTS_E_IO when the file is missing, a directory, unreadable, or changed while
 /// verifying (its size, modification time or identity differ from when it was opened; the
 /// check also runs before DONE),
-/// VAULT_PARTS_E_ARG for an empty file or a part size that cannot be inferred. A NULL `v`, or a NULL
+/// VAULT_PARTS_E_PROTOCOL for a part size read off the listing below Vault's minimum (see
+/// vault_parts_verify_open), VAULT_PARTS_E_ARG for an empty file, a part size that cannot be
+/// inferred, or one that cuts the file into more than 100000 parts. A NULL `v`, or a NULL
 /// `out`, returns VAULT_PARTS_E_ARG and changes nothing. *out is written only on VAULT_PARTS_ROW.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_next(v: *mut vault_parts_verify, out: *mut vault_part_verdict) -> c_int {

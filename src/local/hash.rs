@@ -17,6 +17,24 @@ pub(crate) const LANES: usize = 16;
 /// 8 MiB (a whole 5 MiB part at once) doubled cold-cache throughput over 2 MiB (docs/benchmarks.md).
 const AHEAD: u64 = 8 * 1024 * 1024;
 
+/// What hashing reads from: the local file, or a stand-in in tests.
+pub trait ReadAt {
+    /// Fills `buf` from `offset`, or fails (a short read is an error).
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<(), Error>;
+    /// A hint that `len` bytes from `offset` are read soon.
+    fn will_need(&self, offset: u64, len: u64);
+}
+
+impl ReadAt for LocalFile {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<(), Error> {
+        LocalFile::read_exact_at(self, buf, offset)
+    }
+
+    fn will_need(&self, offset: u64, len: u64) {
+        LocalFile::will_need(self, offset, len)
+    }
+}
+
 /// One part to hash: `len` bytes of the file from `offset`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Job {
@@ -26,11 +44,12 @@ pub struct Job {
 }
 
 /// Reads and hashes up to [`LANES`] jobs in lockstep, reusing `buf` (grown to jobs x CHUNK
-/// once). Returns one digest per job, in the jobs' order; stops early with an error when
-/// `cancel` is set, so a freed verifier never waits for a whole batch.
+/// once). Returns one digest per job, in the jobs' order; stops with an error when `cancel` is
+/// set, looking at it before every read, so a stopped thread finishes at most the one
+/// [`CHUNK`] read in progress (as the header promises), not a round of LANES reads.
 pub fn hash_batch(
     engine: Md5Many,
-    file: &LocalFile,
+    file: &(impl ReadAt + ?Sized),
     jobs: &[Job],
     buf: &mut Vec<u8>,
     cancel: &AtomicBool,
@@ -40,11 +59,11 @@ pub fn hash_batch(
     let longest = jobs.iter().map(|j| j.len).max().unwrap_or(0);
     let mut done = 0u64;
     while done < longest {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(Error::new(ErrorKind::Internal, "hashing cancelled"));
-        }
         let mut lens = [0usize; LANES];
         for ((job, chunk), len) in jobs.iter().zip(buf.chunks_mut(CHUNK)).zip(&mut lens) {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::new(ErrorKind::Internal, "hashing cancelled"));
+            }
             if done.is_multiple_of(AHEAD) {
                 let from = if done == 0 { 0 } else { done + AHEAD };
                 let to = (done + 2 * AHEAD).min(job.len);
@@ -128,6 +147,46 @@ mod tests {
         let jobs = [Job { part: 1, offset: 0, len: 2 * CHUNK as u64 }];
         let e = hash_batch(Md5Many::new(), &file, &jobs, &mut Vec::new(), &AtomicBool::new(true)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Internal);
+    }
+
+    /// Counts reads; raises `cancel` inside read number `stop_at`, as another thread's stop
+    /// arriving while that read is in progress.
+    struct Counting<'a> {
+        reads: std::sync::atomic::AtomicUsize,
+        stop_at: usize,
+        cancel: &'a AtomicBool,
+    }
+
+    impl ReadAt for Counting<'_> {
+        fn read_exact_at(&self, buf: &mut [u8], _offset: u64) -> Result<(), Error> {
+            if self.reads.fetch_add(1, Ordering::Relaxed) + 1 == self.stop_at {
+                self.cancel.store(true, Ordering::Relaxed);
+            }
+            buf.fill(0);
+            Ok(())
+        }
+
+        fn will_need(&self, _offset: u64, _len: u64) {}
+    }
+
+    /// Issue 15 item 8: the header says a stopped hashing thread finishes at most one 256 KiB
+    /// read; the stop was looked at once per round of up to 16 reads (4 MiB).
+    #[test]
+    fn a_stop_lets_no_read_start_after_the_one_in_progress() {
+        let jobs: Vec<Job> = (0..LANES as u32).map(|i| Job { part: i + 1, offset: 0, len: 3 * CHUNK as u64 }).collect();
+        // In the first round, mid-round, at a round's last lane, and at the next round's first.
+        for stop_at in [1, 5, LANES, LANES + 1, 2 * LANES + 7] {
+            let cancel = AtomicBool::new(false);
+            let source = Counting { reads: Default::default(), stop_at, cancel: &cancel };
+            let e = hash_batch(Md5Many::new(), &source, &jobs, &mut Vec::new(), &cancel).unwrap_err();
+            assert_eq!((e.kind(), e.message()), (ErrorKind::Internal, "hashing cancelled"));
+            assert_eq!(source.reads.load(Ordering::Relaxed), stop_at, "reads after a stop in read {stop_at}");
+        }
+        // Never stopped: every chunk of every lane is read once.
+        let cancel = AtomicBool::new(false);
+        let source = Counting { reads: Default::default(), stop_at: 0, cancel: &cancel };
+        hash_batch(Md5Many::new(), &source, &jobs, &mut Vec::new(), &cancel).unwrap();
+        assert_eq!(source.reads.load(Ordering::Relaxed), 3 * LANES);
     }
 
     #[test]

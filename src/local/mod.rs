@@ -3,12 +3,13 @@
 //! on a pool of threads.
 
 mod file;
-mod geometry;
+pub(crate) mod geometry;
 mod hash;
 mod pool;
 
 pub use file::LocalFile;
-pub use geometry::{Geometry, Inference};
+pub(crate) use geometry::MAX_PART_NUMBER;
+pub use geometry::{check_upload_part_size, choose_part_size, Geometry, Inference};
 pub(crate) use hash::LANES;
-pub use hash::{hash_batch, hex, Job};
+pub use hash::{hash_batch, hex, Job, ReadAt};
 pub use pool::{Hashed, Pool};

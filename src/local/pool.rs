@@ -105,7 +105,7 @@ fn work(shared: &Shared, send: &Sender<Hashed>) {
     let mut buf = Vec::new();
     while let Some(batch) = take(shared) {
         let hashed = catch_unwind(AssertUnwindSafe(|| {
-            hash_batch(shared.engine, &shared.file, &batch, &mut buf, &shared.cancel)
+            hash_batch(shared.engine, &*shared.file, &batch, &mut buf, &shared.cancel)
                 .and_then(|digests| shared.file.check_open_file().map(|()| digests))
         }))
         .unwrap_or_else(|_| {

@@ -14,19 +14,13 @@ pub(crate) use plan::{job, verdict};
 use crate::cancel::Interrupt;
 use crate::error::{Error, ErrorKind, Redactor};
 use crate::listing::Listing;
-use crate::local::{Geometry, Hashed, Inference, Job, LocalFile, Pool, LANES};
+use crate::local::{choose_part_size, Geometry, Hashed, Inference, Job, LocalFile, Pool, LANES, MAX_PART_NUMBER};
 use md5_many::Md5Many;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 /// At most this many hashing threads.
 pub(crate) const MAX_THREADS: u32 = 16;
-/// The highest part number a listing may name. Vault allows at most 9,616 parts per session
-/// (v26.2; 2,000 up to v22.x); the margin is for later versions. Without a cap a hostile
-/// listing made memory grow without bound (every listed number is kept until its verdict:
-/// 2.9 million parts in 12 pages held 320 MB before the first verdict) and could ask for four
-/// billion verdicts.
-pub(crate) const MAX_LISTED_PART: u32 = 100_000;
 /// Listed parts not yet turned into verdicts, at most, while the next verdict waits only for
 /// hashing: bounds how far the listing runs ahead of slow hashing.
 const MAX_AHEAD: usize = 1024;
@@ -259,8 +253,8 @@ struct Run {
     /// Every part number listed so far: a second listing of one is a protocol error.
     seen: HashSet<u32>,
     highest_listed: u32,
-    /// The part whose verdict comes next: u64, as it passes u32::MAX after the last verdict.
-    next: u64,
+    /// The part whose verdict comes next; at most one past MAX_PART_NUMBER.
+    next: u32,
     digests: HashMap<u32, [u8; 16]>,
     /// Jobs held back until a batch's worth is ready, so the hashing threads fill their lanes.
     unsubmitted: Vec<Job>,
@@ -275,18 +269,14 @@ impl Run {
         while let Some(hashed) = self.pool.try_next() {
             self.collect(hashed, totals)?;
         }
-        let Ok(next) = u32::try_from(self.next) else {
-            // Past u32::MAX: the last verdict (for part u32::MAX) has been returned.
-            self.file.check_path()?;
-            return Ok(Step::Done);
-        };
+        let next = self.next;
         if let Some(v) = self.ready(next) {
             self.listed.remove(&v.part_number);
             self.digests.remove(&v.part_number);
             self.next += 1;
             return Ok(Step::Verdict(v));
         }
-        if self.listed_all && self.geometry.is_some() && self.next > self.last() {
+        if self.listed_all && self.geometry.is_some() && u64::from(self.next) > self.last() {
             self.file.check_path()?;
             return Ok(Step::Done);
         }
@@ -334,9 +324,9 @@ impl Run {
         if n == 0 {
             return Err(Error::protocol("the listing has a part number 0 (parts are numbered from 1)"));
         }
-        if n > MAX_LISTED_PART {
+        if n > MAX_PART_NUMBER {
             return Err(Error::protocol(format!(
-                "the listing has part {n}: Vault sessions have at most {MAX_LISTED_PART} parts"
+                "the listing has part {n}: Vault sessions have at most {MAX_PART_NUMBER} parts"
             )));
         }
         if !self.seen.insert(n) {
@@ -348,8 +338,8 @@ impl Run {
             Some(g) => self.queue(plan::job(&g, n, &remote)),
             None => {
                 self.inference.add(n, remote.size);
-                if let Some(part_size) = self.inference.part_size() {
-                    self.set_geometry(Geometry::new(self.file.size(), part_size)?);
+                if let Some(g) = self.inference.geometry(self.file.size()) {
+                    self.set_geometry(g?);
                 }
             }
         }
@@ -369,6 +359,12 @@ impl Run {
         self.flush();
         match self.geometry {
             Some(_) => Ok(()),
+            // A session with no parts yet: cut the file as an upload would.
+            None if self.inference.is_empty() => {
+                let size = self.file.size();
+                self.set_geometry(Geometry::new(size, choose_part_size(size)?)?);
+                Ok(())
+            }
             None => Err(Error::arg(format!(
                 "part_size is 0 and the listing cannot tell it ({}): pass the part size",
                 self.inference.why_not()

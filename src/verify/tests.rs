@@ -105,7 +105,7 @@ fn every_verdict_from_per_part_faults() {
 fn parts_past_the_end_are_extra_and_not_resumable() {
     let file = TempFile::new("extra", 3 * 64 * KB);
     let sim = sim_for(&file, 64 * KB, 3, &[PartFault::Extra(2)]);
-    let mut v = verifier(&sim, &file, 0, 1000);
+    let mut v = verifier(&sim, &file, 64 * KB, 1000);
     let (verdicts, err) = drain(&mut v);
     assert_eq!(err, None);
     use Status::*;
@@ -130,21 +130,81 @@ fn a_partial_upload_with_a_gap_resumes_at_the_gap() {
     assert_eq!((t.first_to_upload, t.resumable, t.count[Missing as usize]), (3, true, 5));
 }
 
+const MIB: u64 = 1 << 20;
+
 #[test]
 fn part_size_is_read_off_the_listing_or_asked_for() {
-    let file = TempFile::new("infer", 4 * 64 * KB);
-    let sim = sim_for(&file, 64 * KB, 2, &[]);
+    let file = TempFile::new("infer", 4 * 5 * MIB);
+    let sim = sim_for(&file, 5 * MIB, 2, &[]);
     let (verdicts, err) = drain(&mut verifier(&sim, &file, 0, 1));
     assert_eq!(err, None);
     assert_eq!(statuses(&verdicts).len(), 4, "an exact multiple: 4 parts, no empty fifth");
     assert_eq!(verdicts[1].status, Status::Ok);
 
-    let one = sim_for(&file, 64 * KB, 1, &[]);
-    let (verdicts, err) = drain(&mut verifier(&one, &file, 0, 1000));
+    // Part 2 alone may be the last part: nothing tells the part size.
+    let two = sim_for(&file, 5 * MIB, 2, &[PartFault::Missing(1)]);
+    let (verdicts, err) = drain(&mut verifier(&two, &file, 0, 1000));
     assert!(verdicts.is_empty());
     let err = err.unwrap();
     assert_eq!(err.kind(), ErrorKind::Arg);
-    assert!(err.message().contains("the listing has only part 1, which may be the last"), "{err}");
+    assert_eq!(
+        err.message(),
+        "part_size is 0 and the listing cannot tell it (the listing has only part 2, which may be the last): pass the part size"
+    );
+}
+
+/// Part 1 alone is a full part when the file is longer (it cannot be the last), or the whole
+/// file when it is not.
+#[test]
+fn part_1_alone_tells_the_part_size() {
+    let file = TempFile::new("part1", 2 * 5 * MIB + 3);
+    let sim = sim_for(&file, 5 * MIB, 1, &[]);
+    let (verdicts, err) = drain(&mut verifier(&sim, &file, 0, 1000));
+    assert_eq!(err, None);
+    use Status::*;
+    assert_eq!(statuses(&verdicts), [(1, Ok), (2, Missing), (3, Missing)]);
+    assert_eq!((verdicts[2].offset, verdicts[2].local_size), (10 * MIB, 3));
+
+    let whole = TempFile::new("whole", 100 * KB);
+    let sim = sim_for(&whole, 100 * KB, 1, &[]);
+    let (verdicts, err) = drain(&mut verifier(&sim, &whole, 0, 1000));
+    assert_eq!((statuses(&verdicts), err), (vec![(1, Ok)], None), "one part, below 5 MiB: not a protocol error");
+}
+
+/// Issue 15 item 6: parts 1 and 2 of 1 byte each turned a 20 MB file into 20 million verdicts.
+#[test]
+fn an_implied_part_size_below_vaults_minimum_is_a_protocol_error() {
+    let file = TempFile::new("tiny", 1);
+    std::fs::File::options().write(true).open(&file.0).unwrap().set_len(20_000_000).unwrap();
+    let parts = (1..=2).map(|number| vault_sim::SimPart { number, size: 1, md5: None }).collect();
+    let sim =
+        Sim::start(Config::default().user(SID, "alice", false).upload(Upload::with_parts("up-v", "alice", parts)))
+            .unwrap();
+    let mut v = verifier(&sim, &file, 0, 1000);
+    let (verdicts, err) = drain(&mut v);
+    assert!(verdicts.is_empty(), "{} verdicts", verdicts.len());
+    let err = err.unwrap();
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert_eq!(
+        err.message(),
+        "the listing implies a part size of 1 bytes, below Vault's minimum of 5242880 for every part but the last (the 20000000-byte file would be 20000000 parts)"
+    );
+    assert_eq!(v.totals().count, [0; 6]);
+}
+
+/// A session just created lists nothing: the file is cut as an upload would cut it.
+#[test]
+fn a_session_with_no_parts_gets_the_librarys_part_size() {
+    let file = TempFile::new("noparts", 1);
+    std::fs::File::options().write(true).open(&file.0).unwrap().set_len(20 * MIB).unwrap();
+    let sim = sim_for(&file, MIB, 0, &[]);
+    let (verdicts, err) = drain(&mut verifier(&sim, &file, 0, 1000));
+    assert_eq!(err, None);
+    assert_eq!(statuses(&verdicts), [(1, Status::Missing), (2, Status::Missing), (3, Status::Missing)]);
+    assert_eq!(
+        verdicts.iter().map(|v| (v.offset, v.local_size)).collect::<Vec<_>>(),
+        [(0, 8 * MIB), (8 * MIB, 8 * MIB), (16 * MIB, 4 * MIB)]
+    );
 }
 
 #[test]
@@ -226,40 +286,36 @@ fn threads_are_checked_and_fixed_at_the_first_verdict() {
     assert!(v.error().unwrap().message().contains("at most 16"));
 }
 
-/// A local file may have u32::MAX parts (a 4 GiB file at part size 1): the verdicts end with
-/// the last, instead of `next` overflowing (a panic in debug builds, wrapping to part 0 and an
-/// endless run of verdicts in release builds).
+/// A part size that cuts the file into more parts than a listing may name (4 GiB at part size
+/// 1 used to ask for four billion verdicts) is refused before anything is fetched.
 #[test]
-fn the_verdicts_end_after_part_u32_max() {
+fn a_local_part_count_past_the_cap_is_refused() {
     let file = TempFile::new("u32max", 1);
     std::fs::File::options().write(true).open(&file.0).unwrap().set_len(u64::from(u32::MAX)).unwrap();
     let sim = sim_for(&file, 1, 1, &[]);
     let mut v = verifier(&sim, &file, 1, 10);
-    assert_eq!(v.next_verdict().unwrap().map(|v| (v.part_number, v.status)), Some((1, Status::Ok)));
-    // Skip the four billion MISSING verdicts in between, once the listing is complete.
-    loop {
-        let State::Running(run) = &mut v.state else { panic!("not running") };
-        if run.listed_all {
-            run.next = u64::from(u32::MAX - 1);
-            break;
-        }
-        let _ = run.step(&mut v.totals).unwrap();
-    }
-    let (verdicts, err) = drain(&mut v);
-    assert_eq!(err, None);
-    assert_eq!(statuses(&verdicts), [(u32::MAX - 1, Status::Missing), (u32::MAX, Status::Missing)]);
-    assert_eq!((verdicts[1].offset, verdicts[1].local_size), (u64::from(u32::MAX) - 1, 1));
-    assert_eq!(v.next_verdict(), Ok(None), "DONE stays DONE");
+    let e = v.next_verdict().unwrap_err();
+    assert_eq!(
+        (e.kind(), e.message()),
+        (
+            ErrorKind::Arg,
+            "part_size 1 cuts the 4294967295-byte file into 4294967295 parts: at most 100000 (Vault allows 9616)"
+        )
+    );
+    assert_eq!(sim.requests().len(), 0);
+    let mut v = verifier(&sim, &file, u64::from(u32::MAX).div_ceil(100_000), 10);
+    assert_eq!(v.next_verdict().unwrap().map(|v| (v.part_number, v.status)), Some((1, Status::SizeMismatch)));
+    drop(v);
 }
 
 /// A hostile listing cannot make the verifier hold every part number it names, nor ask for
-/// billions of verdicts: a part number past MAX_LISTED_PART is a protocol error.
+/// billions of verdicts: a part number past MAX_PART_NUMBER is a protocol error.
 #[test]
 fn a_part_number_past_the_cap_is_a_protocol_error() {
     let file = TempFile::new("cap", 2 * KB);
     let mut parts = parts_of_file(&file.0, KB, 1).unwrap();
-    parts.push(vault_sim::SimPart { number: MAX_LISTED_PART, size: KB, md5: None });
-    parts.push(vault_sim::SimPart { number: MAX_LISTED_PART + 1, size: KB, md5: None });
+    parts.push(vault_sim::SimPart { number: MAX_PART_NUMBER, size: KB, md5: None });
+    parts.push(vault_sim::SimPart { number: MAX_PART_NUMBER + 1, size: KB, md5: None });
     let upload = Upload::with_parts("up-v", "alice", parts);
     let sim = Sim::start(Config::default().user(SID, "alice", false).upload(upload)).unwrap();
     let (verdicts, err) = drain(&mut verifier(&sim, &file, KB, 10));
