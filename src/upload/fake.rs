@@ -1,12 +1,13 @@
 //! A [`Vault`] for the state machine's unit tests: it answers from a script, holds the parts
 //! it was sent as a session would, and records every call.
 
-use super::interim::PartBytes;
-use super::vault::{Echo, Judged, Sent, Vault};
-use crate::cancel::{Deadline, Interrupt};
+use super::interim::{JobStatus, PartBytes};
+use super::vault::{Sent, Vault};
+use crate::cancel::{Deadline, Interrupt, Stops};
 use crate::error::{Error, ErrorKind, Redactor};
 use crate::log::Level;
 use crate::page::Part;
+use crate::transport::Body;
 use md5::{Digest, Md5};
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
@@ -62,7 +63,7 @@ pub struct Fake {
     pub before_put: Box<dyn FnMut(u32, u32) + Send>,
     pub job_id: u64,
     /// Job statuses answered in turn; the last one repeats.
-    pub jobs: VecDeque<String>,
+    pub jobs: VecDeque<JobStatus>,
     pub deadline: Deadline,
     pub interrupt: Interrupt,
     pub calls: Vec<Call>,
@@ -87,7 +88,7 @@ impl Fake {
             put: Box::new(|_, _| None),
             before_put: Box::new(|_, _| {}),
             job_id: 4242,
-            jobs: VecDeque::from(["SUCCESS".to_owned()]),
+            jobs: VecDeque::from([JobStatus::Succeeded]),
             deadline: Deadline::NONE,
             interrupt: Interrupt::new(),
             calls: Vec::new(),
@@ -149,43 +150,39 @@ impl Vault for Fake {
         }
     }
 
-    fn put_part(
-        &mut self,
-        body: &PartBytes,
-        judge: &mut dyn FnMut(&Echo) -> Judged,
-        sent: &mut Sent,
-    ) -> Result<(), Error> {
+    /// Retries as the retry loop does, and checks the echo as core's part upload does.
+    fn put_part(&mut self, body: &PartBytes, md5: &[u8; 32], sent: &mut Sent) -> Result<(), Error> {
         let part = body.part();
         let mut last = Error::new(ErrorKind::Internal, "no attempt made");
         for attempt in 1..=self.max_attempts {
             self.interrupt.check().map_err(crate::transport::stop_error)?;
             (self.before_put)(part, attempt);
             let mut bytes = Vec::new();
-            let read = body.reader().read_to_end(&mut bytes);
+            let read = body.reader().and_then(|mut r| r.read_to_end(&mut bytes));
             sent.requests += 1;
             sent.bytes += bytes.len() as u64;
-            let md5 = md5_hex(&bytes);
-            self.calls.push(Call::Put { part, attempt, len: bytes.len() as u64, md5 });
+            let stored = md5_hex(&bytes);
+            self.calls.push(Call::Put { part, attempt, len: bytes.len() as u64, md5: stored });
             if let Err(e) = read {
                 return Err(Error::new(ErrorKind::Io, format!("the body failed: {e}")));
             }
-            let echo = |md5| Echo { part_number: part, size: bytes.len() as u64, md5: Some(md5) };
-            let answer = (self.put)(part, attempt).unwrap_or(Answer::Echo);
-            let verdict = match answer {
-                Answer::Echo => judge(&echo(md5)),
-                Answer::WrongMd5 => judge(&echo(md5_hex(b"other bytes"))),
+            let echoed = match (self.put)(part, attempt).unwrap_or(Answer::Echo) {
+                Answer::Echo => stored,
+                Answer::WrongMd5 => md5_hex(b"other bytes"),
                 Answer::Transient(e) => {
                     last = e;
                     continue;
                 }
                 Answer::Fatal(e) => return Err(e),
             };
-            self.stored.insert(part, md5);
-            match verdict {
-                Judged::Accept => return Ok(()),
-                Judged::Resend(e) => last = e,
-                Judged::Stop(e) => return Err(e),
+            self.stored.insert(part, stored);
+            if (bytes.len() as u64, &echoed) == (body.len(), md5) {
+                return Ok(());
             }
+            last = Error::new(
+                ErrorKind::Integrity,
+                format!("Vault stored part {part} with MD5 {}", String::from_utf8_lossy(&echoed)),
+            );
         }
         Err(last.context(format!("part {part} (after {} attempts)", self.max_attempts)))
     }
@@ -195,19 +192,15 @@ impl Vault for Fake {
         Ok(self.job_id)
     }
 
-    fn job_status(&mut self, job: u64) -> Result<String, Error> {
+    fn job_status(&mut self, job: u64) -> Result<JobStatus, Error> {
         self.calls.push(Call::Job { job });
         self.polled.push(Instant::now());
         let status = if self.jobs.len() > 1 { self.jobs.pop_front() } else { self.jobs.front().cloned() };
-        Ok(status.unwrap_or_default())
+        Ok(status.expect("a job status scripted"))
     }
 
-    fn deadline(&self) -> Deadline {
-        self.deadline
-    }
-
-    fn interrupter(&self) -> Interrupt {
-        self.interrupt.clone()
+    fn stops(&self) -> Stops {
+        Stops { interrupt: self.interrupt.clone(), deadline: self.deadline }
     }
 
     fn fail(&mut self, error: Error) -> Error {

@@ -1,23 +1,14 @@
-//! INTERIM, until branch `local` lands its phase 2 (the part reader, digests ahead, the
-//! part-size rules, E_CONFLICT and E_INTEGRITY): the smallest stand-ins over what src/local/
-//! has today, so the state machine compiles and its tests run. Deleted at that merge; nothing
-//! outside src/upload/ uses it.
+//! INTERIM, until branch `local` lands the part reader and digests ahead, and branch `core`
+//! its job status: the smallest stand-ins over what src/local/ has today, so the state machine
+//! compiles and its tests run. Deleted at those merges; nothing outside src/upload/ uses it.
 
 use crate::cancel::Interrupt;
-use crate::error::{Error, ErrorKind};
-use crate::local::{Geometry, Inference, Job, LocalFile, Pool, LANES};
+use crate::error::Error;
+use crate::local::{Geometry, Job, LocalFile, Pool, LANES};
+use crate::transport::Body;
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
-
-/// Stand-ins for ErrorKind::Conflict (14) and ErrorKind::Integrity (15).
-pub(crate) const CONFLICT: ErrorKind = ErrorKind::Arg;
-pub(crate) const INTEGRITY: ErrorKind = ErrorKind::Protocol;
-
-const MIB: u64 = 1 << 20;
-const MIN_PART: u64 = 5 * MIB;
-const MAX_PART: u64 = 50 * MIB;
-const MAX_PARTS: u64 = 9616;
 
 // Read only by the fake until vault_calls.rs sends parts.
 #[cfg_attr(not(test), allow(dead_code))]
@@ -39,9 +30,15 @@ impl PartBytes {
     pub fn part(&self) -> u32 {
         self.part
     }
+}
 
-    pub fn reader(&self) -> impl Read + '_ {
-        PartReader { bytes: self, done: 0 }
+impl Body for PartBytes {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn reader(&self) -> std::io::Result<Box<dyn Read + '_>> {
+        Ok(Box::new(PartReader { bytes: self, done: 0 }))
     }
 }
 
@@ -100,37 +97,13 @@ impl DigestsAhead {
     }
 }
 
-pub(crate) fn check_part_size(part_size: u64, file_size: u64) -> Result<(), Error> {
-    if !(MIN_PART..=MAX_PART).contains(&part_size) {
-        return Err(Error::arg(format!("part_size {part_size} is out of range: Vault accepts 5 MiB to 50 MiB")));
-    }
-    if file_size.div_ceil(part_size) > MAX_PARTS {
-        return Err(Error::arg(format!("part_size {part_size} cuts the file into more than {MAX_PARTS} parts")));
-    }
-    Ok(())
-}
-
-pub(crate) fn choose_part_size(file_size: u64) -> Result<u64, Error> {
-    let fit = file_size.div_ceil(2000).div_ceil(MIB) * MIB;
-    let size = fit.max(8 * MIB);
-    if size <= MAX_PART {
-        return Ok(size);
-    }
-    check_part_size(MAX_PART, file_size).map(|()| MAX_PART)
-}
-
-/// The part size a listing tells; part 1 alone tells it too (shorter than the file it is a
-/// full part, otherwise the whole file is one part).
-pub(crate) fn infer_part_size(inference: &Inference, first: Option<(u32, u64)>, file_size: u64) -> Result<u64, Error> {
-    let size = match (inference.part_size(), first) {
-        (Some(size), _) => size,
-        (None, Some((1, size))) => size,
-        _ => {
-            return Err(Error::arg(format!("part_size is 0 and the listing cannot tell it ({})", inference.why_not())))
-        }
-    };
-    if size < MIN_PART && size < file_size {
-        return Err(Error::protocol(format!("the listing's part size {size} is below Vault's 5 MiB minimum")));
-    }
-    Ok(size)
+/// Where a commit's job is (core's vault_api::JobStatus).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) enum JobStatus {
+    /// SCHEDULED, QUEUED, QUEUEING or RUNNING: ask again later.
+    Pending(String),
+    Succeeded,
+    /// Any other status: the job ended without the file.
+    Ended(String),
 }

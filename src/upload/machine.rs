@@ -2,17 +2,19 @@
 //!
 //! Ready -> (start) Sending -> one event per local part -> Committing -> Polling -> Done, or
 //! Failed from anywhere, for good. Digests are computed ahead on the hashing threads while a
-//! part is on the wire; a part's PUT never waits for its own digest (only its echo check does),
-//! so the connection is busy whenever there is something to send.
+//! part is on the wire, so the next part's digest (which its PUT carries for the echo check)
+//! is normally ready when the connection is.
 
-use super::interim::{self, DigestsAhead, PartBytes};
-use super::plan::{self, JobState, Listed};
-use super::vault::{Judged, Sent, Vault};
+use super::interim::{DigestsAhead, JobStatus, PartBytes};
+use super::plan::{self, Listed};
+use super::vault::{Sent, Vault};
 use super::{CommitMode, PartAction, PartEvent, Totals, MAX_POLL, MIN_POLL};
 use crate::cancel::{Interrupt, Stop};
 use crate::error::{Error, ErrorKind};
 use crate::local::{hex, Geometry, LocalFile};
 use crate::log::Level;
+use crate::transport::stop_error;
+use crate::verify::Status;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,7 +82,7 @@ impl<V: Vault> Machine<V> {
     }
 
     fn with_state(vault: V, state: State) -> Machine<V> {
-        let interrupt = vault.interrupter();
+        let interrupt = vault.stops().interrupt;
         let options = Options { commit: CommitMode::default(), poll: super::DEFAULT_POLL };
         Machine { vault, state, options, totals: Totals::default(), interrupt }
     }
@@ -154,7 +156,7 @@ impl<V: Vault> Machine<V> {
             _ => return Ok(()),
         }
         if self.interrupt.is_raised() {
-            return Err(self.fail(crate::transport::stop_error(Stop::Cancelled)));
+            return Err(self.fail(stop_error(Stop::Cancelled)));
         }
         let State::Ready(ready) = std::mem::replace(&mut self.state, State::Done) else {
             unreachable!("checked above")
@@ -174,7 +176,7 @@ impl<V: Vault> Machine<V> {
         let size = file.size();
         let (geometry, listed) = match self.vault.upload_id() {
             None => {
-                let geometry = Geometry::new(size, plan::new_part_size(ready.part_size, size)?)?;
+                let geometry = plan::new_geometry(ready.part_size, size)?;
                 self.vault.create(size)?;
                 (geometry, Listed::default())
             }
@@ -193,12 +195,14 @@ impl<V: Vault> Machine<V> {
     /// A resumed session: its declared size must be the file's, and its whole listing must
     /// fit the file, before anything is sent.
     fn resume(&mut self, size: u64, given: u64) -> Result<(Geometry, Listed), Error> {
-        // A part size Vault would refuse is refused before any request.
-        plan::check_given(given, size)?;
+        if given != 0 {
+            // A part size Vault would refuse is refused before any request.
+            crate::local::check_upload_part_size(size, given)?;
+        }
         let declared = self.vault.declared_size()?;
         if declared != size {
             return Err(Error::new(
-                interim::CONFLICT,
+                ErrorKind::Conflict,
                 format!(
                     "this file cannot complete this session: the session was created for {declared} bytes, \
                      the file has {size}; nothing was sent"
@@ -209,7 +213,7 @@ impl<V: Vault> Machine<V> {
         while let Some(part) = self.vault.next_listed()? {
             listed.add(part)?;
         }
-        let geometry = Geometry::new(size, listed.part_size(given, size)?)?;
+        let geometry = listed.geometry(given, size)?;
         listed.check_fits(&geometry)?;
         Ok((geometry, listed))
     }
@@ -218,7 +222,7 @@ impl<V: Vault> Machine<V> {
         self.start()?;
         loop {
             if self.interrupt.is_raised() && !matches!(self.state, State::Done | State::Failed(_)) {
-                return Err(self.fail(crate::transport::stop_error(Stop::Cancelled)));
+                return Err(self.fail(stop_error(Stop::Cancelled)));
             }
             let step = match &mut self.state {
                 State::Failed(e) => return Err(e.clone()),
@@ -239,17 +243,17 @@ impl<V: Vault> Machine<V> {
     /// One request for the job's status, then (not yet ended) the poll interval's wait.
     fn poll(&mut self) -> Result<Step, Error> {
         let job = self.totals.job_id;
-        let status = self.vault.job_status(job)?;
-        match plan::job_state(job, &status) {
-            JobState::Succeeded => {
+        match self.vault.job_status(job)? {
+            JobStatus::Succeeded => {
                 self.vault.log(Level::Info, &|| format!("job {job}: SUCCESS: the file is on staging"));
                 Ok(Step::To(State::Done))
             }
-            JobState::Ended(e) => Err(e),
-            JobState::NotYet => {
+            JobStatus::Ended(status) => Err(plan::job_ended(job, &status)),
+            JobStatus::Pending(status) => {
                 let wait = self.options.poll;
-                self.vault.log(Level::Info, &|| format!("job {job}: {status}; next poll in {} ms", wait.as_millis()));
-                self.interrupt.sleep(wait, self.vault.deadline()).map_err(crate::transport::stop_error)?;
+                let line = || format!("job {job}: {status}; next poll in {} ms", wait.as_millis());
+                self.vault.log(Level::Info, &line);
+                self.vault.stops().pause(wait, || {}).map_err(stop_error)?;
                 Ok(Step::To(State::Polling))
             }
         }
@@ -278,26 +282,24 @@ impl Sending {
         }
         let g = self.geometry;
         let remote = self.listed.take(n);
-        let known = match plan::may_keep(&g, n, remote.as_ref()) {
-            true => Some(self.digest(n, totals)?),
-            false => None,
-        };
-        let verdict = plan::status(&g, n, remote.as_ref(), known.as_ref());
-        let (md5, action, attempts) = match verdict {
-            crate::verify::Status::Ok => {
+        let digest = self.digests.next(n)?;
+        totals.bytes_hashed += g.local_size(n);
+        let verdict = plan::status(&g, n, remote.as_ref(), &digest);
+        let md5 = hex(&digest);
+        let (action, attempts) = match verdict {
+            Status::Ok => {
                 totals.kept += 1;
                 vault.log(Level::Debug, &|| format!("part {n}: kept (Vault holds it intact)"));
-                (known.map(|d| hex(&d)), PartAction::Kept, 0)
+                (PartAction::Kept, 0)
             }
             _ => {
-                let (md5, sent) = self.send(vault, n, known, totals)?;
+                let sent = self.send(vault, n, &md5, totals)?;
                 totals.sent += 1;
-                vault.log(Level::Debug, &|| format!("part {n}: sent ({verdict:?}), {} attempts", sent.requests));
-                (Some(md5), PartAction::Sent, sent.requests)
+                vault.log(Level::Debug, &|| format!("part {n}: sent ({verdict:?}) in {} requests", sent.requests));
+                (PartAction::Sent, sent.requests)
             }
         };
         self.next += 1;
-        let md5 = md5.ok_or_else(|| Error::new(ErrorKind::Internal, "a kept part without its digest"))?;
         Ok(Step::Event(PartEvent {
             part_number: n,
             verdict,
@@ -309,45 +311,15 @@ impl Sending {
         }))
     }
 
-    /// Part `n`'s digest, in order from the hashing threads.
-    fn digest(&mut self, n: u32, totals: &mut Totals) -> Result<[u8; 16], Error> {
-        let digest = self.digests.next(n)?;
-        totals.bytes_hashed += self.geometry.local_size(n);
-        Ok(digest)
-    }
-
-    /// PUTs part `n` until Vault's echo is the local part's; the digest (if not `known`) is
-    /// collected while the first attempt is on the wire. A file that changed meanwhile is
-    /// E_IO, whatever the PUT's outcome.
-    fn send(
-        &mut self,
-        vault: &mut impl Vault,
-        n: u32,
-        known: Option<[u8; 16]>,
-        totals: &mut Totals,
-    ) -> Result<([u8; 32], Sent), Error> {
+    /// PUTs part `n` until Vault's echo is the local part's. A file that changed meanwhile is
+    /// E_IO, whatever the PUT's outcome (a short read shows as a failed body).
+    fn send(&mut self, vault: &mut impl Vault, n: u32, md5: &[u8; 32], totals: &mut Totals) -> Result<Sent, Error> {
         let (offset, size) = (self.geometry.offset(n), self.geometry.local_size(n));
         let body = PartBytes::new(Arc::clone(&self.file), n, offset, size);
-        let mut md5 = known.map(|d| hex(&d));
         let mut sent = Sent::default();
-        let result = vault.put_part(
-            &body,
-            &mut |echo| {
-                let local = match md5 {
-                    Some(m) => m,
-                    None => match self.digest(n, totals) {
-                        Ok(d) => *md5.insert(hex(&d)),
-                        Err(e) => return Judged::Stop(e),
-                    },
-                };
-                plan::judge(n, size, &local, echo)
-            },
-            &mut sent,
-        );
+        let result = vault.put_part(&body, md5, &mut sent);
         totals.bytes_sent += sent.bytes;
         self.file.check_open_file()?;
-        result?;
-        let md5 = md5.ok_or_else(|| Error::new(ErrorKind::Internal, "a part accepted without its digest"))?;
-        Ok((md5, sent))
+        result.map(|()| sent)
     }
 }

@@ -2,12 +2,10 @@
 //! complete it, which part size applies, which parts are kept, and whether an echo is the
 //! local part's.
 
-use super::interim;
-use super::vault::{Echo, Judged};
 use crate::error::{Error, ErrorKind};
-use crate::local::Geometry;
+use crate::local::{check_upload_part_size, choose_part_size, Geometry, Inference, MAX_PART_NUMBER};
 use crate::page::Part;
-use crate::verify::{Remote, Status, MAX_LISTED_PART};
+use crate::verify::{Remote, Status};
 use std::collections::BTreeMap;
 
 /// The parts a resumed session's listing names, read whole before anything is sent.
@@ -18,15 +16,15 @@ pub(crate) struct Listed {
 
 impl Listed {
     /// Adds one listed part. Numbers are checked as verify checks them: a part 0, a number
-    /// above [`MAX_LISTED_PART`] (which bounds this map) or a number listed twice is E_PROTOCOL.
+    /// above [`MAX_PART_NUMBER`] (which bounds this map) or a number listed twice is E_PROTOCOL.
     pub fn add(&mut self, part: Part) -> Result<(), Error> {
         let n = part.part_number;
         if n == 0 {
             return Err(Error::protocol("the listing has a part number 0 (parts are numbered from 1)"));
         }
-        if n > MAX_LISTED_PART {
+        if n > MAX_PART_NUMBER {
             return Err(Error::protocol(format!(
-                "the listing has part {n}: Vault sessions have at most {MAX_LISTED_PART} parts"
+                "the listing has part {n}: Vault sessions have at most {MAX_PART_NUMBER} parts"
             )));
         }
         if self.parts.insert(n, Remote { size: part.size, md5: part.md5 }).is_some() {
@@ -35,21 +33,26 @@ impl Listed {
         Ok(())
     }
 
-    /// The part size of a resumed upload: `given` (checked), else read off the listing, else
-    /// (no part listed) the library's choice for the file.
-    pub fn part_size(&self, given: u64, file_size: u64) -> Result<u64, Error> {
+    /// The file cut for a resumed upload: at the part size `given` (checked), else as the
+    /// listing tells, else (no part listed) at the library's choice.
+    pub fn geometry(&self, given: u64, file_size: u64) -> Result<Geometry, Error> {
         if given != 0 {
-            return Ok(given);
+            check_upload_part_size(file_size, given)?;
+            return Geometry::new(file_size, given);
         }
         if self.parts.is_empty() {
-            return interim::choose_part_size(file_size);
+            return Geometry::new(file_size, choose_part_size(file_size)?);
         }
-        let mut inference = crate::local::Inference::default();
+        let mut inference = Inference::default();
         for (&n, remote) in &self.parts {
             inference.add(n, remote.size);
         }
-        let first = self.parts.first_key_value().map(|(&n, r)| (n, r.size));
-        interim::infer_part_size(&inference, first, file_size)
+        inference.geometry(file_size).unwrap_or_else(|| {
+            Err(Error::arg(format!(
+                "part_size is 0 and the listing cannot tell it ({}): pass the part size",
+                inference.why_not()
+            )))
+        })
     }
 
     /// Refuses a session this file cannot complete (E_CONFLICT, before anything is sent): a
@@ -83,80 +86,30 @@ impl Listed {
 }
 
 fn conflict(why: String) -> Error {
-    Error::new(interim::CONFLICT, format!("this file cannot complete this session: {why}; nothing was sent"))
+    Error::new(ErrorKind::Conflict, format!("this file cannot complete this session: {why}; nothing was sent"))
 }
 
-/// A part size the caller gave (0: none) must be one Vault accepts for this file: E_ARG
-/// otherwise, before any request.
-pub(crate) fn check_given(given: u64, file_size: u64) -> Result<(), Error> {
-    match given {
-        0 => Ok(()),
-        _ => interim::check_part_size(given, file_size),
-    }
+/// The file cut for a new session: at the part size `given` (checked), else at the library's
+/// choice. E_ARG before any request for a size or file Vault would refuse.
+pub(crate) fn new_geometry(given: u64, file_size: u64) -> Result<Geometry, Error> {
+    let part_size = match given {
+        0 => choose_part_size(file_size)?,
+        _ => check_upload_part_size(file_size, given).map(|()| given)?,
+    };
+    Geometry::new(file_size, part_size)
 }
 
-/// The part size of a new session: `given` (checked) or the library's choice.
-pub(crate) fn new_part_size(given: u64, file_size: u64) -> Result<u64, Error> {
-    check_given(given, file_size)?;
-    match given {
-        0 => interim::choose_part_size(file_size),
-        _ => Ok(given),
-    }
+/// What verify says of part `n` with its local digest: OK is kept, anything else is sent.
+pub(crate) fn status(g: &Geometry, n: u32, remote: Option<&Remote>, digest: &[u8; 16]) -> Status {
+    crate::verify::verdict(g, n, remote, Some(digest)).status
 }
 
-/// Whether part `n` may be kept: the listing names it with the local size and an MD5, so its
-/// verdict waits for the local digest. Every other part is sent without waiting for one.
-pub(crate) fn may_keep(g: &Geometry, n: u32, remote: Option<&Remote>) -> bool {
-    remote.is_some_and(|r| crate::verify::job(g, n, r).is_some())
-}
-
-/// Verify's verdict for part `n`; `digest` is needed only when [`may_keep`] says so.
-pub(crate) fn status(g: &Geometry, n: u32, remote: Option<&Remote>, digest: Option<&[u8; 16]>) -> Status {
-    crate::verify::verdict(g, n, remote, digest).status
-}
-
-/// Whether Vault's answer to a PUT of part `n` (`size` bytes of MD5 `md5`) says it stored
-/// exactly those bytes; otherwise the part is sent again, and after the last attempt the
-/// upload fails with E_INTEGRITY.
-pub(crate) fn judge(n: u32, size: u64, md5: &[u8; 32], echo: &Echo) -> Judged {
-    if echo.part_number == n && echo.size == size && echo.md5.as_ref() == Some(md5) {
-        return Judged::Accept;
-    }
-    let theirs = echo.md5.as_ref().map_or("no MD5".to_owned(), |m| format!("MD5 {}", String::from_utf8_lossy(m)));
-    Judged::Resend(Error::new(
-        interim::INTEGRITY,
-        format!(
-            "part {n}: Vault answered part {} with {} bytes and {theirs} for the {size} bytes of MD5 {} sent",
-            echo.part_number,
-            echo.size,
-            String::from_utf8_lossy(md5)
-        ),
-    ))
-}
-
-/// What a job's status means (Vault: "SCHEDULED, QUEUED, RUNNING, SUCCESS, ERRORS_ENCOUNTERED,
-/// QUEUEING, CANCELLED, TIMEOUT, ..."; the list may grow).
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum JobState {
-    NotYet,
-    Succeeded,
-    /// Ended without the file: E_VAULT naming the status.
-    Ended(Error),
-}
-
-pub(crate) fn job_state(job: u64, status: &str) -> JobState {
-    match status {
-        "SCHEDULED" | "QUEUED" | "QUEUEING" | "RUNNING" => JobState::NotYet,
-        "SUCCESS" => JobState::Succeeded,
-        other => JobState::Ended(
-            Error::new(
-                ErrorKind::Vault,
-                format!(
-                    "the commit's job {job} ended with status {}: the file is not on staging",
-                    crate::error::quote(other)
-                ),
-            )
-            .with_vault_type(other),
-        ),
-    }
+/// A job that ended without the file: E_VAULT naming its status (also as the error type, for
+/// programs to branch on).
+pub(crate) fn job_ended(job: u64, status: &str) -> Error {
+    Error::new(
+        ErrorKind::Vault,
+        format!("the commit's job {job} ended with status {}: the file is not on staging", crate::error::quote(status)),
+    )
+    .with_vault_type(status)
 }

@@ -1,6 +1,7 @@
 //! The state machine's rules, driven by the fake Vault (fake.rs) over real files.
 
 use super::fake::{md5_hex, Answer, Call, Fake};
+use super::interim::JobStatus;
 use super::machine::Machine;
 use super::{CommitMode, PartAction, PartEvent, Totals};
 use crate::cancel::Deadline;
@@ -93,6 +94,10 @@ fn sent(file: &TempFile, n: u32, verdict: Status, attempts: u32) -> PartEvent {
 
 fn kept(file: &TempFile, n: u32) -> PartEvent {
     PartEvent { verdict: Status::Ok, action: PartAction::Kept, attempts: 0, ..sent(file, n, Status::Ok, 0) }
+}
+
+fn pending(status: &str) -> JobStatus {
+    JobStatus::Pending(status.to_owned())
 }
 
 fn puts_of(fake: &Fake) -> Vec<(u32, u32)> {
@@ -190,7 +195,7 @@ fn part_size_zero_on_a_resume_is_read_off_the_listing() {
 /// E_CONFLICT, nothing sent and the session left alone.
 fn assert_conflict(m: &mut Machine<Fake>, says: &str) {
     let e = m.next_event().unwrap_err();
-    assert_eq!(e.kind(), super::interim::CONFLICT, "{e}");
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
     assert!(e.message().contains(says) && e.message().ends_with("nothing was sent"), "{e}");
     let f = m.vault();
     assert_eq!(f.count(|c| matches!(c, Call::Put { .. } | Call::Commit | Call::Create { .. })), 0, "{:?}", f.calls);
@@ -249,9 +254,7 @@ fn an_echo_wrong_on_every_attempt_is_an_integrity_failure_and_nothing_is_committ
     let mut m = machine(fake, &file, P);
     let (events, result) = run(&mut m);
     let e = result.unwrap_err();
-    assert_eq!(e.kind(), super::interim::INTEGRITY);
-    let md5 = String::from_utf8(md5_hex(file.part(2)).to_vec()).unwrap();
-    assert!(e.message().contains(&format!("for the {P} bytes of MD5 {md5} sent")), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Integrity);
     assert!(e.message().contains("after 3 attempts"), "{e}");
     assert_eq!(events.len(), 1);
     let f = m.vault();
@@ -338,7 +341,7 @@ fn commit_none_makes_no_commit_and_commit_does_not_poll() {
 fn a_job_that_ends_without_success_is_a_vault_error_naming_its_status() {
     let file = TempFile::new("job-fails", SIZE);
     let mut fake = Fake::new_session();
-    fake.jobs = ["RUNNING", "ERRORS_ENCOUNTERED"].map(str::to_owned).into();
+    fake.jobs = [pending("RUNNING"), JobStatus::Ended("ERRORS_ENCOUNTERED".into())].into();
     let mut m = machine(fake, &file, P);
     m.set_poll_interval(Duration::from_millis(100)).unwrap();
     let e = run(&mut m).1.unwrap_err();
@@ -355,7 +358,7 @@ fn a_job_that_ends_without_success_is_a_vault_error_naming_its_status() {
 fn the_job_is_polled_no_more_often_than_the_interval() {
     let file = TempFile::new("poll", SIZE);
     let mut fake = Fake::new_session();
-    fake.jobs = ["SCHEDULED", "QUEUED", "RUNNING", "SUCCESS"].map(str::to_owned).into();
+    fake.jobs = [pending("SCHEDULED"), pending("QUEUED"), pending("RUNNING"), JobStatus::Succeeded].into();
     let mut m = machine(fake, &file, P);
     let every = Duration::from_millis(150);
     m.set_poll_interval(every).unwrap();
@@ -371,7 +374,7 @@ fn the_job_is_polled_no_more_often_than_the_interval() {
 fn a_poll_wait_past_the_deadline_is_not_started() {
     let file = TempFile::new("deadline", SIZE);
     let mut fake = Fake::new_session();
-    fake.jobs = ["RUNNING".to_owned()].into();
+    fake.jobs = [pending("RUNNING")].into();
     fake.deadline = Deadline::after(Duration::from_secs(60));
     let mut m = machine(fake, &file, P);
     m.set_poll_interval(Duration::from_secs(600)).unwrap();
@@ -386,7 +389,7 @@ fn a_poll_wait_past_the_deadline_is_not_started() {
 fn an_interrupt_ends_the_poll_wait_and_sticks() {
     let file = TempFile::new("interrupt", SIZE);
     let mut fake = Fake::new_session();
-    fake.jobs = ["RUNNING".to_owned()].into();
+    fake.jobs = [pending("RUNNING")].into();
     let mut m = machine(fake, &file, P);
     m.set_poll_interval(Duration::from_secs(600)).unwrap();
     let interrupt = m.interrupter();
@@ -425,7 +428,7 @@ fn start_is_idempotent() {
     // A failed start: the same error again, and no second request.
     let mut m = machine(Fake::resumed(1, &[]), &file, P);
     let e = m.start().unwrap_err();
-    assert_eq!(e.kind(), super::interim::CONFLICT);
+    assert_eq!(e.kind(), ErrorKind::Conflict);
     assert_eq!(m.start().unwrap_err(), e);
     assert_eq!(m.vault().calls, [Call::Details]);
 }
@@ -512,4 +515,34 @@ fn an_upload_over_a_failed_listing_fails_with_its_error_and_shares_its_interrupt
 
     let mut u = super::Upload::failed(Error::arg("path is NULL"));
     assert_eq!(u.next_event().unwrap_err().message(), "path is NULL");
+}
+
+#[test]
+fn part_one_alone_tells_the_part_size_and_no_parts_get_the_library_choice() {
+    let file = TempFile::new("part-one", SIZE);
+    let mut m = machine(Fake::resumed(SIZE, &[file.listed(1)]), &file, 0);
+    let (events, result) = run(&mut m);
+    result.unwrap();
+    assert_eq!(events, [kept(&file, 1), sent(&file, 2, Status::Missing, 1), sent(&file, 3, Status::Missing, 1)]);
+
+    let mut m = machine(Fake::resumed(SIZE, &[]), &file, 0);
+    let (events, result) = run(&mut m);
+    result.unwrap();
+    let sizes: Vec<u64> = events.iter().map(|e| e.size).collect();
+    assert_eq!(sizes, [8 * MIB, SIZE - 8 * MIB]);
+    assert_eq!(m.vault().count(|c| matches!(c, Call::Create { .. })), 0, "the session exists");
+}
+
+#[test]
+fn a_listing_that_cannot_tell_the_part_size_is_refused_before_any_put() {
+    let file = TempFile::new("cannot-tell", SIZE);
+    let mut m = machine(Fake::resumed(SIZE, &[file.listed(3)]), &file, 0);
+    let e = m.next_event().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Arg);
+    assert!(e.message().contains("the listing has only part 3, which may be the last"), "{e}");
+    // Parts of 1 MiB: below Vault's minimum, the server's error.
+    let tiny = |n| Part { part_number: n, size: MIB, md5: None };
+    let mut m = machine(Fake::resumed(SIZE, &[tiny(1), tiny(2)]), &file, 0);
+    assert_eq!(m.next_event().unwrap_err().kind(), ErrorKind::Protocol);
+    assert_eq!(m.vault().count(|c| matches!(c, Call::Put { .. })), 0);
 }

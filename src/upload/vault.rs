@@ -1,33 +1,11 @@
 //! What the upload needs of Vault, as one narrow trait: the state machine is written against
 //! it, tested with a fake (fake.rs) and run with the real calls (vault_calls.rs).
 
-use super::interim::PartBytes;
-use crate::cancel::{Deadline, Interrupt};
+use super::interim::{JobStatus, PartBytes};
+use crate::cancel::Stops;
 use crate::error::Error;
 use crate::log::Level;
 use crate::page::Part;
-
-/// What Vault answered a part upload with: the size and MD5 of the bytes it stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Echo {
-    pub part_number: u32,
-    pub size: u64,
-    /// Lowercase hex; None when the answer carried none.
-    pub md5: Option<[u8; 32]>,
-}
-
-/// The upload's judgement of one answered attempt.
-#[derive(Debug)]
-// INTERIM: read only by the fake until vault_calls.rs sends parts.
-#[cfg_attr(not(test), allow(dead_code))]
-pub(crate) enum Judged {
-    /// The echo is the local part's: the part is on Vault.
-    Accept,
-    /// The echo differs: send the part again if an attempt is left, else fail with this.
-    Resend(Error),
-    /// Something local failed (the file changed, the hashing stopped): no further attempt.
-    Stop(Error),
-}
 
 /// What the attempts at one part cost, counted whatever their outcome.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -54,26 +32,19 @@ pub(crate) trait Vault: Send {
     fn next_listed(&mut self) -> Result<Option<Part>, Error>;
 
     /// Sends part `body.part()`, its bytes produced again from the file for every attempt,
-    /// until `judge` accepts an answer's echo or the attempts run out; `sent` counts every
-    /// attempt.
-    fn put_part(
-        &mut self,
-        body: &PartBytes,
-        judge: &mut dyn FnMut(&Echo) -> Judged,
-        sent: &mut Sent,
-    ) -> Result<(), Error>;
+    /// until Vault's answer echoes its size and `md5` (lowercase hex): a wrong echo is sent
+    /// again, and after the last attempt it is E_INTEGRITY. `sent` counts every attempt,
+    /// whatever the outcome.
+    fn put_part(&mut self, body: &PartBytes, md5: &[u8; 32], sent: &mut Sent) -> Result<(), Error>;
 
     /// Commits the session; returns the job that assembles the file.
     fn commit(&mut self) -> Result<u64, Error>;
 
-    /// The status of job `job`, as Vault spells it ("RUNNING", "SUCCESS", ...).
-    fn job_status(&mut self, job: u64) -> Result<String, Error>;
+    /// Where job `job` is.
+    fn job_status(&mut self, job: u64) -> Result<JobStatus, Error>;
 
-    /// The end of the whole operation (the listing's deadline setting).
-    fn deadline(&self) -> Deadline;
-
-    /// The interrupt every call obeys.
-    fn interrupter(&self) -> Interrupt;
+    /// The interrupt and the operation's deadline every call obeys.
+    fn stops(&self) -> Stops;
 
     /// Records `error` as the connection's own (first wins), redacted and logged; returns the
     /// error kept.

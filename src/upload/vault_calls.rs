@@ -4,9 +4,9 @@
 //! a listing opened for a new session): the listing's own pieces are wired (its parts, its
 //! interrupt, its error and log), every other call fails with E_INTERNAL saying so.
 
-use super::interim::PartBytes;
-use super::vault::{Echo, Judged, Sent, Vault};
-use crate::cancel::{Deadline, Interrupt};
+use super::interim::{JobStatus, PartBytes};
+use super::vault::{Sent, Vault};
+use crate::cancel::{Deadline, Stops};
 use crate::error::{Error, ErrorKind};
 use crate::listing::Listing;
 use crate::log::Level;
@@ -63,12 +63,7 @@ impl Vault for VaultCalls {
         self.listing.next_part()
     }
 
-    fn put_part(
-        &mut self,
-        _body: &PartBytes,
-        _judge: &mut dyn FnMut(&Echo) -> Judged,
-        _sent: &mut Sent,
-    ) -> Result<(), Error> {
+    fn put_part(&mut self, _body: &PartBytes, _md5: &[u8; 32], _sent: &mut Sent) -> Result<(), Error> {
         Err(not_yet("uploading a part"))
     }
 
@@ -76,16 +71,12 @@ impl Vault for VaultCalls {
         Err(not_yet("committing an upload session"))
     }
 
-    fn job_status(&mut self, _job: u64) -> Result<String, Error> {
+    fn job_status(&mut self, _job: u64) -> Result<JobStatus, Error> {
         Err(not_yet("reading a job's status"))
     }
 
-    fn deadline(&self) -> Deadline {
-        Deadline::NONE
-    }
-
-    fn interrupter(&self) -> Interrupt {
-        self.listing.interrupter()
+    fn stops(&self) -> Stops {
+        Stops { interrupt: self.listing.interrupter(), deadline: Deadline::NONE }
     }
 
     fn fail(&mut self, error: Error) -> Error {

@@ -9,7 +9,7 @@ mod plan;
 
 pub use plan::{Remote, Status, Verdict};
 // The upload decides KEPT or SENT by the same rules.
-pub(crate) use plan::{job, verdict};
+pub(crate) use plan::verdict;
 
 use crate::cancel::Interrupt;
 use crate::error::{Error, ErrorKind, Redactor};
