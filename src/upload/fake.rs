@@ -3,7 +3,7 @@
 
 use super::interim::{JobStatus, PartBytes};
 use super::vault::{Sent, Vault};
-use crate::cancel::{Deadline, Interrupt, Stops};
+use crate::cancel::{Deadline, Interrupt, Stop, Stops};
 use crate::error::{Error, ErrorKind, Redactor};
 use crate::log::Level;
 use crate::page::Part;
@@ -11,7 +11,7 @@ use crate::transport::Body;
 use md5::{Digest, Md5};
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// One call the machine made.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -199,8 +199,12 @@ impl Vault for Fake {
         Ok(status.expect("a job status scripted"))
     }
 
-    fn stops(&self) -> Stops {
-        Stops { interrupt: self.interrupt.clone(), deadline: self.deadline }
+    fn interrupter(&self) -> Interrupt {
+        self.interrupt.clone()
+    }
+
+    fn pause(&mut self, wait: Duration) -> Result<(), Stop> {
+        Stops { interrupt: self.interrupt.clone(), deadline: self.deadline }.pause(wait, || {})
     }
 
     fn fail(&mut self, error: Error) -> Error {

@@ -82,7 +82,7 @@ impl<V: Vault> Machine<V> {
     }
 
     fn with_state(vault: V, state: State) -> Machine<V> {
-        let interrupt = vault.stops().interrupt;
+        let interrupt = vault.interrupter();
         let options = Options { commit: CommitMode::default(), poll: super::DEFAULT_POLL };
         Machine { vault, state, options, totals: Totals::default(), interrupt }
     }
@@ -253,7 +253,7 @@ impl<V: Vault> Machine<V> {
                 let wait = self.options.poll;
                 let line = || format!("job {job}: {status}; next poll in {} ms", wait.as_millis());
                 self.vault.log(Level::Info, &line);
-                self.vault.stops().pause(wait, || {}).map_err(stop_error)?;
+                self.vault.pause(wait).map_err(stop_error)?;
                 Ok(Step::To(State::Polling))
             }
         }

@@ -2,10 +2,11 @@
 //! it, tested with a fake (fake.rs) and run with the real calls (vault_calls.rs).
 
 use super::interim::{JobStatus, PartBytes};
-use crate::cancel::Stops;
+use crate::cancel::{Interrupt, Stop};
 use crate::error::Error;
 use crate::log::Level;
 use crate::page::Part;
+use std::time::Duration;
 
 /// What the attempts at one part cost, counted whatever their outcome.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -43,8 +44,12 @@ pub(crate) trait Vault: Send {
     /// Where job `job` is.
     fn job_status(&mut self, job: u64) -> Result<JobStatus, Error>;
 
-    /// The interrupt and the operation's deadline every call obeys.
-    fn stops(&self) -> Stops;
+    /// The interrupt every call obeys.
+    fn interrupter(&self) -> Interrupt;
+
+    /// Waits `wait` (between job polls) unless interrupted; a wait that would end past the
+    /// operation's deadline is not started.
+    fn pause(&mut self, wait: Duration) -> Result<(), Stop>;
 
     /// Records `error` as the connection's own (first wins), redacted and logged; returns the
     /// error kept.

@@ -6,11 +6,12 @@
 
 use super::interim::{JobStatus, PartBytes};
 use super::vault::{Sent, Vault};
-use crate::cancel::{Deadline, Stops};
+use crate::cancel::{Interrupt, Stop};
 use crate::error::{Error, ErrorKind};
 use crate::listing::Listing;
 use crate::log::Level;
 use crate::page::Part;
+use std::time::Duration;
 
 pub(crate) struct VaultCalls {
     listing: Listing,
@@ -75,8 +76,12 @@ impl Vault for VaultCalls {
         Err(not_yet("reading a job's status"))
     }
 
-    fn stops(&self) -> Stops {
-        Stops { interrupt: self.listing.interrupter(), deadline: Deadline::NONE }
+    fn interrupter(&self) -> Interrupt {
+        self.listing.interrupter()
+    }
+
+    fn pause(&mut self, _wait: Duration) -> Result<(), Stop> {
+        Err(Stop::Cancelled)
     }
 
     fn fail(&mut self, error: Error) -> Error {
