@@ -351,7 +351,8 @@ typedef struct vault_part_verdict {
   uint64_t remote_size;
   /**
    * The MD5 of the local bytes when they were hashed (VAULT_PARTS_PART_OK and
-   * VAULT_PARTS_PART_MD5_MISMATCH): 32 lowercase hex digits and a NUL; else "".
+   * VAULT_PARTS_PART_MD5_MISMATCH; with vault_parts_verify_set_hash_all, every part with
+   * local bytes): 32 lowercase hex digits and a NUL; else "".
    */
   char local_md5[33];
   /**
@@ -821,6 +822,20 @@ int vault_parts_verify_open(struct vault_parts_verify **out, struct vault_parts_
  * Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG (also for a NULL `v`), or the handle's error code.
  */
 int vault_parts_verify_set_threads(struct vault_parts_verify *v, uint32_t threads);
+
+/**
+ * Chooses which local parts are hashed: `on` 1 hashes every part of the local file, so each
+ * verdict but VAULT_PARTS_PART_EXTRA carries its local_md5 (MISSING, SIZE_MISMATCH and
+ * UNVERIFIED parts included: what uploading them needs, without hashing them again); 0, the
+ * default, hashes only the listed parts whose sizes match and that Vault has an MD5 for. Only
+ * before the first vault_parts_verify_next: afterwards it returns VAULT_PARTS_E_ARG and
+ * changes nothing. A value other than 0 or 1 before it is kept as the handle's error.
+ *
+ * Thread safety: one thread at a time per handle, as every call but vault_parts_verify_interrupt.
+ *
+ * Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG (also for a NULL `v`), or the handle's error code.
+ */
+int vault_parts_verify_set_hash_all(struct vault_parts_verify *v, int on);
 
 /**
  * Moves to the next part's verdict, in part-number order from 1 to the larger of the local

@@ -4,7 +4,7 @@
  * contract on the way (order, field formats, summary counts, sticky outcome).
  *
  * usage: verify URL SESSION_ID UPLOAD_SESSION_ID PATH PART_SIZE [limit=N] [threads=N]
- *               [free_after=K] [rewrite_after=K] [log=1]
+ *               [free_after=K] [rewrite_after=K] [log=1] [hash_all=1]
  * prints: "verdict N STATUS OFFSET LOCAL_SIZE REMOTE_SIZE LOCAL_MD5 REMOTE_MD5" per part ("-"
  *         for an empty MD5), then "result CODE", "errmsg ...", "error_type ...",
  *         "summary OK MISSING SIZE MD5 UNVERIFIED EXTRA BYTES_HASHED FIRST RESUMABLE";
@@ -78,6 +78,7 @@ int main(int argc, char **argv) {
     CHECK(v != NULL);
     for (i = 6; i < argc; i++) {
         if (strncmp(argv[i], "threads=", 8) == 0) rc = vault_parts_verify_set_threads(v, (uint32_t)atol(argv[i] + 8));
+        else if (strcmp(argv[i], "hash_all=1") == 0) CHECK_CODE(vault_parts_verify_set_hash_all(v, 1), VAULT_PARTS_OK);
         else if (strncmp(argv[i], "free_after=", 11) == 0) free_after = atol(argv[i] + 11);
         else if (strncmp(argv[i], "rewrite_after=", 14) == 0) rewrite_after = atol(argv[i] + 14);
     }

@@ -33,6 +33,7 @@ int main(int argc, char **argv) {
     /* NULL handles never crash. */
     CHECK_CODE(vault_parts_verify_next(NULL, &verdict), VAULT_PARTS_E_ARG);
     CHECK_CODE(vault_parts_verify_set_threads(NULL, 1), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_verify_set_hash_all(NULL, 1), VAULT_PARTS_E_ARG);
     CHECK_CODE(vault_parts_verify_summary(NULL, &totals), VAULT_PARTS_E_ARG);
     CHECK_CODE(vault_parts_verify_errcode(NULL), VAULT_PARTS_E_ARG);
     CHECK(strcmp(vault_parts_verify_errmsg(NULL), "") == 0);
@@ -109,6 +110,14 @@ int main(int argc, char **argv) {
     CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_ARG);
     vault_parts_verify_free(v);
 
+    /* hash_all: 0 or 1; another value before the first next is sticky. */
+    CHECK_CODE(vault_parts_verify_open(&v, iter(argv), argv[4], part_size), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_set_hash_all(v, 2), VAULT_PARTS_E_ARG);
+    CHECK(strcmp(vault_parts_verify_errmsg(v), "hash_all is 2: 0 or 1") == 0);
+    CHECK_CODE(vault_parts_verify_set_hash_all(v, 1), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_ARG);
+    vault_parts_verify_free(v);
+
     /* Calls at the wrong time return E_ARG and change nothing. */
     CHECK_CODE(vault_parts_verify_open(&v, iter(argv), argv[4], part_size), VAULT_PARTS_OK);
     CHECK_CODE(vault_parts_verify_set_threads(v, 0), VAULT_PARTS_OK);
@@ -121,6 +130,8 @@ int main(int argc, char **argv) {
     CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_ROW);
     CHECK(verdict.part_number == 1);
     CHECK_CODE(vault_parts_verify_set_threads(v, 1), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_verify_set_hash_all(v, 1), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_verify_set_hash_all(v, 7), VAULT_PARTS_E_ARG);
     CHECK_CODE(vault_parts_verify_errcode(v), VAULT_PARTS_OK);
     CHECK(strcmp(vault_parts_verify_errmsg(v), "") == 0);
     rc = vault_parts_verify_next(v, &verdict);

@@ -58,8 +58,11 @@ fn assert_contract(run: &Run) {
     assert!(!run.stdout.contains(SID), "session ID leaked:\n{}", run.stdout);
 }
 
+/// Every verdict; then with vault_parts_verify_set_hash_all every local part's verdict carries
+/// its local MD5, MISSING and mismatched parts included (users hashed them again), EXTRA parts
+/// none.
 #[test]
-fn every_verdict_with_a_shorter_last_part() {
+fn every_verdict_with_a_shorter_last_part_and_with_hash_all() {
     let dir = Dir::new("vp-verify-c", "every");
     let path = dir.file("f", 6 * K64 + 1000);
     let data = std::fs::read(&path).unwrap();
@@ -74,31 +77,45 @@ fn every_verdict_with_a_shorter_last_part() {
     let listed: Vec<SimPart> = u.listed.clone().unwrap();
     let md5 = |n: u64, len: u64| md5_hex(&data[((n - 1) * K64) as usize..((n - 1) * K64 + len) as usize]);
     let rmd5 = |n: u32| listed.iter().find(|p| p.number == n).unwrap().md5.clone().unwrap_or_default();
-    let want = vec![
-        line(1, "OK", K64, K64, K64, &md5(1, K64), &md5(1, K64)),
-        line(2, "MD5_MISMATCH", K64, K64, K64, &md5(2, K64), &rmd5(2)),
-        line(3, "SIZE_MISMATCH", K64, K64, K64 + 1, "", &md5(3, K64)),
-        line(4, "MISSING", K64, K64, 0, "", ""),
-        line(5, "UNVERIFIED", K64, K64, K64, "", ""),
-        line(6, "OK", K64, K64, K64, &md5(6, K64), &md5(6, K64)),
-        line(7, "OK", K64, 1000, 1000, &md5(7, 1000), &md5(7, 1000)),
-        line(8, "EXTRA", K64, 0, 1000, "", &rmd5(8)),
-        line(9, "EXTRA", K64, 0, 1000, "", &rmd5(9)),
-    ];
     assert_ne!(rmd5(2), md5(2, K64));
-    scenario(
-        config(vec![u.clone()]),
-        VERIFY,
-        |s| args(s, "up-every", &path, K64, &["limit=2", "threads=1", "log=1"]),
-        |sim, run| {
-            assert_contract(run);
-            assert_eq!(verdicts(run), want);
-            assert_eq!(run.field("result"), "DONE");
-            assert_eq!(run.field("summary"), format!("3 1 1 1 1 2 {} 2 0", 3 * K64 + 1000));
-            assert_eq!(sim.requests().len(), 4, "8 parts listed (part 4 is not), 2 a page");
-            assert!(run.log_lines().iter().any(|l| l.starts_with("log 3 page 1: 2 parts")), "{:?}", run.log_lines());
-        },
-    );
+    for hash_all in [false, true] {
+        // The local MD5 of a part hashed only with hash_all.
+        let all = |n: u64| if hash_all { md5(n, K64) } else { String::new() };
+        let want = vec![
+            line(1, "OK", K64, K64, K64, &md5(1, K64), &md5(1, K64)),
+            line(2, "MD5_MISMATCH", K64, K64, K64, &md5(2, K64), &rmd5(2)),
+            line(3, "SIZE_MISMATCH", K64, K64, K64 + 1, &all(3), &md5(3, K64)),
+            line(4, "MISSING", K64, K64, 0, &all(4), ""),
+            line(5, "UNVERIFIED", K64, K64, K64, &all(5), ""),
+            line(6, "OK", K64, K64, K64, &md5(6, K64), &md5(6, K64)),
+            line(7, "OK", K64, 1000, 1000, &md5(7, 1000), &md5(7, 1000)),
+            line(8, "EXTRA", K64, 0, 1000, "", &rmd5(8)),
+            line(9, "EXTRA", K64, 0, 1000, "", &rmd5(9)),
+        ];
+        let hashed = if hash_all { 6 * K64 + 1000 } else { 3 * K64 + 1000 };
+        let opts: &[&str] = if hash_all {
+            &["limit=2", "threads=2", "log=1", "hash_all=1"]
+        } else {
+            &["limit=2", "threads=1", "log=1"]
+        };
+        scenario(
+            config(vec![u.clone()]),
+            VERIFY,
+            |s| args(s, "up-every", &path, K64, opts),
+            |sim, run| {
+                assert_contract(run);
+                assert_eq!(verdicts(run), want, "({:?}, hash_all {hash_all})", run.mode);
+                assert_eq!(run.field("result"), "DONE");
+                assert_eq!(run.field("summary"), format!("3 1 1 1 1 2 {hashed} 2 0"));
+                assert_eq!(sim.requests().len(), 4, "8 parts listed (part 4 is not), 2 a page");
+                assert!(
+                    run.log_lines().iter().any(|l| l.starts_with("log 3 page 1: 2 parts")),
+                    "{:?}",
+                    run.log_lines()
+                );
+            },
+        );
+    }
 }
 
 #[test]

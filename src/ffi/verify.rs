@@ -76,7 +76,8 @@ pub struct vault_part_verdict {
     /// The size Vault lists (0 for VAULT_PARTS_PART_MISSING).
     pub remote_size: u64,
     /// The MD5 of the local bytes when they were hashed (VAULT_PARTS_PART_OK and
-    /// VAULT_PARTS_PART_MD5_MISMATCH): 32 lowercase hex digits and a NUL; else "".
+    /// VAULT_PARTS_PART_MD5_MISMATCH; with vault_parts_verify_set_hash_all, every part with
+    /// local bytes): 32 lowercase hex digits and a NUL; else "".
     pub local_md5: [c_char; 33],
     /// Vault's part_content_md5: 32 lowercase hex digits and a NUL; "" when the part is not
     /// listed or Vault sent none.
@@ -185,6 +186,28 @@ pub unsafe extern "C" fn vault_parts_verify_open(
 pub unsafe extern "C" fn vault_parts_verify_set_threads(v: *mut vault_parts_verify, threads: u32) -> c_int {
     with_verify(v, |h| {
         let r = h.verifier.set_threads(threads);
+        h.sync_error();
+        r.map_or_else(|e| e.kind().code(), |()| VAULT_PARTS_OK)
+    })
+}
+
+/// Chooses which local parts are hashed: `on` 1 hashes every part of the local file, so each
+/// verdict but VAULT_PARTS_PART_EXTRA carries its local_md5 (MISSING, SIZE_MISMATCH and
+/// UNVERIFIED parts included: what uploading them needs, without hashing them again); 0, the
+/// default, hashes only the listed parts whose sizes match and that Vault has an MD5 for. Only
+/// before the first vault_parts_verify_next: afterwards it returns VAULT_PARTS_E_ARG and
+/// changes nothing. A value other than 0 or 1 before it is kept as the handle's error.
+///
+/// Thread safety: one thread at a time per handle, as every call but vault_parts_verify_interrupt.
+///
+/// Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG (also for a NULL `v`), or the handle's error code.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_verify_set_hash_all(v: *mut vault_parts_verify, on: c_int) -> c_int {
+    with_verify(v, |h| {
+        let r = match on {
+            0 | 1 => h.verifier.set_hash_all(on == 1),
+            _ => Err(h.verifier.refuse("hash-all", Error::arg(format!("hash_all is {on}: 0 or 1")))),
+        };
         h.sync_error();
         r.map_or_else(|e| e.kind().code(), |()| VAULT_PARTS_OK)
     })

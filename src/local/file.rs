@@ -1,5 +1,6 @@
-//! The local file being verified: opened once, read with positioned reads (never mapped: a
-//! file truncated under a mapping kills the process with SIGBUS), and checked for changes.
+//! The local file being verified or uploaded: opened once, read with positioned reads (never
+//! mapped: a file truncated under a mapping kills the process with SIGBUS), and checked for
+//! changes.
 
 use crate::error::{Error, ErrorKind};
 use std::fs::{File, Metadata};
@@ -22,6 +23,29 @@ impl Stamp {
     }
 }
 
+/// What the file is read for: messages say it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Verify,
+    Upload,
+}
+
+impl Purpose {
+    fn verb(self) -> &'static str {
+        match self {
+            Purpose::Verify => "verify",
+            Purpose::Upload => "upload",
+        }
+    }
+
+    fn doing(self) -> &'static str {
+        match self {
+            Purpose::Verify => "verifying",
+            Purpose::Upload => "uploading",
+        }
+    }
+}
+
 /// An open regular file with the stamp it had when opened.
 #[derive(Debug)]
 pub struct LocalFile {
@@ -31,12 +55,13 @@ pub struct LocalFile {
     /// The path as messages show it (not UTF-8 bytes as U+FFFD): a local path is no secret.
     shown: String,
     stamp: Stamp,
+    purpose: Purpose,
 }
 
 impl LocalFile {
     /// Opens `path` for reading. A missing file, a directory, anything but a regular file, or
     /// no permission is [`ErrorKind::Io`]; an empty file is [`ErrorKind::Arg`].
-    pub fn open(path: impl AsRef<Path>) -> Result<LocalFile, Error> {
+    pub fn open(path: impl AsRef<Path>, purpose: Purpose) -> Result<LocalFile, Error> {
         let (path, shown) = (path.as_ref(), path.as_ref().to_string_lossy().into_owned());
         use std::os::unix::fs::OpenOptionsExt;
         // Non-blocking, so a FIFO's open returns at once (and is refused below) instead of
@@ -52,9 +77,9 @@ impl LocalFile {
             return Err(Error::new(ErrorKind::Io, format!("{shown} is {what}")));
         }
         if meta.len() == 0 {
-            return Err(Error::arg(format!("{shown} is empty: there is nothing to verify")));
+            return Err(Error::arg(format!("{shown} is empty: there is nothing to {}", purpose.verb())));
         }
-        Ok(LocalFile { file, path: path.to_owned(), shown, stamp: Stamp::of(&meta) })
+        Ok(LocalFile { file, path: path.to_owned(), shown, stamp: Stamp::of(&meta), purpose })
     }
 
     pub fn size(&self) -> u64 {
@@ -108,7 +133,7 @@ impl LocalFile {
     }
 
     fn changed(&self, how: &str) -> Error {
-        Error::new(ErrorKind::Io, format!("{}: changed while verifying ({how})", self.shown))
+        Error::new(ErrorKind::Io, format!("{}: changed while {} ({how})", self.shown, self.purpose.doing()))
     }
 }
 
@@ -129,13 +154,19 @@ mod tests {
 
     #[test]
     fn open_refuses_missing_directories_and_empty_files() {
-        let e = LocalFile::open("/nonexistent/vp-file").unwrap_err();
+        let e = LocalFile::open("/nonexistent/vp-file", Purpose::Verify).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Io);
         assert!(e.message().starts_with("/nonexistent/vp-file: cannot open: No such file"), "{e}");
-        let e = LocalFile::open("/tmp").unwrap_err();
+        let e = LocalFile::open("/tmp", Purpose::Verify).unwrap_err();
         assert_eq!((e.kind(), e.message()), (ErrorKind::Io, "/tmp is a directory"));
         let empty = temp("empty", b"");
-        assert_eq!(LocalFile::open(&empty).unwrap_err().kind(), ErrorKind::Arg);
+        let e = LocalFile::open(&empty, Purpose::Verify).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.message()),
+            (ErrorKind::Arg, format!("{empty} is empty: there is nothing to verify").as_str())
+        );
+        let e = LocalFile::open(&empty, Purpose::Upload).unwrap_err();
+        assert_eq!(e.message(), format!("{empty} is empty: there is nothing to upload"));
         std::fs::remove_file(empty).unwrap();
     }
 
@@ -149,7 +180,7 @@ mod tests {
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         let p = path.to_string_lossy().into_owned();
         let (send, recv) = std::sync::mpsc::channel();
-        let opener = std::thread::spawn(move || send.send(LocalFile::open(&p).map(|_| ())).unwrap());
+        let opener = std::thread::spawn(move || send.send(LocalFile::open(&p, Purpose::Verify).map(|_| ())).unwrap());
         let got = recv.recv_timeout(std::time::Duration::from_secs(10));
         if got.is_err() {
             // Unblock the stuck open so the test ends.
@@ -167,7 +198,7 @@ mod tests {
     #[test]
     fn a_short_read_and_an_append_are_changes() {
         let path = temp("short", b"0123456789");
-        let f = LocalFile::open(&path).unwrap();
+        let f = LocalFile::open(&path, Purpose::Verify).unwrap();
         let mut buf = [0u8; 4];
         f.read_exact_at(&mut buf, 6).unwrap();
         assert_eq!(&buf, b"6789");
@@ -179,5 +210,10 @@ mod tests {
         assert!(e.message().ends_with("changed while verifying (its size went from 10 to 11 bytes)"), "{e}");
         std::fs::remove_file(&path).unwrap();
         assert!(f.check_path().unwrap_err().message().contains("changed while verifying"));
+        let up = temp("short-up", b"0123456789");
+        let f = LocalFile::open(&up, Purpose::Upload).unwrap();
+        let e = f.read_exact_at(&mut buf, 8).unwrap_err();
+        assert_eq!(e.message(), format!("{up}: changed while uploading (it became shorter)"));
+        std::fs::remove_file(&up).unwrap();
     }
 }

@@ -98,27 +98,14 @@ pub fn hex(digest: &[u8; 16]) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::local::test_file::TempFile;
+    use crate::local::Purpose;
     use md5::{Digest, Md5};
     use proptest::prelude::*;
 
     fn engines() -> [Md5Many; 3] {
         use fearless_simd::Level;
         [Md5Many::new(), Md5Many::from_level(Level::baseline()), Md5Many::from_level(Level::fallback())]
-    }
-
-    /// A file of `len` pseudo-random bytes, removed on drop.
-    struct TempFile(String);
-    impl TempFile {
-        fn new(name: &str, bytes: &[u8]) -> TempFile {
-            let p = std::env::temp_dir().join(format!("vp-hash-{}-{name}", std::process::id()));
-            std::fs::write(&p, bytes).unwrap();
-            TempFile(p.to_string_lossy().into_owned())
-        }
-    }
-    impl Drop for TempFile {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
     }
 
     fn bytes(len: usize, seed: u64) -> Vec<u8> {
@@ -130,8 +117,8 @@ mod tests {
         use fearless_simd::Level;
         assert_eq!(Md5Many::from_level(Level::fallback()).lanes(), 1);
         let data = bytes(3 * CHUNK + 17, 7);
-        let f = TempFile::new("scalar", &data);
-        let file = LocalFile::open(&f.0).unwrap();
+        let f = TempFile::new("hash-scalar", &data);
+        let file = LocalFile::open(&f.0, Purpose::Verify).unwrap();
         let jobs = [Job { part: 1, offset: 0, len: data.len() as u64 }, Job { part: 2, offset: 5, len: 64 }];
         let got =
             hash_batch(Md5Many::from_level(Level::fallback()), &file, &jobs, &mut Vec::new(), &AtomicBool::new(false))
@@ -142,8 +129,8 @@ mod tests {
 
     #[test]
     fn cancel_stops_a_batch() {
-        let f = TempFile::new("cancel", &bytes(2 * CHUNK, 3));
-        let file = LocalFile::open(&f.0).unwrap();
+        let f = TempFile::new("hash-cancel", &bytes(2 * CHUNK, 3));
+        let file = LocalFile::open(&f.0, Purpose::Verify).unwrap();
         let jobs = [Job { part: 1, offset: 0, len: 2 * CHUNK as u64 }];
         let e = hash_batch(Md5Many::new(), &file, &jobs, &mut Vec::new(), &AtomicBool::new(true)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Internal);
@@ -205,8 +192,8 @@ mod tests {
             spans in prop::collection::vec((0usize..CHUNK * 2 + 200, prop_oneof![0usize..130, CHUNK - 70..CHUNK + 70, 0usize..3 * CHUNK]), 1..=LANES),
         ) {
             let data = bytes(5 * CHUNK, seed);
-            let f = TempFile::new(&format!("prop-{seed}"), &data);
-            let file = LocalFile::open(&f.0).unwrap();
+            let f = TempFile::new(&format!("hash-prop-{seed}"), &data);
+            let file = LocalFile::open(&f.0, Purpose::Verify).unwrap();
             let jobs: Vec<Job> = spans.iter().enumerate().map(|(i, &(off, len))| Job { part: i as u32 + 1, offset: off as u64, len: len as u64 }).collect();
             for engine in engines() {
                 let got = hash_batch(engine, &file, &jobs, &mut Vec::new(), &AtomicBool::new(false)).unwrap();

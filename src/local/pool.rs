@@ -57,9 +57,17 @@ impl Pool {
         Ok(pool)
     }
 
-    pub fn submit(&self, job: Job) {
-        lock(&self.shared.queue).push_back(job);
-        self.shared.wake.notify_one();
+    /// Queues `jobs` at once, so a thread that wakes takes them as one batch (up to LANES), not
+    /// the first alone.
+    pub fn submit(&self, jobs: impl IntoIterator<Item = Job>) {
+        let mut queue = lock(&self.shared.queue);
+        let before = queue.len();
+        queue.extend(jobs);
+        let batches = (queue.len() - before).div_ceil(LANES);
+        drop(queue);
+        for _ in 0..batches {
+            self.shared.wake.notify_one();
+        }
     }
 
     /// A finished part if one is ready, without waiting.
@@ -139,31 +147,44 @@ fn take(shared: &Shared) -> Option<Vec<Job>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::local::Purpose;
     use std::time::{Duration, Instant};
 
+    /// The wait looks at the interrupt every SLICE (40 ms), so it returns within 100 ms of it.
+    /// A loaded machine may deschedule either thread for longer, so the claim is checked on the
+    /// best of a few tries: it holds under load, and fails for a wait that polls too rarely.
     #[test]
     fn an_interrupt_ends_the_wait_for_digests_and_dropping_the_pool_stops_its_threads() {
         let path = std::env::temp_dir().join(format!("vp-pool-{}", std::process::id()));
         std::fs::write(&path, [1u8; 4096]).unwrap();
-        let file = Arc::new(LocalFile::open(path.to_str().unwrap()).unwrap());
-        let pool = Pool::start(file, 4, Md5Many::new()).unwrap();
-        let interrupt = Interrupt::new();
-        let raiser = {
-            let interrupt = interrupt.clone();
-            std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(150));
-                interrupt.interrupt();
-                Instant::now()
-            })
-        };
-        // No work is outstanding, so only the interrupt can end this wait.
-        let error = pool.wait(&interrupt).unwrap_err();
-        let latency = raiser.join().unwrap().elapsed();
-        assert_eq!(error.kind(), ErrorKind::Cancelled);
-        assert!(latency < Duration::from_millis(100), "returned {latency:?} after the interrupt");
-        let dropped = Instant::now();
-        drop(pool);
-        assert!(dropped.elapsed() < Duration::from_millis(100), "the idle threads stop at once");
+        let file = Arc::new(LocalFile::open(path.to_str().unwrap(), Purpose::Verify).unwrap());
+        let (mut best_wait, mut best_drop) = (Duration::MAX, Duration::MAX);
+        for _ in 0..5 {
+            let pool = Pool::start(Arc::clone(&file), 4, Md5Many::new()).unwrap();
+            let interrupt = Interrupt::new();
+            let raiser = {
+                let interrupt = interrupt.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(150));
+                    let raised = Instant::now();
+                    interrupt.interrupt();
+                    raised
+                })
+            };
+            // No work is outstanding, so only the interrupt can end this wait.
+            let error = pool.wait(&interrupt).unwrap_err();
+            let returned = Instant::now();
+            assert_eq!(error.kind(), ErrorKind::Cancelled);
+            best_wait = best_wait.min(returned.saturating_duration_since(raiser.join().unwrap()));
+            let dropped = Instant::now();
+            drop(pool);
+            best_drop = best_drop.min(dropped.elapsed());
+            if best_wait < Duration::from_millis(100) && best_drop < Duration::from_millis(100) {
+                break;
+            }
+        }
+        assert!(best_wait < Duration::from_millis(100), "returned {best_wait:?} after the interrupt, at best");
+        assert!(best_drop < Duration::from_millis(100), "the idle threads stop at once: {best_drop:?} at best");
         std::fs::remove_file(&path).unwrap();
     }
 }

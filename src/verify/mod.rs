@@ -5,6 +5,7 @@
 //! whose size matches to the hashing threads; verdicts come back in part order as soon as each
 //! is known, while later pages are still being fetched and later parts hashed.
 
+mod hashing;
 mod plan;
 
 pub use plan::{Remote, Status, Verdict};
@@ -14,7 +15,8 @@ pub(crate) use plan::verdict;
 use crate::cancel::Interrupt;
 use crate::error::{Error, ErrorKind, Redactor};
 use crate::listing::Listing;
-use crate::local::{choose_part_size, Geometry, Hashed, Inference, Job, LocalFile, Pool, LANES, MAX_PART_NUMBER};
+use crate::local::{choose_part_size, Geometry, Inference, LocalFile, Purpose, MAX_PART_NUMBER};
+use hashing::Hashing;
 use md5_many::Md5Many;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -64,6 +66,10 @@ struct Start {
     part_size: u64,
     threads: u32,
     engine: Md5Many,
+    /// Hash every local part, not only the listed ones that can match.
+    hash_all: bool,
+    /// The session has no parts (just created): nothing is listed.
+    no_remote_parts: bool,
 }
 
 impl Verifier {
@@ -89,7 +95,15 @@ impl Verifier {
                 Err(_) => State::Failed(listing.fail(Error::arg(
                     "the iterator has already started: pass vault_parts_verify_open an iterator whose first vault_parts_next has not run",
                 ))),
-                Ok(()) => State::Ready(Box::new(Start { listing, path: path.as_ref().to_owned(), part_size, threads, engine })),
+                Ok(()) => State::Ready(Box::new(Start {
+                    listing,
+                    path: path.as_ref().to_owned(),
+                    part_size,
+                    threads,
+                    engine,
+                    hash_all: false,
+                    no_remote_parts: false,
+                })),
             },
         };
         Verifier { state, totals: Totals::default(), interrupt }
@@ -127,19 +141,52 @@ impl Verifier {
     /// at most 16). Only before the first verdict: later it is refused and changes nothing;
     /// an out-of-range value before it fails the verifier.
     pub fn set_threads(&mut self, threads: u32) -> Result<(), Error> {
-        let start = match &mut self.state {
-            State::Failed(e) => return Err(e.clone()),
-            State::Running(_) | State::Done => {
-                return Err(Error::arg("the thread count can be set only before the first vault_parts_verify_next"))
-            }
-            State::Ready(start) => start,
-        };
+        const WHAT: &str = "the thread count";
+        let start = self.before_start(WHAT)?;
         match threads {
             0 => start.threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u32).min(MAX_THREADS),
             1..=MAX_THREADS => start.threads = threads,
-            _ => return Err(self.fail(Error::arg(format!("threads is {threads}: at most {MAX_THREADS}")))),
+            _ => return Err(self.refuse(WHAT, Error::arg(format!("threads is {threads}: at most {MAX_THREADS}")))),
         }
         Ok(())
+    }
+
+    /// With `on`, every local part is hashed and its verdict carries the local MD5 (MISSING,
+    /// SIZE_MISMATCH and UNVERIFIED parts included), which uploading them needs; by default
+    /// only listed parts whose sizes match and that Vault has an MD5 for are hashed. Only
+    /// before the first verdict: later it is refused and changes nothing.
+    pub fn set_hash_all(&mut self, on: bool) -> Result<(), Error> {
+        self.before_start("hash-all")?.hash_all = on;
+        Ok(())
+    }
+
+    /// The session has no parts (it was just created): nothing is listed and every part is
+    /// MISSING; a part size of 0 is the one [`choose_part_size`] gives. Only before the first
+    /// verdict: later it is refused and changes nothing.
+    pub fn set_no_remote_parts(&mut self) -> Result<(), Error> {
+        self.before_start("no remote parts")?.no_remote_parts = true;
+        Ok(())
+    }
+
+    /// A value refused for setting `what`: kept as the verifier's error before the first
+    /// verdict; afterwards the call is misuse (E_ARG) and changes nothing.
+    pub fn refuse(&mut self, what: &str, error: Error) -> Error {
+        match self.before_start(what) {
+            Ok(_) => self.fail(error),
+            Err(e) => e,
+        }
+    }
+
+    /// The settings, while they may still change: a setter's misuse afterwards is E_ARG and
+    /// changes nothing; a failed verifier answers with its error.
+    fn before_start(&mut self, what: &str) -> Result<&mut Start, Error> {
+        match &mut self.state {
+            State::Failed(e) => Err(e.clone()),
+            State::Running(_) | State::Done => {
+                Err(Error::arg(format!("{what} can be set only before the first vault_parts_verify_next")))
+            }
+            State::Ready(start) => Ok(start),
+        }
     }
 
     /// Records `error` (unless there is one already) and returns the error kept. While the
@@ -191,44 +238,34 @@ impl Verifier {
         let State::Ready(start) = std::mem::replace(&mut self.state, State::Done) else {
             return Err(Error::new(ErrorKind::Internal, "start outside Ready"));
         };
-        let Start { mut listing, path, part_size, threads, engine } = *start;
-        let (file, pool, geometry) = match open(&path, part_size, threads, engine) {
+        let Start { mut listing, path, part_size, threads, engine, hash_all, no_remote_parts } = *start;
+        let opened = LocalFile::open(&path, Purpose::Verify).map(Arc::new).and_then(|file| {
+            let hashing = Hashing::start(&file, threads as usize, engine, hash_all)?;
+            Ok((file, hashing))
+        });
+        let (file, hashing) = match opened {
             Ok(opened) => opened,
             Err(e) => return Ok(State::Failed(listing.fail(e))),
         };
-        Ok(State::Running(Box::new(Run {
+        let mut run = Box::new(Run {
             listing,
             listed_all: false,
             file,
-            geometry,
+            geometry: None,
             inference: Inference::default(),
             listed: BTreeMap::new(),
             seen: HashSet::new(),
             highest_listed: 0,
             next: 1,
             digests: HashMap::new(),
-            unsubmitted: Vec::new(),
-            in_flight: 0,
-            pool,
+            hashing,
             interrupt: self.interrupt.clone(),
-        })))
+        });
+        Ok(match run.begin(part_size, no_remote_parts) {
+            Ok(()) => State::Running(run),
+            Err(e) => State::Failed(run.listing.fail(e)),
+        })
     }
-}
-
-/// The file, its hashing threads, and its geometry when `part_size` gives it.
-fn open(
-    path: &std::path::Path,
-    part_size: u64,
-    threads: u32,
-    engine: Md5Many,
-) -> Result<(Arc<LocalFile>, Pool, Option<Geometry>), Error> {
-    let file = Arc::new(LocalFile::open(path)?);
-    let geometry = match part_size {
-        0 => None,
-        _ => Some(Geometry::new(file.size(), part_size)?),
-    };
-    let pool = Pool::start(Arc::clone(&file), threads as usize, engine)?;
-    Ok((file, pool, geometry))
 }
 
 /// What one step of a running verification did.
@@ -256,18 +293,26 @@ struct Run {
     /// The part whose verdict comes next; at most one past MAX_PART_NUMBER.
     next: u32,
     digests: HashMap<u32, [u8; 16]>,
-    /// Jobs held back until a batch's worth is ready, so the hashing threads fill their lanes.
-    unsubmitted: Vec<Job>,
-    /// Jobs submitted whose digest has not been collected.
-    in_flight: usize,
-    pool: Pool,
+    hashing: Hashing,
     interrupt: Interrupt,
 }
 
 impl Run {
+    /// Cuts the file when `part_size` gives the size; with no remote parts, the listing is
+    /// complete before it starts.
+    fn begin(&mut self, part_size: u64, no_remote_parts: bool) -> Result<(), Error> {
+        if part_size != 0 {
+            self.set_geometry(Geometry::new(self.file.size(), part_size)?)?;
+        }
+        match no_remote_parts {
+            true => self.listing_complete(),
+            false => Ok(()),
+        }
+    }
+
     fn step(&mut self, totals: &mut Totals) -> Result<Step, Error> {
-        while let Some(hashed) = self.pool.try_next() {
-            self.collect(hashed, totals)?;
+        while let Some(hashed) = self.hashing.try_next()? {
+            self.collect(hashed, totals);
         }
         let next = self.next;
         if let Some(v) = self.ready(next) {
@@ -285,19 +330,15 @@ impl Run {
             if self.listing.next_part_fetches() {
                 // The held-back jobs would otherwise wait out the page's round trip, and after
                 // the last page they are the tail that hashing adds to the listing's time.
-                self.flush();
+                self.hashing.flush();
             }
             match self.listing.next_part()? {
                 Some(part) => self.add(part.part_number, Remote { size: part.size, md5: part.md5 })?,
                 None => self.listing_complete()?,
             }
         } else {
-            self.flush();
-            if self.in_flight == 0 {
-                return Err(Error::new(ErrorKind::Internal, "verification stalled"));
-            }
-            let hashed = self.pool.wait(&self.interrupt);
-            self.collect(hashed, totals)?;
+            let hashed = self.hashing.wait(&self.interrupt)?;
+            self.collect(hashed, totals);
         }
         Ok(Step::Progress)
     }
@@ -305,13 +346,13 @@ impl Run {
     /// The verdict for part `n`, once everything it depends on is known.
     fn ready(&self, n: u32) -> Option<Verdict> {
         let g = self.geometry?;
-        match self.listed.get(&n) {
-            Some(remote) => match plan::job(&g, n, remote) {
-                Some(_) => self.digests.get(&n).map(|d| plan::verdict(&g, n, Some(remote), Some(d))),
-                None => Some(plan::verdict(&g, n, Some(remote), None)),
-            },
-            None if self.listed_all && u64::from(n) <= self.last() => Some(plan::verdict(&g, n, None, None)),
-            None => None,
+        let remote = self.listed.get(&n);
+        if remote.is_none() && !(self.listed_all && u64::from(n) <= self.last()) {
+            return None;
+        }
+        match self.hashing.wants(&g, n, remote) {
+            true => self.digests.get(&n).map(|d| plan::verdict(&g, n, remote, Some(d))),
+            false => Some(plan::verdict(&g, n, remote, None)),
         }
     }
 
@@ -335,35 +376,31 @@ impl Run {
         self.highest_listed = self.highest_listed.max(n);
         self.listed.insert(n, remote);
         match self.geometry {
-            Some(g) => self.queue(plan::job(&g, n, &remote)),
+            Some(g) => self.hashing.listed(&g, n, &remote),
             None => {
                 self.inference.add(n, remote.size);
                 if let Some(g) = self.inference.geometry(self.file.size()) {
-                    self.set_geometry(g?);
+                    self.set_geometry(g?)?;
                 }
             }
         }
         Ok(())
     }
 
-    fn set_geometry(&mut self, g: Geometry) {
+    fn set_geometry(&mut self, g: Geometry) -> Result<(), Error> {
         self.geometry = Some(g);
-        let jobs: Vec<Job> = self.listed.iter().filter_map(|(&n, r)| plan::job(&g, n, r)).collect();
-        for job in jobs {
-            self.queue(Some(job));
-        }
+        self.hashing.cut(&self.file, &g, self.listed.iter())
     }
 
     fn listing_complete(&mut self) -> Result<(), Error> {
         self.listed_all = true;
-        self.flush();
+        self.hashing.flush();
         match self.geometry {
             Some(_) => Ok(()),
             // A session with no parts yet: cut the file as an upload would.
             None if self.inference.is_empty() => {
                 let size = self.file.size();
-                self.set_geometry(Geometry::new(size, choose_part_size(size)?)?);
-                Ok(())
+                self.set_geometry(Geometry::new(size, choose_part_size(size)?)?)
             }
             None => Err(Error::arg(format!(
                 "part_size is 0 and the listing cannot tell it ({}): pass the part size",
@@ -372,29 +409,11 @@ impl Run {
         }
     }
 
-    /// Holds jobs back until a batch can fill the lanes, unless no thread has work.
-    fn queue(&mut self, job: Option<Job>) {
-        self.unsubmitted.extend(job);
-        if self.unsubmitted.len() >= LANES || self.in_flight == 0 {
-            self.flush();
-        }
-    }
-
-    fn flush(&mut self) {
-        self.in_flight += self.unsubmitted.len();
-        for job in self.unsubmitted.drain(..) {
-            self.pool.submit(job);
-        }
-    }
-
-    fn collect(&mut self, hashed: Hashed, totals: &mut Totals) -> Result<(), Error> {
-        let (n, digest) = hashed?;
-        self.in_flight -= 1;
+    fn collect(&mut self, (n, digest): (u32, [u8; 16]), totals: &mut Totals) {
         if let Some(g) = self.geometry {
             totals.bytes_hashed += g.local_size(n);
         }
         self.digests.insert(n, digest);
-        Ok(())
     }
 }
 

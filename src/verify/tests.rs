@@ -325,3 +325,92 @@ fn a_part_number_past_the_cap_is_a_protocol_error() {
     assert_eq!(err.kind(), ErrorKind::Protocol);
     assert_eq!(err.message(), "the listing has part 100001: Vault sessions have at most 100000 parts");
 }
+
+fn md5_of(path: &str, offset: u64, len: u64) -> [u8; 32] {
+    use md5::{Digest, Md5};
+    let data = std::fs::read(path).unwrap();
+    crate::local::hex(&Md5::digest(&data[offset as usize..(offset + len) as usize]).into())
+}
+
+/// Hash-all: every local part's verdict carries its local MD5, MISSING and mismatched parts
+/// included (an upload sends them and checks Vault's echo against it); EXTRA parts have none.
+#[test]
+fn hash_all_gives_the_local_md5_of_every_local_part() {
+    let file = TempFile::new("all", 6 * 64 * KB + 7);
+    let faults = [
+        PartFault::WrongMd5(2),
+        PartFault::WrongSize(3),
+        PartFault::Missing(4),
+        PartFault::NoMd5(5),
+        PartFault::Extra(1),
+    ];
+    let sim = sim_for(&file, 64 * KB, 7, &faults);
+    for threads in [1, 3] {
+        let mut v = verifier(&sim, &file, 64 * KB, 3);
+        v.set_threads(threads).unwrap();
+        v.set_hash_all(true).unwrap();
+        let (verdicts, err) = drain(&mut v);
+        assert_eq!(err, None);
+        use Status::*;
+        assert_eq!(
+            statuses(&verdicts),
+            [(1, Ok), (2, Md5Mismatch), (3, SizeMismatch), (4, Missing), (5, Unverified), (6, Ok), (7, Ok), (8, Extra)]
+        );
+        for v in &verdicts[..7] {
+            assert_eq!(v.local_md5, Some(md5_of(&file.0, v.offset, v.local_size)), "part {}", v.part_number);
+        }
+        assert_eq!(verdicts[7].local_md5, None, "an EXTRA part has no local bytes");
+        let t = v.totals();
+        assert_eq!((t.count, t.bytes_hashed, t.first_to_upload), ([3, 1, 1, 1, 1, 1], 6 * 64 * KB + 7, 2));
+    }
+}
+
+/// A session just created: nothing is listed (no request at all), every part is MISSING, cut
+/// as an upload would cut it; with hash-all each comes with its MD5.
+#[test]
+fn no_remote_parts_lists_nothing() {
+    let file = TempFile::new("none", 1);
+    std::fs::File::options().write(true).open(&file.0).unwrap().set_len(17 * MIB + 5).unwrap();
+    // The simulator lists parts: the verifier must not ask.
+    let sim = sim_for(&file, 8 * MIB, 2, &[]);
+    let mut v = verifier(&sim, &file, 0, 1000);
+    v.set_no_remote_parts().unwrap();
+    v.set_hash_all(true).unwrap();
+    let (verdicts, err) = drain(&mut v);
+    assert_eq!(err, None);
+    assert_eq!(statuses(&verdicts), [(1, Status::Missing), (2, Status::Missing), (3, Status::Missing)]);
+    let spans: Vec<(u64, u64)> = verdicts.iter().map(|v| (v.offset, v.local_size)).collect();
+    assert_eq!(spans, [(0, 8 * MIB), (8 * MIB, 8 * MIB), (16 * MIB, MIB + 5)]);
+    for v in &verdicts {
+        assert_eq!(v.local_md5, Some(md5_of(&file.0, v.offset, v.local_size)), "part {}", v.part_number);
+    }
+    assert_eq!(v.totals().bytes_hashed, 17 * MIB + 5);
+    assert!(v.totals().resumable);
+    assert_eq!(sim.requests().len(), 0, "no Listing request");
+
+    // A given part size; without hash-all nothing is hashed.
+    let mut v = verifier(&sim, &file, 6 * MIB, 1000);
+    v.set_no_remote_parts().unwrap();
+    let (verdicts, err) = drain(&mut v);
+    assert_eq!(err, None);
+    assert_eq!(verdicts.len(), 3);
+    assert!(verdicts.iter().all(|v| v.status == Status::Missing && v.local_md5.is_none()));
+    assert_eq!(v.totals().bytes_hashed, 0);
+    assert_eq!(sim.requests().len(), 0);
+}
+
+#[test]
+fn options_are_fixed_at_the_first_verdict() {
+    let file = TempFile::new("opts", 2 * 64 * KB);
+    let sim = sim_for(&file, 64 * KB, 2, &[]);
+    let mut v = verifier(&sim, &file, 64 * KB, 10);
+    v.next_verdict().unwrap().unwrap();
+    for e in [v.set_hash_all(true).unwrap_err(), v.set_no_remote_parts().unwrap_err()] {
+        assert_eq!(e.kind(), ErrorKind::Arg);
+        assert!(e.message().ends_with("can be set only before the first vault_parts_verify_next"), "{e}");
+    }
+    assert_eq!(v.error(), None, "a late call changes nothing");
+    let second = v.next_verdict().unwrap().unwrap();
+    assert_eq!((second.part_number, second.status, second.local_md5.is_some()), (2, Status::Ok, true));
+    assert_eq!(v.next_verdict(), Ok(None));
+}
