@@ -237,6 +237,12 @@
 #define VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN 256
 
 /**
+ * The longest staging path accepted, in bytes: a longer one is refused with VAULT_PARTS_E_ARG
+ * before any request (Vault documents no limit; file systems stop at 4,096).
+ */
+#define VAULT_PARTS_MAX_STAGING_PATH 4096
+
+/**
  * A client shared by many listings (vault_parts_open_with_client): one pool of kept-alive
  * connections, one name cache and one TLS session cache, used by any number of listings on
  * any number of threads at once, with the locking inside the library. Opaque: create it with

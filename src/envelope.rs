@@ -169,6 +169,76 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
     }
 }
 
+/// A JSON value that should be an array of objects: anything else is kept as the name of its
+/// type, so the status is looked at before the shape is judged. For small arrays (a page of
+/// parts has its own streaming reader).
+#[derive(Default)]
+pub(crate) enum List<T> {
+    #[default]
+    Missing,
+    Null,
+    Not(&'static str),
+    Items(Vec<Object<T>>),
+}
+
+impl<T> List<T> {
+    /// The objects, or the violation naming `what` (e.g. "data").
+    pub(crate) fn get(self, what: &str) -> Result<Vec<T>, String> {
+        match self {
+            List::Missing | List::Null => Ok(Vec::new()),
+            List::Not(kind) => Err(format!("{what} is {kind}, not an array")),
+            List::Items(items) => {
+                items.into_iter().enumerate().map(|(i, item)| item.get(format_args!("{what}[{i}]"))).collect()
+            }
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ListVisitor(std::marker::PhantomData))
+    }
+}
+
+struct ListVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ListVisitor<T> {
+    type Value = List<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of objects")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(List::Items(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(List::Not("an object"))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(List::Null)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(List::Not("a boolean"))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(List::Not("a number"))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(List::Not("a number"))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(List::Not("a number"))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(List::Not("a string"))
+    }
+}
+
 /// Any JSON value, keeping only what validation needs.
 #[derive(Default)]
 pub(crate) enum Scalar<'a> {
@@ -244,6 +314,31 @@ impl<'de: 'a, 'a> Visitor<'de> for ScalarVisitor<'a> {
 }
 
 impl Scalar<'_> {
+    /// A non-negative integer no larger than `max`; None when missing or null. The violation
+    /// names `field` and what it held.
+    pub(crate) fn unsigned(&self, field: &str, max: u64) -> Result<Option<u64>, String> {
+        match self {
+            Scalar::Missing | Scalar::Null => Ok(None),
+            Scalar::Unsigned(n) if *n <= max => Ok(Some(*n)),
+            other => Err(format!("{field} is {}; it must be an integer from 0 to {max}", other.describe())),
+        }
+    }
+
+    /// A string of at most `max` bytes without control characters; None when missing or null.
+    pub(crate) fn text(&self, field: &str, max: usize) -> Result<Option<String>, String> {
+        match self {
+            Scalar::Missing | Scalar::Null => Ok(None),
+            Scalar::Str(s) if s.len() > max => {
+                Err(format!("{field} is {} bytes long; at most {max} are accepted", s.len()))
+            }
+            Scalar::Str(s) if s.chars().any(char::is_control) => {
+                Err(format!("{field} {} contains a control character", quote(s)))
+            }
+            Scalar::Str(s) => Ok(Some(s.clone().into_owned())),
+            other => Err(format!("{field} is {}; it must be a string", other.describe())),
+        }
+    }
+
     /// An MD5 as 32 hex digits, kept in lower case; None when missing or null. The violation
     /// names `field`.
     pub(crate) fn md5(&self, field: &str) -> Result<Option<[u8; 32]>, String> {

@@ -1,6 +1,9 @@
 //! libvault_parts: lists the parts uploaded to a Veeva Vault resumable upload session,
 //! following Vault's cursor pagination behind one blocking iterator.
 //!
+//! The same connection serves the calls of an upload (vault_api.rs: create, details, a part,
+//! commit, job status, abort, list sessions), made through a listing's [`Listing::calls`].
+//!
 //! The Rust core ([`Listing`]) knows nothing of C; [`ffi`] is the thin C ABI over it, from
 //! which build.rs generates include/vault_parts.h.
 
@@ -23,6 +26,7 @@ mod retry;
 pub mod settings;
 mod transport;
 pub mod upload;
+mod vault_api;
 pub mod verify;
 
 pub use error::{Error, ErrorKind};

@@ -3,7 +3,7 @@
 
 use crate::cancel::{Deadline, Interrupt, Stop, Stops};
 use crate::client::{Client, ClientSettings};
-use crate::error::{Error, Redactor};
+use crate::error::{Error, ErrorKind, Redactor};
 use crate::log::{Level, Log, Sink};
 use crate::net::IoStats;
 use crate::origin::{check_session_id, check_upload_session_id, Origin};
@@ -11,6 +11,7 @@ use crate::page::{self, Outcome, Page, Part};
 use crate::retry::{Cause, Failure, Retry, Traffic};
 use crate::settings::Settings;
 use crate::transport::{self, Method, Reply, Request, Transport};
+use crate::vault_api::{check_staging_path, Calls, Conn};
 use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
 use std::hash::BuildHasher;
@@ -63,37 +64,57 @@ pub struct Stats {
     pub elapsed: Duration,
 }
 
+/// Which upload session a listing is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UploadTarget {
+    /// A session that exists: its parts can be listed.
+    Existing { upload_session_id: String },
+    /// A session to be created by an upload: nothing to list yet.
+    New { staging_path: String, overwrite: bool },
+}
+
 /// Where the requests go and what they carry.
 struct Target {
     origin: Origin,
     session_id: String,
-    upload_session_id: String,
+    upload: UploadTarget,
     /// The shared client it was opened with; None: a private one is made at the first page
     /// from the listing's own settings.
     client: Option<Client>,
 }
 
 impl Target {
-    fn check(vault_url: &str, session_id: &str, upload_session_id: &str) -> Result<Target, Error> {
+    fn check(vault_url: &str, session_id: &str, upload: UploadTarget) -> Result<Target, Error> {
         // The session ID first: with vault_url and session_id swapped, the URL check would quote
         // the session ID, which the redactor (made from the other argument) does not know.
         check_session_id(session_id)?;
         let origin = Origin::parse_vault_url(vault_url)?;
-        check_upload_session_id(upload_session_id)?;
-        Ok(Target {
-            origin,
-            session_id: session_id.to_owned(),
-            upload_session_id: upload_session_id.to_owned(),
-            client: None,
-        })
+        match &upload {
+            UploadTarget::Existing { upload_session_id } => check_upload_session_id(upload_session_id)?,
+            UploadTarget::New { staging_path, .. } => check_staging_path(staging_path)?,
+        }
+        Ok(Target { origin, session_id: session_id.to_owned(), upload, client: None })
     }
 }
 
 enum State {
     Configuring(Target),
-    Paging(Box<Pager>),
-    Done,
+    /// Started: the connection is made and the deadline counts.
+    Open(Box<Open>),
     Failed(Error),
+}
+
+/// A started listing: its connection (which the upload shares) and how far the paging is.
+struct Open {
+    conn: Conn,
+    upload: UploadTarget,
+    paging: Paging,
+}
+
+enum Paging {
+    Fetching(Pager),
+    /// Every part listed (or, for a new session, none to list).
+    Done,
 }
 
 /// Misuse: the call is refused and the listing is left exactly as it was.
@@ -103,12 +124,38 @@ fn misuse(what: &str) -> Error {
 
 impl Listing {
     /// Checks the arguments; does no I/O. A bad argument leaves the listing failed with
-    /// [`ErrorKind::Arg`], so the caller can read why from [`Listing::error`].
+    /// [`ErrorKind::Arg`](crate::ErrorKind::Arg), so the caller can read why from
+    /// [`Listing::error`].
     pub fn new(vault_url: &str, session_id: &str, upload_session_id: &str) -> Listing {
+        let upload = UploadTarget::Existing { upload_session_id: upload_session_id.to_owned() };
+        Listing::open(vault_url, session_id, upload, None)
+    }
+
+    /// [`Listing::new`] over a client shared with other listings: its connections, name cache
+    /// and TLS sessions; trust, proxy and client ID are the client's.
+    pub fn with_client(vault_url: &str, session_id: &str, upload_session_id: &str, client: Client) -> Listing {
+        let upload = UploadTarget::Existing { upload_session_id: upload_session_id.to_owned() };
+        Listing::open(vault_url, session_id, upload, Some(client))
+    }
+
+    /// A listing for an upload session that does not exist yet (vault_parts_open_new): its
+    /// settings, log and client serve the upload that creates the session; listing its parts
+    /// is misuse. `staging_path` must be absolute. No I/O.
+    pub fn for_new_session(
+        vault_url: &str,
+        session_id: &str,
+        staging_path: &str,
+        overwrite: bool,
+        client: Option<Client>,
+    ) -> Listing {
+        let upload = UploadTarget::New { staging_path: staging_path.to_owned(), overwrite };
+        Listing::open(vault_url, session_id, upload, client)
+    }
+
+    fn open(vault_url: &str, session_id: &str, upload: UploadTarget, client: Option<Client>) -> Listing {
         let log = Log::new(Redactor::new(session_id));
-        let target = Target::check(vault_url, session_id, upload_session_id);
-        let state = match target {
-            Ok(t) => State::Configuring(t),
+        let state = match Target::check(vault_url, session_id, upload) {
+            Ok(target) => State::Configuring(Target { client, ..target }),
             Err(e) => State::Failed(e.shown(log.redactor())),
         };
         Listing {
@@ -119,16 +166,6 @@ impl Listing {
             interrupt: Interrupt::new(),
             tally: Tally::default(),
         }
-    }
-
-    /// [`Listing::new`] over a client shared with other listings: its connections, name cache
-    /// and TLS sessions; trust, proxy and client ID are the client's.
-    pub fn with_client(vault_url: &str, session_id: &str, upload_session_id: &str, client: Client) -> Listing {
-        let mut listing = Listing::new(vault_url, session_id, upload_session_id);
-        if let State::Configuring(target) = &mut listing.state {
-            target.client = Some(client);
-        }
-        listing
     }
 
     /// A listing that failed before it could be made (a NULL or non-UTF-8 argument).
@@ -206,7 +243,7 @@ impl Listing {
         match &self.state {
             State::Failed(e) => Err(e.clone()),
             State::Configuring(_) => apply(&mut self.settings).map_err(|e| self.fail(e)),
-            State::Paging(_) | State::Done => Err(misuse("changing a setting").shown(self.log.redactor())),
+            State::Open(_) => Err(misuse("changing a setting").shown(self.log.redactor())),
         }
     }
 
@@ -235,54 +272,100 @@ impl Listing {
     /// network), rather than return a part already received or end the listing.
     pub fn next_part_fetches(&self) -> bool {
         match &self.state {
-            State::Configuring(_) => true,
-            State::Paging(pager) => pager.parts.len() == 0 && pager.next_link.is_some(),
-            State::Done | State::Failed(_) => false,
+            State::Configuring(target) => matches!(target.upload, UploadTarget::Existing { .. }),
+            State::Open(open) => match &open.paging {
+                Paging::Fetching(pager) => pager.parts.len() == 0 && pager.next_link.is_some(),
+                Paging::Done => false,
+            },
+            State::Failed(_) => false,
         }
     }
 
-    /// The next part, Ok(None) once all are listed, or the listing's error.
+    /// Which upload session the listing is for; None once it failed.
+    pub fn upload_target(&self) -> Option<&UploadTarget> {
+        match &self.state {
+            State::Configuring(target) => Some(&target.upload),
+            State::Open(open) => Some(&open.upload),
+            State::Failed(_) => None,
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    #[cfg(test)]
+    pub(crate) fn traffic_for_tests(&self) -> Traffic {
+        self.tally.traffic
+    }
+
+    /// The next part, Ok(None) once all are listed, or the listing's error. On a listing for a
+    /// new session this is misuse: refused, nothing changes.
     pub fn next_part(&mut self) -> Result<Option<Part>, Error> {
-        if matches!(self.state, State::Configuring(_) | State::Paging(_)) && self.interrupt.is_raised() {
+        if let Some(UploadTarget::New { .. }) = self.upload_target() {
+            let error =
+                Error::arg("this iterator is for an upload session that does not exist yet: it has no parts to list");
+            return Err(error.shown(self.log.redactor()));
+        }
+        let listing = matches!(&self.state, State::Configuring(_))
+            || matches!(&self.state, State::Open(open) if matches!(open.paging, Paging::Fetching(_)));
+        if listing && self.interrupt.is_raised() {
             return Err(self.fail(transport::stop_error(Stop::Cancelled)));
         }
-        if let State::Configuring(_) = self.state {
-            self.start()?;
-        }
-        let State::Paging(pager) = &mut self.state else {
-            return match &self.state {
-                State::Failed(e) => Err(e.clone()),
-                _ => Ok(None),
-            };
-        };
-        match pager.next(&mut self.log, &mut self.tally) {
+        self.started()?;
+        let State::Open(open) = &mut self.state else { unreachable!("started() leaves the listing open") };
+        let Open { conn, paging, .. } = &mut **open;
+        let Paging::Fetching(pager) = paging else { return Ok(None) };
+        match pager.next(conn, &mut self.log, &mut self.tally) {
             Ok(Some(part)) => Ok(Some(part)),
             Ok(None) => {
+                *paging = Paging::Done;
                 let pages = self.tally.pages;
                 self.tally.ended = Some(Instant::now());
                 self.log.emit(Level::Info, || {
                     format!("listing complete after {pages} page{}", if pages == 1 { "" } else { "s" })
                 });
-                self.state = State::Done;
                 Ok(None)
             }
             Err(e) => Err(self.fail(e)),
         }
     }
 
+    /// The listing's connection, log and traffic for the calls of an upload, starting the
+    /// listing if it has not started (the deadline counts from here; settings are fixed).
+    /// The calls' errors are the caller's to keep (through [`Listing::fail`]).
+    pub fn calls(&mut self) -> Result<Calls<'_>, Error> {
+        self.started()?;
+        let State::Open(open) = &mut self.state else { unreachable!("started() leaves the listing open") };
+        Ok(Calls { conn: &mut open.conn, log: &mut self.log, traffic: &mut self.tally.traffic })
+    }
+
+    /// Starts the listing if it is still being configured: Ok once it is open, its error
+    /// otherwise.
+    fn started(&mut self) -> Result<(), Error> {
+        if let State::Configuring(_) = self.state {
+            self.start()?;
+        }
+        match &self.state {
+            State::Open(_) => Ok(()),
+            State::Failed(e) => Err(e.clone()),
+            State::Configuring(_) => unreachable!("start() leaves Configuring"),
+        }
+    }
+
     /// Leaves Configuring: the deadline starts counting and the client is ready.
     fn start(&mut self) -> Result<(), Error> {
-        let State::Configuring(target) = std::mem::replace(&mut self.state, State::Done) else { return Ok(()) };
+        let State::Configuring(target) = &self.state else { return Ok(()) };
+        let shared = target.client.clone();
         self.tally.started = Some(Instant::now());
-        let client = match &target.client {
-            Some(shared) => shared.clone(),
-            None => match Client::new(&ClientSettings::of_listing(&self.settings)) {
-                Ok(private) => private,
-                Err(e) => {
-                    self.state = State::Configuring(target);
-                    return Err(self.fail(e));
-                }
-            },
+        let client = match shared {
+            Some(shared) => shared,
+            None => Client::new(&ClientSettings::of_listing(&self.settings)).map_err(|e| self.fail(e))?,
+        };
+        // Taken by value; the placeholder is what a panic before the next line would leave.
+        let leaving = State::Failed(Error::new(ErrorKind::Internal, "the listing failed while starting"));
+        let State::Configuring(target) = std::mem::replace(&mut self.state, leaving) else {
+            unreachable!("checked above")
         };
         let stops = Stops {
             interrupt: self.interrupt.clone(),
@@ -296,15 +379,20 @@ impl Listing {
             stops,
             self.tally.io.clone(),
         );
-        self.state = State::Paging(Box::new(Pager::new(transport, &target.upload_session_id, &self.settings)));
+        let conn = Conn::new(transport, Retry::new(&self.settings), &self.settings.api_version);
+        let paging = match &target.upload {
+            UploadTarget::Existing { upload_session_id } => {
+                Paging::Fetching(Pager::new(upload_session_id, &self.settings))
+            }
+            UploadTarget::New { .. } => Paging::Done,
+        };
+        self.state = State::Open(Box::new(Open { conn, upload: target.upload, paging }));
         Ok(())
     }
 }
 
-/// A listing under way: its connection, where it is, and the fetch of each page.
+/// The paging of a listing under way: where it is, and the fetch of each page.
 struct Pager {
-    transport: Transport,
-    retry: Retry,
     parts: std::vec::IntoIter<Part>,
     /// The link to fetch next, unchecked until it is about to be fetched.
     next_link: Option<String>,
@@ -318,14 +406,12 @@ struct Pager {
 }
 
 impl Pager {
-    fn new(transport: Transport, upload_session_id: &str, settings: &Settings) -> Pager {
+    fn new(upload_session_id: &str, settings: &Settings) -> Pager {
         let mut first = format!("/api/{}/services/file_staging/upload/{upload_session_id}/parts", settings.api_version);
         if let Some(limit) = settings.limit {
             first.push_str(&format!("?limit={limit}"));
         }
         Pager {
-            transport,
-            retry: Retry::new(settings),
             parts: Vec::new().into_iter(),
             next_link: Some(first),
             empty_pages: 0,
@@ -335,28 +421,35 @@ impl Pager {
     }
 
     /// The next part, fetching pages as needed; Ok(None) after the last page.
-    fn next(&mut self, log: &mut Log, tally: &mut Tally) -> Result<Option<Part>, Error> {
+    fn next(&mut self, conn: &mut Conn, log: &mut Log, tally: &mut Tally) -> Result<Option<Part>, Error> {
         loop {
             if let Some(part) = self.parts.next() {
                 return Ok(Some(part));
             }
             let Some(link) = self.next_link.take() else { return Ok(None) };
             let page_no = tally.pages + 1;
-            let page = self.fetch(&link, page_no, log, &mut tally.traffic)?;
+            let page = self.fetch(conn, &link, page_no, log, &mut tally.traffic)?;
             tally.pages = page_no;
             self.accept(page, page_no, log)?;
         }
     }
 
     /// Checks the bounds and the link, then fetches the page it points to, with retries.
-    fn fetch(&mut self, link: &str, page_no: u64, log: &mut Log, traffic: &mut Traffic) -> Result<Page, Error> {
+    fn fetch(
+        &mut self,
+        conn: &mut Conn,
+        link: &str,
+        page_no: u64,
+        log: &mut Log,
+        traffic: &mut Traffic,
+    ) -> Result<Page, Error> {
         if page_no > u64::from(MAX_PAGES) {
             return Err(Error::protocol(format!(
                 "page {page_no}: the server links past {MAX_PAGES} pages, the most one listing fetches \
                  (VAULT_PARTS_MAX_PAGES)"
             )));
         }
-        let url = transport::resolve(self.transport.origin(), link, log.redactor())
+        let url = transport::resolve(conn.origin(), link, log.redactor())
             .map_err(|why| Error::protocol(format!("page {page_no}: next_page refused: {why}")))?;
         if !self.fetched.insert(self.url_hasher.hash_one(&url)) {
             return Err(Error::protocol(format!(
@@ -365,7 +458,7 @@ impl Pager {
         }
         let request = Request::new(Method::Get, url);
         let what = format!("page {page_no}");
-        self.retry.call(&self.transport, &request, &what, log, traffic, read)
+        conn.call(&request, &what, log, traffic, read)
     }
 
     /// Queues a fetched page's parts, ending the listing when empty pages keep linking on.
@@ -421,20 +514,22 @@ impl Iterator for Listing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorKind;
 
     fn pager() -> Pager {
-        let target = Target::check("http://127.0.0.1:9", "sid-unit-test", "u").unwrap();
+        Pager::new("u", &Settings::default())
+    }
+
+    fn conn() -> Conn {
+        let target = Target::check("http://127.0.0.1:9", "sid-unit-test", existing("u")).unwrap();
         let client = Client::new(&ClientSettings::default()).unwrap();
-        let transport = Transport::new(
-            client,
-            target.origin,
-            &target.session_id,
-            Duration::from_secs(1),
-            Stops::default(),
-            Arc::default(),
-        );
-        Pager::new(transport, &target.upload_session_id, &Settings::default())
+        let timeout = Duration::from_secs(1);
+        let transport =
+            Transport::new(client, target.origin, &target.session_id, timeout, Stops::default(), Arc::default());
+        Conn::new(transport, Retry::new(&Settings::default()), "v25.3")
+    }
+
+    fn existing(id: &str) -> UploadTarget {
+        UploadTarget::Existing { upload_session_id: id.to_owned() }
     }
 
     fn empty_page(next: Option<&str>) -> Page {
@@ -489,7 +584,7 @@ mod tests {
     fn pages_past_the_bound_are_not_fetched() {
         let (mut p, mut log, mut tally) = (pager(), Log::default(), Tally::default());
         tally.pages = u64::from(MAX_PAGES);
-        let e = p.next(&mut log, &mut tally).unwrap_err();
+        let e = p.next(&mut conn(), &mut log, &mut tally).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Protocol);
         assert!(e.message().starts_with("page 10001: ") && e.message().contains("VAULT_PARTS_MAX_PAGES"), "{e}");
         assert!(p.fetched.is_empty(), "nothing was fetched or remembered");

@@ -131,7 +131,7 @@ impl<'de> Visitor<'de> for DataVisitor {
 /// One element of data, fields kept as whatever JSON type arrived so validation can say what
 /// was wrong.
 #[derive(Deserialize)]
-struct RawPart<'a> {
+pub(crate) struct RawPart<'a> {
     #[serde(default)]
     part_number: Scalar<'a>,
     #[serde(default)]
@@ -141,7 +141,8 @@ struct RawPart<'a> {
 }
 
 impl RawPart<'_> {
-    fn validate(&self) -> Result<Part, String> {
+    /// The part, or the violation naming the field (without the element's path).
+    pub(crate) fn validate(&self) -> Result<Part, String> {
         let part_number = match self.part_number {
             Scalar::Unsigned(n) if n >= 1 && n <= u64::from(u32::MAX) => n as u32,
             ref other => {

@@ -35,6 +35,9 @@ pub enum Cause {
     Timeout,
     /// Vault answered 200 with FAILURE or EXCEPTION; the error's kind tells which type.
     Vault,
+    /// Vault answered that it stored other bytes than were sent (a part's echo): sending them
+    /// again may fix it.
+    Mismatch,
     /// Interrupted, or the operation's deadline passed.
     Stopped,
     /// Nothing another attempt could change: TLS, a broken answer, a refused redirect, the
@@ -59,7 +62,7 @@ impl Failure {
 }
 
 /// The classifier: whether another attempt may succeed where this one failed. Gateways'
-/// 500/502/503/504, network failures and timeouts may pass; a rate limit (HTTP 429 or Vault's
+/// 500/502/503/504, network failures, timeouts and a part stored other than sent may pass; a rate limit (HTTP 429 or Vault's
 /// API_LIMIT_EXCEEDED) passes after its Retry-After; INVALID_SESSION_ID, INSUFFICIENT_ACCESS,
 /// every other status or Vault error type, and stops never do. A request that must not run
 /// twice (a POST) is tried again only when none of it was written, or when the server said it
@@ -70,12 +73,13 @@ pub fn retryable(failure: &Failure, idempotent: bool) -> bool {
         Cause::Vault => failure.error.kind() == ErrorKind::RateLimit,
         _ => false,
     };
-    let may_pass = matches!(failure.cause, Cause::Status(500 | 502 | 503 | 504) | Cause::Network | Cause::Timeout);
+    let may_pass = matches!(
+        failure.cause,
+        Cause::Status(500 | 502 | 503 | 504) | Cause::Network | Cause::Timeout | Cause::Mismatch
+    );
     refused || (may_pass && (idempotent || !failure.sent))
 }
 
-// The upload calls (vault_api.rs, the next commit) read their answers through it.
-#[cfg_attr(not(test), allow(dead_code))]
 /// A 200 body read as an envelope with `parse`: Vault's failure becomes [`Cause::Vault`] with
 /// the answer's Retry-After; a violation is final.
 pub fn answer<'a, D, R, T>(
@@ -220,6 +224,7 @@ mod tests {
             (Cause::Network, Network, true, false, true),
             (Cause::Timeout, Timeout, true, false, true),
             (Cause::Vault, RateLimit, true, true, true),
+            (Cause::Mismatch, Integrity, true, false, true),
             (Cause::Vault, Auth, false, false, false),
             (Cause::Vault, Access, false, false, false),
             (Cause::Vault, Vault, false, false, false),

@@ -25,8 +25,6 @@ const MAX_REDIRECTS: u32 = 5;
 const READ_CHUNK: usize = 64 * 1024;
 
 /// The HTTP methods Vault's calls use.
-// PUT and DELETE are sent by the upload calls (vault_api.rs, the next commit).
-#[cfg_attr(not(test), allow(dead_code))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
     Get,
@@ -95,8 +93,6 @@ pub struct Request<'a> {
     pub max_answer: u64,
 }
 
-// The builders beyond `new` serve the upload calls (vault_api.rs, the next commit).
-#[cfg_attr(not(test), allow(dead_code))]
 impl<'a> Request<'a> {
     pub fn new(method: Method, url: impl Into<String>) -> Request<'a> {
         Request { method, url: url.into(), headers: Vec::new(), body: None, max_answer: MAX_BODY }

@@ -1,17 +1,18 @@
 //! A [`Vault`] for the state machine's unit tests: it answers from a script, holds the parts
 //! it was sent as a session would, and records every call.
 
-use super::interim::{JobStatus, PartBytes};
 use super::vault::{Sent, Vault};
-use crate::cancel::{Deadline, Interrupt, Stop, Stops};
+use crate::cancel::{Deadline, Interrupt, Stops};
 use crate::error::{Error, ErrorKind, Redactor};
+use crate::local::LocalPart;
 use crate::log::Level;
 use crate::page::Part;
 use crate::transport::Body;
+use crate::vault_api::JobStatus;
 use md5::{Digest, Md5};
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// One call the machine made.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,14 +152,14 @@ impl Vault for Fake {
     }
 
     /// Retries as the retry loop does, and checks the echo as core's part upload does.
-    fn put_part(&mut self, body: &PartBytes, md5: &[u8; 32], sent: &mut Sent) -> Result<(), Error> {
-        let part = body.part();
+    fn put_part(&mut self, body: &LocalPart, md5: &[u8; 32], sent: &mut Sent) -> Result<(), Error> {
+        let part = body.number();
         let mut last = Error::new(ErrorKind::Internal, "no attempt made");
         for attempt in 1..=self.max_attempts {
             self.interrupt.check().map_err(crate::transport::stop_error)?;
             (self.before_put)(part, attempt);
             let mut bytes = Vec::new();
-            let read = body.reader().and_then(|mut r| r.read_to_end(&mut bytes));
+            let read = Body::reader(body).and_then(|mut r| r.read_to_end(&mut bytes));
             sent.requests += 1;
             sent.bytes += bytes.len() as u64;
             let stored = md5_hex(&bytes);
@@ -203,8 +204,8 @@ impl Vault for Fake {
         self.interrupt.clone()
     }
 
-    fn pause(&mut self, wait: Duration) -> Result<(), Stop> {
-        Stops { interrupt: self.interrupt.clone(), deadline: self.deadline }.pause(wait, || {})
+    fn stops(&mut self) -> Result<Stops, Error> {
+        Ok(Stops { interrupt: self.interrupt.clone(), deadline: self.deadline })
     }
 
     fn fail(&mut self, error: Error) -> Error {

@@ -5,15 +5,15 @@
 //! part is on the wire, so the next part's digest (which its PUT carries for the echo check)
 //! is normally ready when the connection is.
 
-use super::interim::{DigestsAhead, JobStatus, PartBytes};
 use super::plan::{self, Listed};
 use super::vault::{Sent, Vault};
 use super::{CommitMode, PartAction, PartEvent, Totals, MAX_POLL, MIN_POLL};
 use crate::cancel::{Interrupt, Stop};
 use crate::error::{Error, ErrorKind};
-use crate::local::{hex, Geometry, LocalFile};
+use crate::local::{hex, DigestsAhead, Geometry, LocalFile, LocalPart, Lookahead, Pool, Purpose};
 use crate::log::Level;
 use crate::transport::stop_error;
+use crate::vault_api::JobStatus;
 use crate::verify::Status;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -58,9 +58,8 @@ struct Sending {
     geometry: Geometry,
     /// What a resumed session's listing said of the parts not yet through; empty for a new one.
     listed: Listed,
+    /// Every part's digest in order: the part whose event comes next is the next digest's.
     digests: DigestsAhead,
-    /// The part whose event comes next.
-    next: u32,
 }
 
 /// What one step did.
@@ -172,15 +171,20 @@ impl<V: Vault> Machine<V> {
 
     /// Opens the file, settles the part size, and creates or checks the session.
     fn begin(&mut self, ready: &Ready) -> Result<Sending, Error> {
-        let file = Arc::new(LocalFile::open(&ready.path)?);
+        let file = Arc::new(LocalFile::open(&ready.path, Purpose::Upload)?);
         let size = file.size();
-        let (geometry, listed) = match self.vault.upload_id() {
+        let (geometry, listed, digests) = match self.vault.upload_id() {
             None => {
                 let geometry = plan::new_geometry(ready.part_size, size)?;
+                // Hashing starts before the create, so part 1's digest is near when the session is.
+                let digests = digests_ahead(&file, geometry)?;
                 self.vault.create(size)?;
-                (geometry, Listed::default())
+                (geometry, Listed::default(), digests)
             }
-            Some(_) => self.resume(size, ready.part_size)?,
+            Some(_) => {
+                let (geometry, listed) = self.resume(size, ready.part_size)?;
+                (geometry, listed, digests_ahead(&file, geometry)?)
+            }
         };
         self.totals.parts = geometry.parts() as u32;
         let id = self.vault.upload_id().unwrap_or_default().to_owned();
@@ -188,8 +192,7 @@ impl<V: Vault> Machine<V> {
             let g = &geometry;
             format!("upload session {id}: {} bytes in {} parts of {} bytes", g.file_size, g.parts(), g.part_size)
         });
-        let digests = DigestsAhead::start(Arc::clone(&file), geometry, self.interrupt.clone())?;
-        Ok(Sending { file, geometry, listed, digests, next: 1 })
+        Ok(Sending { file, geometry, listed, digests })
     }
 
     /// A resumed session: its declared size must be the file's, and its whole listing must
@@ -228,7 +231,7 @@ impl<V: Vault> Machine<V> {
                 State::Failed(e) => return Err(e.clone()),
                 State::Done => return Ok(None),
                 State::Ready(_) => Err(Error::new(ErrorKind::Internal, "next_event before the start")),
-                State::Sending(s) => s.step(&mut self.vault, &mut self.totals),
+                State::Sending(s) => s.step(&mut self.vault, &mut self.totals, &self.interrupt),
                 State::Committing(file) => commit(&mut self.vault, file, &mut self.totals, self.options.commit),
                 State::Polling => self.poll(),
             };
@@ -253,11 +256,30 @@ impl<V: Vault> Machine<V> {
                 let wait = self.options.poll;
                 let line = || format!("job {job}: {status}; next poll in {} ms", wait.as_millis());
                 self.vault.log(Level::Info, &line);
-                self.vault.pause(wait).map_err(stop_error)?;
+                self.vault.stops()?.pause(wait, || {}).map_err(|stop| match stop {
+                    Stop::OperationDeadline => Error::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "the deadline was reached: the wait of {} ms before polling job {job} again would end past it \
+                             (vault_parts_set_deadline_ms); the job was {status}",
+                            wait.as_millis()
+                        ),
+                    ),
+                    other => stop_error(other),
+                })?;
                 Ok(Step::To(State::Polling))
             }
         }
     }
+}
+
+/// Every part's digest, hashed ahead on one hashing thread per core (at most
+/// [`crate::verify::MAX_THREADS`]).
+fn digests_ahead(file: &Arc<LocalFile>, geometry: Geometry) -> Result<DigestsAhead, Error> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(crate::verify::MAX_THREADS as usize);
+    let pool = Pool::start(Arc::clone(file), threads, md5_many::Md5Many::new())?;
+    let last = u32::try_from(geometry.parts()).unwrap_or(u32::MAX);
+    Ok(DigestsAhead::new(pool, geometry, 1, last, Lookahead::default()))
 }
 
 /// The commit step: the file once more (no commit of a file that changed), then one POST.
@@ -275,14 +297,12 @@ fn commit(vault: &mut impl Vault, file: &LocalFile, totals: &mut Totals, mode: C
 
 impl Sending {
     /// The next part's event, or the move to the commit step after the last.
-    fn step(&mut self, vault: &mut impl Vault, totals: &mut Totals) -> Result<Step, Error> {
-        let n = self.next;
-        if u64::from(n) > self.geometry.parts() {
+    fn step(&mut self, vault: &mut impl Vault, totals: &mut Totals, interrupt: &Interrupt) -> Result<Step, Error> {
+        let Some((n, digest)) = self.digests.next(interrupt)? else {
             return Ok(Step::To(State::Committing(Arc::clone(&self.file))));
-        }
+        };
         let g = self.geometry;
         let remote = self.listed.take(n);
-        let digest = self.digests.next(n)?;
         totals.bytes_hashed += g.local_size(n);
         let verdict = plan::status(&g, n, remote.as_ref(), &digest);
         let md5 = hex(&digest);
@@ -299,7 +319,6 @@ impl Sending {
                 (PartAction::Sent, sent.requests)
             }
         };
-        self.next += 1;
         Ok(Step::Event(PartEvent {
             part_number: n,
             verdict,
@@ -314,8 +333,7 @@ impl Sending {
     /// PUTs part `n` until Vault's echo is the local part's. A file that changed meanwhile is
     /// E_IO, whatever the PUT's outcome (a short read shows as a failed body).
     fn send(&mut self, vault: &mut impl Vault, n: u32, md5: &[u8; 32], totals: &mut Totals) -> Result<Sent, Error> {
-        let (offset, size) = (self.geometry.offset(n), self.geometry.local_size(n));
-        let body = PartBytes::new(Arc::clone(&self.file), n, offset, size);
+        let body = LocalPart::new(Arc::clone(&self.file), &self.geometry, n);
         let mut sent = Sent::default();
         let result = vault.put_part(&body, md5, &mut sent);
         totals.bytes_sent += sent.bytes;

@@ -7,7 +7,6 @@
 //! narrow [`vault::Vault`] trait, so it is tested with a fake that records every call and run
 //! with the real calls over the listing's connection.
 
-mod interim;
 mod machine;
 mod plan;
 mod vault;

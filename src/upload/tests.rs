@@ -1,12 +1,12 @@
 //! The state machine's rules, driven by the fake Vault (fake.rs) over real files.
 
 use super::fake::{md5_hex, Answer, Call, Fake};
-use super::interim::JobStatus;
 use super::machine::Machine;
 use super::{CommitMode, PartAction, PartEvent, Totals};
 use crate::cancel::Deadline;
 use crate::error::{Error, ErrorKind};
 use crate::page::Part;
+use crate::vault_api::JobStatus;
 use crate::verify::Status;
 use std::time::{Duration, Instant};
 
@@ -300,7 +300,7 @@ fn a_file_truncated_mid_upload_is_an_io_error_and_nothing_is_committed() {
 }
 
 #[test]
-fn a_file_replaced_after_the_last_part_is_not_committed() {
+fn a_file_replaced_mid_upload_is_an_io_error_and_nothing_is_committed() {
     let file = TempFile::new("replaced", SIZE);
     let path = file.path.clone();
     let mut fake = Fake::new_session();
@@ -314,9 +314,10 @@ fn a_file_replaced_after_the_last_part_is_not_committed() {
     });
     let mut m = machine(fake, &file, P);
     let (events, result) = run(&mut m);
-    assert_eq!(events.len(), 3);
+    assert_eq!(events.len(), 2);
     let e = result.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    assert!(e.message().contains("the path now names another file"), "{e}");
     assert_eq!(m.vault().count(|c| matches!(c, Call::Commit)), 0);
 }
 

@@ -1,12 +1,12 @@
 //! What the upload needs of Vault, as one narrow trait: the state machine is written against
 //! it, tested with a fake (fake.rs) and run with the real calls (vault_calls.rs).
 
-use super::interim::{JobStatus, PartBytes};
-use crate::cancel::{Interrupt, Stop};
+use crate::cancel::{Interrupt, Stops};
 use crate::error::Error;
+use crate::local::LocalPart;
 use crate::log::Level;
 use crate::page::Part;
-use std::time::Duration;
+use crate::vault_api::JobStatus;
 
 /// What the attempts at one part cost, counted whatever their outcome.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,11 +32,11 @@ pub(crate) trait Vault: Send {
     /// The next part the session's listing names; Ok(None) after the last.
     fn next_listed(&mut self) -> Result<Option<Part>, Error>;
 
-    /// Sends part `body.part()`, its bytes produced again from the file for every attempt,
+    /// Sends part `body.number()`, its bytes produced again from the file for every attempt,
     /// until Vault's answer echoes its size and `md5` (lowercase hex): a wrong echo is sent
     /// again, and after the last attempt it is E_INTEGRITY. `sent` counts every attempt,
     /// whatever the outcome.
-    fn put_part(&mut self, body: &PartBytes, md5: &[u8; 32], sent: &mut Sent) -> Result<(), Error>;
+    fn put_part(&mut self, body: &LocalPart, md5: &[u8; 32], sent: &mut Sent) -> Result<(), Error>;
 
     /// Commits the session; returns the job that assembles the file.
     fn commit(&mut self) -> Result<u64, Error>;
@@ -47,9 +47,8 @@ pub(crate) trait Vault: Send {
     /// The interrupt every call obeys.
     fn interrupter(&self) -> Interrupt;
 
-    /// Waits `wait` (between job polls) unless interrupted; a wait that would end past the
-    /// operation's deadline is not started.
-    fn pause(&mut self, wait: Duration) -> Result<(), Stop>;
+    /// The interrupt and the operation's deadline, for the waits between job polls.
+    fn stops(&mut self) -> Result<Stops, Error>;
 
     /// Records `error` as the connection's own (first wins), redacted and logged; returns the
     /// error kept.

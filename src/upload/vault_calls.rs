@@ -1,29 +1,35 @@
-//! The [`Vault`] the API runs on: the calls over the listing's connection.
-//!
-//! INTERIM until branch `core` lands its phase 2 (create, details, PUT, commit, job status and
-//! a listing opened for a new session): the listing's own pieces are wired (its parts, its
-//! interrupt, its error and log), every other call fails with E_INTERNAL saying so.
+//! The [`Vault`] the API runs on: vault_api's calls over the connection of the listing the
+//! upload took over, which also keeps the upload's error, log and traffic counts.
 
-use super::interim::{JobStatus, PartBytes};
 use super::vault::{Sent, Vault};
-use crate::cancel::{Interrupt, Stop};
-use crate::error::{Error, ErrorKind};
-use crate::listing::Listing;
+use crate::cancel::{Interrupt, Stops};
+use crate::error::Error;
+use crate::listing::{Listing, UploadTarget};
+use crate::local::LocalPart;
 use crate::log::Level;
 use crate::page::Part;
-use std::time::Duration;
+use crate::vault_api::JobStatus;
 
 pub(crate) struct VaultCalls {
     listing: Listing,
+    /// The ID a create returned, for a listing opened for a new session (one for an existing
+    /// session is the listing's).
+    created: Option<String>,
 }
 
 impl VaultCalls {
     pub fn new(listing: Listing) -> VaultCalls {
-        VaultCalls { listing }
+        VaultCalls { listing, created: None }
     }
 
     pub fn failed(error: Error) -> VaultCalls {
-        VaultCalls { listing: Listing::failed(error) }
+        VaultCalls::new(Listing::failed(error))
+    }
+
+    fn id(&self) -> Result<String, Error> {
+        self.upload_id()
+            .map(str::to_owned)
+            .ok_or_else(|| Error::new(crate::ErrorKind::Internal, "an upload call before the session exists"))
     }
 }
 
@@ -40,55 +46,70 @@ pub(crate) fn refusal(listing: &mut Listing) -> Option<Error> {
     })
 }
 
-fn not_yet(call: &str) -> Error {
-    Error::new(
-        ErrorKind::Internal,
-        format!("{call} is not available in this build yet (the upload calls are being wired)"),
-    )
-}
-
 impl Vault for VaultCalls {
     fn upload_id(&self) -> Option<&str> {
-        None
+        match self.listing.upload_target()? {
+            UploadTarget::Existing { upload_session_id } => Some(upload_session_id),
+            UploadTarget::New { .. } => self.created.as_deref(),
+        }
     }
 
-    fn create(&mut self, _size: u64) -> Result<(), Error> {
-        Err(not_yet("creating an upload session"))
+    fn create(&mut self, size: u64) -> Result<(), Error> {
+        let Some(UploadTarget::New { staging_path, overwrite }) = self.listing.upload_target().cloned() else {
+            return Err(Error::new(crate::ErrorKind::Internal, "create on a listing for an existing session"));
+        };
+        let session = self.listing.calls()?.create(&staging_path, size, overwrite)?;
+        self.created = Some(session.id);
+        Ok(())
     }
 
     fn declared_size(&mut self) -> Result<u64, Error> {
-        Err(not_yet("reading an upload session's details"))
+        let id = self.id()?;
+        Ok(self.listing.calls()?.details(&id)?.size)
     }
 
     fn next_listed(&mut self) -> Result<Option<Part>, Error> {
         self.listing.next_part()
     }
 
-    fn put_part(&mut self, _body: &PartBytes, _md5: &[u8; 32], _sent: &mut Sent) -> Result<(), Error> {
-        Err(not_yet("uploading a part"))
+    fn put_part(&mut self, body: &LocalPart, md5: &[u8; 32], sent: &mut Sent) -> Result<(), Error> {
+        let id = self.id()?;
+        let mut calls = self.listing.calls()?;
+        let before = calls.traffic();
+        let result = calls.put_part(&id, body.number(), body, md5);
+        let after = calls.traffic();
+        // Counted from the traffic, so a part that failed counts its attempts too.
+        sent.requests = u32::try_from(after.requests - before.requests).unwrap_or(u32::MAX);
+        sent.bytes = after.body_bytes_sent - before.body_bytes_sent;
+        result.map(|_stored| ())
     }
 
     fn commit(&mut self) -> Result<u64, Error> {
-        Err(not_yet("committing an upload session"))
+        let id = self.id()?;
+        self.listing.calls()?.commit(&id)
     }
 
-    fn job_status(&mut self, _job: u64) -> Result<JobStatus, Error> {
-        Err(not_yet("reading a job's status"))
+    fn job_status(&mut self, job: u64) -> Result<JobStatus, Error> {
+        self.listing.calls()?.job_status(job)
     }
 
     fn interrupter(&self) -> Interrupt {
         self.listing.interrupter()
     }
 
-    fn pause(&mut self, _wait: Duration) -> Result<(), Stop> {
-        Err(Stop::Cancelled)
+    fn stops(&mut self) -> Result<Stops, Error> {
+        Ok(self.listing.calls()?.stops().clone())
     }
 
     fn fail(&mut self, error: Error) -> Error {
         self.listing.fail(error)
     }
 
-    fn log(&mut self, _level: Level, _line: &dyn Fn() -> String) {}
+    fn log(&mut self, level: Level, line: &dyn Fn() -> String) {
+        if let Ok(mut calls) = self.listing.calls() {
+            calls.log().emit(level, line);
+        }
+    }
 
     fn http_status(&self) -> u16 {
         self.listing.http_status()
