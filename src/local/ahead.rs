@@ -28,35 +28,38 @@ impl Default for Lookahead {
     }
 }
 
-/// The digests of parts `first..=last` of a file, in order.
+/// The digests of chosen parts of a file, in part order.
 pub struct DigestsAhead {
     pool: Pool,
     geometry: Geometry,
     limit: Lookahead,
-    /// The next part to hand to the pool.
-    next_submit: u32,
-    /// The next part whose digest the caller takes.
-    next_out: u32,
-    last: u32,
+    /// The parts to hash, ascending.
+    parts: Vec<u32>,
+    /// How many of `parts` were handed to the pool.
+    submitted: usize,
+    /// How many of `parts` the caller took.
+    taken: usize,
     /// Digests in, waiting for their turn.
     done: BTreeMap<u32, [u8; 16]>,
 }
 
 impl DigestsAhead {
-    /// Starts hashing parts `first..=last` of `geometry` on `pool` (whose file it must be).
-    /// `last` is at most the file's last part; `first > last` hashes nothing.
-    pub fn new(pool: Pool, geometry: Geometry, first: u32, last: u32, limit: Lookahead) -> DigestsAhead {
-        let last = last.min(u32::try_from(geometry.parts()).unwrap_or(u32::MAX));
+    /// Starts hashing `parts` of `geometry` on `pool` (whose file it must be): an upload
+    /// passes the parts it sends. They are taken in ascending order, each once; numbers past
+    /// the file's last part are left out.
+    pub fn new(pool: Pool, geometry: Geometry, parts: impl IntoIterator<Item = u32>, limit: Lookahead) -> DigestsAhead {
+        let mut parts: Vec<u32> = parts.into_iter().filter(|&n| n >= 1 && u64::from(n) <= geometry.parts()).collect();
+        parts.sort_unstable();
+        parts.dedup();
         let limit = Lookahead { parts: limit.parts.max(1), ..limit };
-        let mut ahead =
-            DigestsAhead { pool, geometry, limit, next_submit: first, next_out: first, last, done: BTreeMap::new() };
+        let mut ahead = DigestsAhead { pool, geometry, limit, parts, submitted: 0, taken: 0, done: BTreeMap::new() };
         ahead.fill();
         ahead
     }
 
     /// Every digest has been taken.
     pub fn is_finished(&self) -> bool {
-        self.next_out > self.last
+        self.taken == self.parts.len()
     }
 
     /// The next part's digest if it is in, without waiting; Ok(None) when it is not yet (or
@@ -85,9 +88,9 @@ impl DigestsAhead {
     }
 
     fn take(&mut self) -> Option<(u32, [u8; 16])> {
-        let digest = self.done.remove(&self.next_out)?;
-        let n = self.next_out;
-        self.next_out += 1;
+        let n = *self.parts.get(self.taken)?;
+        let digest = self.done.remove(&n)?;
+        self.taken += 1;
         self.fill();
         Some((n, digest))
     }
@@ -97,39 +100,35 @@ impl DigestsAhead {
     /// part at a time as each digest is taken.
     fn fill(&mut self) {
         loop {
-            let room = self.room();
-            let remaining = self.last.saturating_add(1).saturating_sub(self.next_submit);
-            let batch = room.min(remaining).min(LANES as u32);
-            let idle = self.next_submit == self.next_out;
-            if batch == 0 || (batch < LANES as u32 && batch < remaining && !idle) {
+            let remaining = self.parts.len() - self.submitted;
+            let batch = self.room().min(LANES);
+            let idle = self.submitted == self.taken;
+            if batch == 0 || (batch < LANES && batch < remaining && !idle) {
                 return;
             }
             let g = self.geometry;
-            let first = self.next_submit;
-            self.pool.submit((first..first + batch).map(|n| Job {
-                part: n,
-                offset: g.offset(n),
-                len: g.local_size(n),
-            }));
-            self.next_submit += batch;
+            let jobs = &self.parts[self.submitted..self.submitted + batch];
+            self.pool.submit(jobs.iter().map(|&n| Job { part: n, offset: g.offset(n), len: g.local_size(n) }));
+            self.submitted += batch;
         }
     }
 
     /// How many more parts may be submitted now: parts and bytes ahead of the caller stay
     /// within the lookahead, except that one part may always be ahead.
-    fn room(&self) -> u32 {
-        let size = |n| self.geometry.local_size(n);
-        let ahead = self.next_submit - self.next_out;
-        let mut bytes: u64 = (self.next_out..self.next_submit).map(size).sum();
-        let mut n = 0;
-        while ahead + n < self.limit.parts && self.next_submit + n <= self.last {
-            bytes = bytes.saturating_add(size(self.next_submit + n));
-            if bytes > self.limit.bytes && ahead + n > 0 {
+    fn room(&self) -> usize {
+        let size = |&n: &u32| self.geometry.local_size(n);
+        let ahead = self.submitted - self.taken;
+        let mut bytes: u64 = self.parts[self.taken..self.submitted].iter().map(size).sum();
+        let mut room = 0;
+        for n in &self.parts[self.submitted..] {
+            bytes = bytes.saturating_add(size(n));
+            let full = ahead + room >= self.limit.parts as usize || (bytes > self.limit.bytes && ahead + room > 0);
+            if full {
                 break;
             }
-            n += 1;
+            room += 1;
         }
-        n
+        room
     }
 }
 
@@ -156,10 +155,16 @@ mod tests {
         }
     }
 
-    fn ahead(t: &Temp, part_size: u64, first: u32, last: u32, limit: Lookahead, threads: usize) -> DigestsAhead {
+    fn ahead(
+        t: &Temp,
+        part_size: u64,
+        parts: impl IntoIterator<Item = u32>,
+        limit: Lookahead,
+        threads: usize,
+    ) -> DigestsAhead {
         let file = Arc::new(LocalFile::open(t.path(), Purpose::Upload).unwrap());
         let g = Geometry::new(file.size(), part_size).unwrap();
-        DigestsAhead::new(Pool::start(file, threads, Md5Many::new()).unwrap(), g, first, last, limit)
+        DigestsAhead::new(Pool::start(file, threads, Md5Many::new()).unwrap(), g, parts, limit)
     }
 
     fn want(t: &Temp, part_size: u64, n: u32) -> [u8; 16] {
@@ -177,7 +182,7 @@ mod tests {
             (Lookahead { parts: 5, bytes: 3000 }, 3),
             (Lookahead { parts: 100, bytes: u64::MAX }, 4),
         ] {
-            let mut a = ahead(&t, 1000, 1, 41, limit, threads);
+            let mut a = ahead(&t, 1000, 1..=41, limit, threads);
             let interrupt = Interrupt::new();
             let got: Vec<(u32, [u8; 16])> = std::iter::from_fn(|| a.next(&interrupt).unwrap()).collect();
             let expected: Vec<(u32, [u8; 16])> = (1..=41).map(|n| (n, want(&t, 1000, n))).collect();
@@ -186,10 +191,14 @@ mod tests {
             assert_eq!(a.next(&interrupt), Ok(None), "stays finished");
         }
         // From a later part; past the file's last part nothing is hashed.
-        let mut a = ahead(&t, 1000, 39, 1000, Lookahead::default(), 2);
+        let mut a = ahead(&t, 1000, 39..=1000, Lookahead::default(), 2);
         let got: Vec<u32> = std::iter::from_fn(|| a.next(&Interrupt::new()).unwrap()).map(|(n, _)| n).collect();
         assert_eq!(got, [39, 40, 41]);
-        let mut none = ahead(&t, 1000, 5, 4, Lookahead::default(), 1);
+        // The parts an upload sends: any set, taken ascending, each once.
+        let mut a = ahead(&t, 1000, [41, 7, 3, 0, 7, 20, 99], Lookahead { parts: 2, bytes: u64::MAX }, 2);
+        let got: Vec<(u32, [u8; 16])> = std::iter::from_fn(|| a.next(&Interrupt::new()).unwrap()).collect();
+        assert_eq!(got, [3, 7, 20, 41].map(|n| (n, want(&t, 1000, n))));
+        let mut none = ahead(&t, 1000, [], Lookahead::default(), 1);
         assert!(none.is_finished());
         assert_eq!(none.try_next(), Ok(None));
     }
@@ -198,29 +207,25 @@ mod tests {
     #[test]
     fn hashing_runs_ahead_only_as_far_as_the_lookahead() {
         let t = Temp::new("bound", 100 * 1000);
-        let a = ahead(&t, 1000, 1, 100, Lookahead { parts: 2 * LANES as u32, bytes: u64::MAX }, 2);
-        assert_eq!(a.next_submit, 1 + 2 * LANES as u32, "two batches of lanes");
-        let a = ahead(&t, 1000, 1, 100, Lookahead { parts: 1000, bytes: 20_500 }, 2);
-        assert_eq!(
-            a.next_submit,
-            1 + 16,
-            "a whole batch of 16 fits in 20,500 bytes, a second does not start part-filled"
-        );
-        let mut a = ahead(&t, 1000, 1, 100, Lookahead { parts: 1000, bytes: 5_000 }, 2);
-        assert_eq!(a.next_submit, 6, "5 parts: nothing else in flight, so a short batch");
+        let a = ahead(&t, 1000, 1..=100, Lookahead { parts: 2 * LANES as u32, bytes: u64::MAX }, 2);
+        assert_eq!(a.submitted, 2 * LANES, "two batches of lanes");
+        let a = ahead(&t, 1000, 1..=100, Lookahead { parts: 1000, bytes: 20_500 }, 2);
+        assert_eq!(a.submitted, 16, "a whole batch of 16 fits in 20,500 bytes, a second does not start part-filled");
+        let mut a = ahead(&t, 1000, 1..=100, Lookahead { parts: 1000, bytes: 5_000 }, 2);
+        assert_eq!(a.submitted, 5, "5 parts: nothing else in flight, so a short batch");
         let interrupt = Interrupt::new();
         for taken in 1..=5u32 {
             assert_eq!(a.next(&interrupt).unwrap().map(|(n, _)| n), Some(taken));
-            assert!(a.next_submit - a.next_out <= 5, "at most 5 parts ahead");
+            assert!(a.submitted - a.taken <= 5, "at most 5 parts ahead");
         }
-        let a = ahead(&t, 1000, 1, 100, Lookahead { parts: 1000, bytes: 10 }, 2);
-        assert_eq!(a.next_submit, 2, "a part larger than the byte bound still goes, alone");
+        let a = ahead(&t, 1000, 1..=100, Lookahead { parts: 1000, bytes: 10 }, 2);
+        assert_eq!(a.submitted, 1, "a part larger than the byte bound still goes, alone");
     }
 
     #[test]
     fn a_file_changed_under_hashing_is_an_error() {
         let t = Temp::new("changed", 10 * 1000);
-        let mut a = ahead(&t, 1000, 1, 10, Lookahead { parts: 1, bytes: u64::MAX }, 1);
+        let mut a = ahead(&t, 1000, 1..=10, Lookahead { parts: 1, bytes: u64::MAX }, 1);
         let interrupt = Interrupt::new();
         assert_eq!(a.next(&interrupt).unwrap().map(|(n, _)| n), Some(1));
         std::fs::OpenOptions::new().write(true).open(t.path()).unwrap().set_len(4500).unwrap();
@@ -244,7 +249,7 @@ mod tests {
         let file = Arc::new(LocalFile::open(&path, Purpose::Upload).unwrap());
         let g = Geometry::new(file.size(), 256 << 20).unwrap();
         let pool = Pool::start(file, 1, Md5Many::new()).unwrap();
-        let mut a = DigestsAhead::new(pool, g, 1, 4, Lookahead::default());
+        let mut a = DigestsAhead::new(pool, g, 1..=4, Lookahead::default());
         let interrupt = Interrupt::new();
         interrupt.interrupt();
         let e = a.next(&interrupt).unwrap_err();

@@ -59,7 +59,7 @@ impl Hashing {
             Hashing::AllPending { threads, engine } => {
                 let pool = Pool::start(Arc::clone(file), *threads, *engine)?;
                 let last = u32::try_from(g.parts()).unwrap_or(u32::MAX);
-                *self = Hashing::All(DigestsAhead::new(pool, *g, 1, last, AHEAD));
+                *self = Hashing::All(DigestsAhead::new(pool, *g, 1..=last, AHEAD));
             }
             Hashing::All(_) => {}
         }
