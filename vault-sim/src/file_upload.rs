@@ -2,19 +2,11 @@
 //! damaged per part (wrong MD5 or size, a gap, parts past the end, no MD5, a duplicate), so a
 //! verifier has something real to check.
 
-use crate::model::{md5_for, Upload};
+pub use crate::model::SimPart;
+use crate::model::{hex, md5_for, SourceFile, Upload};
 use md5::{Digest, Md5};
 use std::fs::File;
 use std::io::{self, Read};
-
-/// One listed part, as the simulator serves it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimPart {
-    pub number: u32,
-    pub size: u64,
-    /// 32 lowercase hex digits; None is served as `"part_content_md5": null`.
-    pub md5: Option<String>,
-}
 
 /// A change to one upload's list of parts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,7 +86,7 @@ impl Upload {
 
     /// Applies `fault` to the parts this upload lists (its synthetic ones made explicit).
     pub fn part_fault(&mut self, fault: PartFault) -> &mut Upload {
-        let mut parts = self.listed.take().unwrap_or_else(|| listed(self, 0, self.parts));
+        let mut parts = self.described_parts();
         fault.apply(&mut parts);
         self.parts = parts.len() as u32;
         self.listed = Some(parts);
@@ -125,8 +117,7 @@ pub fn parts_of_file(path: &str, part_size: u64, uploaded: u32) -> io::Result<Ve
         if size == 0 {
             break;
         }
-        let md5 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        parts.push(SimPart { number, size, md5: Some(md5) });
+        parts.push(SimPart { number, size, md5: Some(hex(&hasher.finalize())) });
     }
     Ok(parts)
 }
@@ -145,26 +136,36 @@ pub fn pseudo_random_bytes(len: u64, seed: u64) -> Vec<u8> {
         .collect()
 }
 
+impl Upload {
+    /// An upload session of the file at `path` cut into `part_size`-byte parts, with its first
+    /// `uploaded` parts stored (true sizes and MD5s) and the file's size declared, as a
+    /// session interrupted after those parts is.
+    pub fn from_file(id: &str, owner: &str, path: &str, part_size: u64, uploaded: u32) -> io::Result<Upload> {
+        let parts = parts_of_file(path, part_size, uploaded)?;
+        let mut upload = Upload::with_parts(id, owner, parts.clone());
+        upload.part_size = part_size;
+        upload.size = Some(std::fs::metadata(path)?.len());
+        upload.source = Some(SourceFile { path: path.into(), part_size, parts });
+        Ok(upload)
+    }
+}
+
 /// Parses `ID:OWNER:PATH:PART_SIZE:UPLOADED` (PATH may not contain ':') into an upload of the
-/// file's first UPLOADED parts.
+/// file's first UPLOADED parts (see `Upload::from_file`).
 pub fn parse_upload_file(spec: &str) -> Result<Upload, String> {
     let bad = || format!("--upload-file {spec:?}: expected ID:OWNER:PATH:PART_SIZE:UPLOADED");
     let f: Vec<&str> = spec.split(':').collect();
     let [id, owner, path, part_size, uploaded] = f.as_slice() else { return Err(bad()) };
     let part_size: u64 = part_size.parse().map_err(|_| bad())?;
     let uploaded: u32 = uploaded.parse().map_err(|_| bad())?;
-    let parts = parts_of_file(path, part_size, uploaded).map_err(|e| format!("--upload-file {path}: {e}"))?;
-    Ok(Upload::with_parts(id, owner, parts))
+    Upload::from_file(id, owner, path, part_size, uploaded).map_err(|e| format!("--upload-file {path}: {e}"))
 }
 
 /// The parts `upload` lists at positions `from..to` (0-based, in listing order).
 pub fn listed(upload: &Upload, from: u32, to: u32) -> Vec<SimPart> {
-    match &upload.listed {
-        Some(parts) => parts[from as usize..(to as usize).min(parts.len())].to_vec(),
-        None => (from + 1..=to)
-            .map(|n| SimPart { number: n, size: upload.size_of(n), md5: Some(md5_for(&upload.id, n)) })
-            .collect(),
-    }
+    let parts = upload.described_parts();
+    let end = (to as usize).min(parts.len());
+    parts.get(from as usize..end).map_or_else(Vec::new, <[SimPart]>::to_vec)
 }
 
 #[cfg(test)]

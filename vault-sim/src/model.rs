@@ -1,5 +1,7 @@
-//! What the simulated Vault holds: users (session tokens), upload sessions and their faults.
+//! What the simulated Vault starts with: users (session tokens), upload sessions and their
+//! faults. The running state is in session.rs.
 
+use crate::faults::{Action, Endpoint, Fault, FaultOn, When};
 use std::time::Duration;
 
 /// A logged-in user: `token` is the session ID a client sends in Authorization.
@@ -20,7 +22,19 @@ pub enum LinkStyle {
     Relative,
 }
 
-/// An upload session with `parts` parts already uploaded, numbered from 1.
+/// One listed part, as the simulator serves it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimPart {
+    pub number: u32,
+    pub size: u64,
+    /// 32 lowercase hex digits; None is served as `"part_content_md5": null`.
+    pub md5: Option<String>,
+}
+
+/// An upload session the simulator starts with. Its parts are described either by `listed`
+/// or, when that is None, by `parts` synthetic ones (numbered from 1, `part_size` bytes but
+/// the last, MD5s from `md5_for`); `described_parts` reads the description, and the running
+/// simulator stores what it returns as the session's one list of parts.
 #[derive(Clone, Debug)]
 pub struct Upload {
     pub id: String,
@@ -30,9 +44,30 @@ pub struct Upload {
     /// Size of the last part; `part_size` when None.
     pub last_part_size: Option<u64>,
     pub links: LinkStyle,
+    /// Faults on this session's part listings (numbered among them).
     pub faults: Vec<Fault>,
     /// The parts listed, in order, instead of `parts` synthetic ones (see file_upload.rs).
-    pub listed: Option<Vec<crate::file_upload::SimPart>>,
+    pub listed: Option<Vec<SimPart>>,
+    /// The declared file size; None: the sum of the described parts' sizes.
+    pub size: Option<u64>,
+    /// Where the file goes on staging; None: "/u/{owner}/{id}".
+    pub path: Option<String>,
+    pub overwrite: bool,
+    /// Faults on this session's requests of one kind each (numbered among that kind); `faults`
+    /// are the same aimed at Endpoint::Parts.
+    pub faults_on: Vec<FaultOn>,
+    /// The local file the described parts were cut from: a part that still matches it is read
+    /// from there when the committed file is assembled.
+    pub source: Option<SourceFile>,
+}
+
+/// A local file an upload session was made from (see `Upload::from_file`).
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub path: String,
+    pub part_size: u64,
+    /// The file's true parts, as they were cut.
+    pub parts: Vec<SimPart>,
 }
 
 impl Upload {
@@ -46,6 +81,11 @@ impl Upload {
             links: LinkStyle::Absolute,
             faults: Vec::new(),
             listed: None,
+            size: None,
+            path: None,
+            overwrite: false,
+            faults_on: Vec::new(),
+            source: None,
         }
     }
 
@@ -56,144 +96,44 @@ impl Upload {
         }
     }
 
+    /// Adds a fault on this session's part listings.
     pub fn fault(mut self, when: When, action: Action) -> Self {
         self.faults.push(Fault { when, action });
         self
     }
-}
 
-/// A fault: `action` on the requests `when` selects.
-#[derive(Clone, Debug)]
-pub struct Fault {
-    pub when: When,
-    pub action: Action,
-}
+    /// Adds a fault on this session's requests to `endpoint` (numbered among them).
+    pub fn fault_on(mut self, endpoint: Endpoint, when: When, action: Action) -> Self {
+        self.faults_on.push(FaultOn { endpoint, fault: Fault { when, action } });
+        self
+    }
 
-/// Which requests to this upload session (counted from 1) a fault applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum When {
-    Always,
-    /// Only the Nth request.
-    Request(u32),
-    /// Requests 1..=N.
-    FirstN(u32),
-}
+    /// Sets the declared file size (by default the parts' sum).
+    pub fn declared_size(mut self, size: u64) -> Self {
+        self.size = Some(size);
+        self
+    }
 
-impl When {
-    pub fn matches(self, request: u32) -> bool {
-        match self {
-            When::Always => true,
-            When::Request(n) => request == n,
-            When::FirstN(n) => request <= n,
+    /// Sets the staging path the committed file goes to.
+    pub fn staging_path(mut self, path: &str) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// Every fault of this session, each with the endpoint it is aimed at.
+    pub fn all_faults(&self) -> Vec<FaultOn> {
+        let listings = self.faults.iter().map(|f| FaultOn { endpoint: Endpoint::Parts, fault: f.clone() });
+        listings.chain(self.faults_on.iter().cloned()).collect()
+    }
+
+    /// Every part this upload describes, in listing order.
+    pub fn described_parts(&self) -> Vec<SimPart> {
+        match &self.listed {
+            Some(parts) => parts.clone(),
+            None => (1..=self.parts)
+                .map(|n| SimPart { number: n, size: self.size_of(n), md5: Some(md5_for(&self.id, n)) })
+                .collect(),
         }
-    }
-}
-
-/// What a fault does instead of (or to) the normal answer. The server and the response writer
-/// both dispatch on it: Close, Hang and Endless take the connection; Gzip, Chunked, Truncated,
-/// DropMidBody, LowercaseHeaders and SlowBody change how the answer is written; Delay and
-/// After wait first; the others change the answer itself.
-#[derive(Clone, Debug)]
-pub enum Action {
-    /// This HTTP status with this body (and Retry-After seconds, when set).
-    Status { code: u16, body: String, retry_after: Option<u32> },
-    /// HTTP 200 with responseStatus `status` ("FAILURE", "EXCEPTION") and one error.
-    VaultError { status: String, kind: String, message: String },
-    /// Wait, then answer normally.
-    Delay(Duration),
-    /// Never answer (until the server stops).
-    Hang,
-    /// HTTP 200 with exactly this body.
-    Body(String),
-    /// The normal page, with next_page replaced by this value (JSON, e.g. "null" or "\"/x\"";
-    /// text that is not JSON gets an HTTP 500 saying so).
-    NextPage(String),
-    /// A redirect (302) to this Location.
-    Redirect(String),
-    /// Close the connection without answering.
-    Close,
-    /// The normal page with Content-Length larger than what is sent, then close.
-    Truncated,
-    /// Half of the normal page (Content-Length right), then close.
-    DropMidBody,
-    /// HTTP 200, chunked, a JSON array that never ends.
-    Endless,
-    /// The normal page, gzip-encoded (Content-Encoding: gzip).
-    Gzip,
-    /// The normal page in several chunks (Transfer-Encoding: chunked).
-    Chunked,
-    /// The normal page with every header name in lower case, as Vault sends over HTTP/2.
-    LowercaseHeaders,
-    /// The normal page with responseStatus WARNING and a warnings array.
-    Warning,
-    /// The normal page, sent as the head and the first half of the body, then a pause of this
-    /// long, then the rest: a server slow in the middle of a body.
-    SlowBody(Duration),
-    /// Wait this long, then do the other action (e.g. a slow redirect).
-    After(Duration, Box<Action>),
-}
-
-impl Action {
-    /// Parses the command line form: `status=CODE[,RETRY_AFTER]`, `failure=TYPE`,
-    /// `exception=TYPE`, `delay=MS`, `hang`, `close`, `body=TEXT`, `next_page=JSON`,
-    /// `redirect=LOCATION`, `truncated`, `drop`, `endless`, `gzip`, `chunked`, `lowercase`,
-    /// `warning`, `slow_body=MS`, `after=MS,ACTION`.
-    pub fn parse(spec: &str) -> Result<Action, String> {
-        let (name, arg) = spec.split_once('=').unwrap_or((spec, ""));
-        let bad = || format!("fault action {spec:?} is not understood");
-        Ok(match name {
-            "status" => {
-                let (code, ra) = arg.split_once(',').map_or((arg, None), |(c, r)| (c, Some(r)));
-                Action::Status {
-                    code: code.parse().map_err(|_| bad())?,
-                    body: String::new(),
-                    retry_after: ra.map(|r| r.parse().map_err(|_| bad())).transpose()?,
-                }
-            }
-            "failure" | "exception" => Action::VaultError {
-                status: name.to_ascii_uppercase(),
-                kind: arg.into(),
-                message: format!("Simulated {arg}."),
-            },
-            "delay" => Action::Delay(Duration::from_millis(arg.parse().map_err(|_| bad())?)),
-            "hang" => Action::Hang,
-            "close" => Action::Close,
-            "body" => Action::Body(arg.into()),
-            "next_page" => {
-                serde_json::from_str::<serde_json::Value>(arg).map_err(|_| bad())?;
-                Action::NextPage(arg.into())
-            }
-            "redirect" => Action::Redirect(arg.into()),
-            "truncated" => Action::Truncated,
-            "drop" => Action::DropMidBody,
-            "endless" => Action::Endless,
-            "gzip" => Action::Gzip,
-            "chunked" => Action::Chunked,
-            "lowercase" => Action::LowercaseHeaders,
-            "warning" => Action::Warning,
-            "slow_body" => Action::SlowBody(Duration::from_millis(arg.parse().map_err(|_| bad())?)),
-            "after" => {
-                let (ms, then) = arg.split_once(',').ok_or_else(bad)?;
-                Action::After(Duration::from_millis(ms.parse().map_err(|_| bad())?), Box::new(Action::parse(then)?))
-            }
-            _ => return Err(bad()),
-        })
-    }
-}
-
-impl Fault {
-    /// Parses `UPLOAD_ID:WHEN:ACTION` where WHEN is `all`, `N` (the Nth request) or `firstN`.
-    pub fn parse(spec: &str) -> Result<(String, Fault), String> {
-        let mut it = spec.splitn(3, ':');
-        let (Some(id), Some(when), Some(action)) = (it.next(), it.next(), it.next()) else {
-            return Err(format!("--fault {spec:?}: expected UPLOAD_ID:WHEN:ACTION"));
-        };
-        let when = match when {
-            "all" => When::Always,
-            w if w.starts_with("first") => When::FirstN(w[5..].parse().map_err(|_| format!("bad WHEN {w:?}"))?),
-            w => When::Request(w.parse().map_err(|_| format!("bad WHEN {w:?}"))?),
-        };
-        Ok((id.to_owned(), Fault { when, action: Action::parse(action)? }))
     }
 }
 
@@ -207,11 +147,56 @@ pub struct Config {
     pub burst_limit: i64,
     /// Serve HTTPS with this identity instead of plain HTTP.
     pub tls: Option<crate::tls::Identity>,
+    /// A request body larger than this is refused with HTTP 413 (and the connection closed).
+    pub max_body: u64,
+    /// A part smaller than this is refused, unless it ends the declared size.
+    pub min_part_size: u64,
+    /// A part larger than this is refused.
+    pub max_part_size: u64,
+    /// Sessions open or committing at once, over the whole simulator; a create past it is
+    /// refused.
+    pub max_sessions: usize,
+    /// The largest declared size a create accepts.
+    pub max_file_size: u64,
+    /// How long a commit's job runs before it ends.
+    pub job_delay: Duration,
+    /// A second status request for one job within this long of the last answered one is
+    /// refused with API_LIMIT_EXCEEDED.
+    pub job_poll_window: Duration,
+    /// The form of the IDs creates make.
+    pub session_ids: SessionIds,
+    /// Faults on creates and session lists (numbered over the simulator), and on the requests
+    /// of every session a create makes (numbered per session).
+    pub faults: Vec<FaultOn>,
+}
+
+/// The form of upload session IDs made by creates; Vault has shown both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionIds {
+    /// 32 lowercase hex digits.
+    Hex,
+    /// A long dotted base64-like string.
+    Dotted,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { bind: "127.0.0.1:0".into(), users: Vec::new(), uploads: Vec::new(), burst_limit: 2000, tls: None }
+        Config {
+            bind: "127.0.0.1:0".into(),
+            users: Vec::new(),
+            uploads: Vec::new(),
+            burst_limit: 2000,
+            tls: None,
+            max_body: 64 << 20,
+            min_part_size: 5 << 20,
+            max_part_size: 50 << 20,
+            max_sessions: 50,
+            max_file_size: 500_000_000_000,
+            job_delay: Duration::ZERO,
+            job_poll_window: Duration::from_secs(10),
+            session_ids: SessionIds::Hex,
+            faults: Vec::new(),
+        }
     }
 }
 
@@ -223,6 +208,13 @@ impl Config {
 
     pub fn upload(mut self, upload: Upload) -> Self {
         self.uploads.push(upload);
+        self
+    }
+
+    /// Adds a fault on creates or session lists, or on the requests of every session a create
+    /// makes.
+    pub fn fault_on(mut self, endpoint: Endpoint, when: When, action: Action) -> Self {
+        self.faults.push(FaultOn { endpoint, fault: Fault { when, action } });
         self
     }
 }
@@ -242,44 +234,19 @@ pub fn md5_for(upload_id: &str, part_number: u32) -> String {
     format!("{:016x}{:016x}", mix(h1), mix(h1 ^ 0x9e37_79b9_7f4a_7c15))
 }
 
+/// A digest as lowercase hex digits (32 for an MD5).
+pub(crate) fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Every part of `upload` as (part_number, size, md5), in the order the simulator lists them.
 pub fn expected_parts(upload: &Upload) -> Vec<(u32, u64, String)> {
-    let parts = crate::file_upload::listed(upload, 0, upload.parts);
-    parts.into_iter().map(|p| (p.number, p.size, p.md5.unwrap_or_default())).collect()
+    upload.described_parts().into_iter().map(|p| (p.number, p.size, p.md5.unwrap_or_default())).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fault_flags_parse() {
-        let (id, f) = Fault::parse("up1:2:status=503,7").unwrap();
-        assert_eq!((id.as_str(), f.when), ("up1", When::Request(2)));
-        assert!(matches!(f.action, Action::Status { code: 503, retry_after: Some(7), .. }));
-        let (_, f) = Fault::parse("u:first3:failure=API_LIMIT_EXCEEDED").unwrap();
-        assert_eq!(f.when, When::FirstN(3));
-        assert!(
-            matches!(f.action, Action::VaultError { ref status, ref kind, .. } if status == "FAILURE" && kind == "API_LIMIT_EXCEEDED")
-        );
-        let (_, f) = Fault::parse("u:all:next_page=\"/x?a=b:c\"").unwrap();
-        assert!(matches!(f.action, Action::NextPage(ref l) if l == "\"/x?a=b:c\""));
-        assert!(
-            matches!(Fault::parse("u:all:delay=250").unwrap().1.action, Action::Delay(d) if d == Duration::from_millis(250))
-        );
-        let (_, f) = Fault::parse("u:first5:after=1900,redirect=/a?b=c,d").unwrap();
-        assert!(matches!(f.action, Action::After(d, ref then)
-            if d == Duration::from_millis(1900) && matches!(**then, Action::Redirect(ref l) if l == "/a?b=c,d")));
-        assert!(
-            matches!(Fault::parse("u:2:slow_body=300").unwrap().1.action, Action::SlowBody(d) if d.as_millis() == 300)
-        );
-        for bad in ["u:all:after=5", "u:all:after=x,hang", "u:all:after=5,explode", "u:all:slow_body="] {
-            assert!(Fault::parse(bad).is_err(), "{bad}");
-        }
-        for bad in ["u", "u:all", "u:x:hang", "u:all:explode", "u:1:status=abc", "u:all:next_page=/x"] {
-            assert!(Fault::parse(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn md5s_are_32_hex_digits_and_distinct() {

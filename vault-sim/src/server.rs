@@ -1,18 +1,20 @@
-//! The running simulator: accepts connections, answers the list-parts endpoint like Vault,
-//! applies faults, and records every request.
+//! The running simulator: accepts connections, reads each request whole, records it, applies
+//! the fault that hits it and answers it through api.rs.
 
-use crate::http::{write_endless, Reader, Request, Response};
-use crate::model::{md5_for, Action, Config, LinkStyle, Upload};
-use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
-use serde::Serialize;
-use serde_json::Value;
-use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use crate::api::{Route, Vault};
+use crate::faults::{Effect, Take};
+use crate::http::{write_endless, Body, BodyEnd, Conn, Framing, Reader, Request, Response, Wire};
+use crate::model::{hex, Config};
+use crate::session::{JobView, SessionView, StagedFile};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
+
+/// A recorded request body up to this size is kept whole in `Recorded::body`.
+pub const RECORDED_BODY: usize = 64 * 1024;
 
 /// One request as the simulator received it.
 #[derive(Clone, Debug)]
@@ -23,6 +25,17 @@ pub struct Recorded {
     pub path: String,
     pub query: String,
     pub headers: Vec<(String, String)>,
+    /// When its body had been read (or reading it stopped).
+    pub at: Instant,
+    /// Body bytes received (all of them unless `body_complete` is false).
+    pub body_len: u64,
+    /// MD5 of the body bytes received, 32 lowercase hex digits.
+    pub body_md5: String,
+    /// The body itself when at most RECORDED_BODY bytes were received.
+    pub body: Option<Vec<u8>>,
+    /// False when the body was not read to its end: the client went away, a fault cut it, or
+    /// its framing was refused (400, 413, 501) before it was read.
+    pub body_complete: bool,
 }
 
 impl Recorded {
@@ -33,15 +46,13 @@ impl Recorded {
 }
 
 struct Shared {
-    config: Config,
+    vault: Vault,
     stop: AtomicBool,
     burst_remaining: AtomicI64,
     connections: AtomicU64,
     full_handshakes: AtomicU64,
     resumed_handshakes: AtomicU64,
     requests: Mutex<Vec<Recorded>>,
-    /// Requests per upload session ID, for faults that fire on the Nth.
-    per_upload: Mutex<HashMap<String, u32>>,
 }
 
 /// A running simulator; stops when dropped.
@@ -62,13 +73,12 @@ impl Sim {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             burst_remaining: AtomicI64::new(config.burst_limit),
-            config,
+            vault: Vault::new(config),
             stop: AtomicBool::new(false),
             connections: AtomicU64::new(0),
             full_handshakes: AtomicU64::new(0),
             resumed_handshakes: AtomicU64::new(0),
             requests: Mutex::new(Vec::new()),
-            per_upload: Mutex::new(HashMap::new()),
         });
         let accept_shared = shared.clone();
         let accept = thread::Builder::new()
@@ -83,7 +93,7 @@ impl Sim {
 
     /// "http://127.0.0.1:PORT" ("https://..." with TLS), the vault_url to give the library.
     pub fn url(&self) -> String {
-        let scheme = if self.shared.config.tls.is_some() { "https" } else { "http" };
+        let scheme = if self.shared.vault.config.tls.is_some() { "https" } else { "http" };
         format!("{scheme}://{}", self.addr)
     }
 
@@ -104,6 +114,26 @@ impl Sim {
     /// before the connection's first request is read. (0, 0) over plain HTTP.
     pub fn tls_handshakes(&self) -> (u64, u64) {
         (self.shared.full_handshakes.load(Ordering::SeqCst), self.shared.resumed_handshakes.load(Ordering::SeqCst))
+    }
+
+    /// Every upload session, made at start or by a create, gone ones too, oldest first.
+    pub fn sessions(&self) -> Vec<SessionView> {
+        self.shared.vault.state().sessions_view()
+    }
+
+    /// The upload session with this ID, gone or not.
+    pub fn session(&self, id: &str) -> Option<SessionView> {
+        self.shared.vault.state().session_view(id)
+    }
+
+    /// The job a commit made.
+    pub fn job(&self, job_id: u64) -> Option<JobView> {
+        self.shared.vault.state().job_view(job_id, Instant::now())
+    }
+
+    /// The file a successful commit put at this staging path.
+    pub fn staged(&self, path: &str) -> Option<StagedFile> {
+        self.shared.vault.state().staged(path)
     }
 
     /// Stops accepting and ends every connection thread soon after.
@@ -140,7 +170,7 @@ fn widen_backlog(_: &TcpListener) -> io::Result<()> {
 }
 
 fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    let tls = shared.config.tls.as_ref().map(crate::tls::server_config);
+    let tls = shared.vault.config.tls.as_ref().map(crate::tls::server_config);
     for stream in listener.incoming() {
         if shared.stop.load(Ordering::SeqCst) {
             break;
@@ -173,97 +203,108 @@ fn serve_tls(config: Arc<rustls::ServerConfig>, mut tcp: TcpStream, id: u64, sha
     serve_connection(rustls::StreamOwned::new(conn, tcp), id, shared);
 }
 
-fn serve_connection(mut stream: impl Read + Write, id: u64, shared: &Shared) {
+fn serve_connection(mut stream: impl Conn, id: u64, shared: &Shared) {
     let mut reader = Reader::new();
-    while let Ok(Some(request)) = reader.next(&mut stream, &shared.stop) {
-        shared.record(id, &request);
-        if !respond(&mut stream, &request, shared) {
+    while let Ok(Some(request)) = reader.head(&mut stream, &shared.stop) {
+        if !exchange(&mut stream, &mut reader, &request, id, shared) {
             return;
         }
     }
 }
 
+/// One request after its head: the body read, the request recorded, the fault that hits it
+/// applied, the answer written. False when the connection must end.
+fn exchange(stream: &mut impl Conn, reader: &mut Reader, request: &Request, connection: u64, shared: &Shared) -> bool {
+    let max_body = shared.vault.config.max_body;
+    let framing = match request.framing(max_body) {
+        Ok(framing) => framing,
+        Err(refusal) => {
+            shared.record(connection, request, &Body::unread());
+            shared.send(stream, refusal, false, Wire::Plain);
+            return false;
+        }
+    };
+    let route = Route::of(request);
+    let mut arrival = shared.vault.arrive(&route, request);
+    let action = arrival.action.take();
+    let effect = Effect::of(action.as_ref());
+    let reset = effect.take == Some(Take::ResetMidBody);
+    let cut = reset.then_some(match framing {
+        Framing::Length(n) => n / 2,
+        Framing::Chunked => 1,
+    });
+    if request.expects_continue() && framing != Framing::Length(0) && stream.write_all(CONTINUE).is_err() {
+        return false;
+    }
+    let body = reader.body(stream, &shared.stop, framing, max_body, cut);
+    shared.record(connection, request, &body);
+    if reset {
+        stream.linger_zero();
+        return false;
+    }
+    match body.end {
+        BodyEnd::Complete => {}
+        BodyEnd::TooLarge => {
+            let why = format!("vault-sim: a request body may have at most {max_body} bytes\n");
+            shared.send(stream, Response::new(413, "text/plain", why), false, Wire::Plain);
+            return false;
+        }
+        BodyEnd::Malformed => {
+            let why = "vault-sim: broken chunked request body\n";
+            shared.send(stream, Response::new(400, "text/plain", why), false, Wire::Plain);
+            return false;
+        }
+        BodyEnd::Lost | BodyEnd::Cut => return false,
+    }
+    thread::sleep(effect.wait);
+    if let Some(take) = effect.take {
+        arrival.end_put();
+        return match take {
+            Take::Hang => hang(&shared.stop),
+            Take::Endless => {
+                write_endless(stream, &shared.stop);
+                false
+            }
+            Take::Close | Take::ResetMidBody => false,
+        };
+    }
+    let response = match effect.canned {
+        Some(response) => response,
+        None => shared.vault.answer(&route, request, body, effect.tweak),
+    };
+    arrival.end_put();
+    shared.send(stream, response, request.keep_alive(), effect.wire)
+}
+
+/// The interim answer to "Expect: 100-continue".
+const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
 impl Shared {
-    fn record(&self, connection: u64, request: &Request) {
+    fn record(&self, connection: u64, request: &Request, body: &Body) {
         let (path, query) = request.path_and_query();
-        self.requests.lock().unwrap().push(Recorded {
+        let recorded = Recorded {
             connection,
             method: request.method.clone(),
             path: path.into(),
             query: query.into(),
             headers: request.headers.clone(),
-        });
-    }
-
-    /// Counts a request to `upload_id` and returns its number (from 1).
-    fn count(&self, upload_id: &str) -> u32 {
-        let mut counts = self.per_upload.lock().unwrap();
-        let n = counts.entry(upload_id.to_owned()).or_insert(0);
-        *n += 1;
-        *n
+            at: Instant::now(),
+            body_len: body.bytes.len() as u64,
+            body_md5: hex(&body.md5),
+            body: (body.bytes.len() <= RECORDED_BODY).then(|| body.bytes.clone()),
+            body_complete: body.end == BodyEnd::Complete,
+        };
+        self.requests.lock().unwrap().push(recorded);
     }
 
     /// Writes `response` with the burst-limit headers; false when the connection must end.
-    fn send(&self, stream: &mut impl Write, response: Response, keep_alive: bool, fault: Option<&Action>) -> bool {
+    fn send(&self, stream: &mut impl Write, response: Response, keep_alive: bool, wire: Wire) -> bool {
+        let limit = self.vault.config.burst_limit;
         let remaining = self.burst_remaining.fetch_sub(1, Ordering::SeqCst) - 1;
-        let response = response
-            .header("X-VaultAPI-BurstLimit", self.config.burst_limit)
-            .header("X-VaultAPI-BurstLimitRemaining", remaining.max(0));
-        matches!(response.write_to(stream, keep_alive, fault), Ok(true))
+        let response =
+            response.header("X-VaultAPI-BurstLimit", limit).header("X-VaultAPI-BurstLimitRemaining", remaining.max(0));
+        matches!(response.write_to(stream, keep_alive, wire), Ok(true))
     }
-}
-
-/// Answers one request, with the fault that applies to it; false when the connection must end.
-fn respond(stream: &mut impl Write, request: &Request, shared: &Shared) -> bool {
-    let keep_alive = request.keep_alive();
-    let (path, query) = request.path_and_query();
-    let Some((version, upload_id)) = parse_path(path) else {
-        let not_found = Response::new(404, "text/html", "<html><body><h1>404 Not Found</h1></body></html>");
-        return shared.send(stream, not_found, keep_alive, None);
-    };
-    if request.method != "GET" {
-        let message = format!("Method [{}] is not supported for this resource.", request.method);
-        return shared.send(stream, failure("METHOD_NOT_SUPPORTED", &message), keep_alive, None);
-    }
-    let nth = shared.count(upload_id);
-    let upload = shared.config.uploads.iter().find(|u| u.id == upload_id);
-    let mut fault = upload.and_then(|u| u.faults.iter().find(|f| f.when.matches(nth))).map(|f| &f.action);
-    while let Some(Action::After(pause, then)) = fault {
-        thread::sleep(*pause);
-        fault = Some(then);
-    }
-    match fault {
-        Some(Action::Close) => return false,
-        Some(Action::Hang) => return hang(&shared.stop),
-        Some(Action::Endless) => {
-            write_endless(stream, &shared.stop);
-            return false;
-        }
-        Some(Action::Delay(d)) => thread::sleep(*d),
-        _ => {}
-    }
-    let response = match fault.and_then(canned) {
-        Some(response) => response,
-        None => list_parts(request, query, version, upload, fault, shared),
-    };
-    shared.send(stream, response, keep_alive, fault)
-}
-
-/// The answer a fault gives in place of the endpoint's, if it is one of those.
-fn canned(fault: &Action) -> Option<Response> {
-    Some(match fault {
-        Action::Status { code, body, retry_after } => {
-            let r = Response::new(*code, "text/html", body.clone());
-            match retry_after {
-                Some(s) => r.header("Retry-After", s),
-                None => r,
-            }
-        }
-        Action::VaultError { status, kind, message } => vault_error(status, kind, message),
-        Action::Body(body) => Response::json(body.clone()),
-        Action::Redirect(location) => Response::new(302, "text/html", "").header("Location", location),
-        _ => return None,
-    })
 }
 
 /// Never answers: holds the connection until the server stops (at most 120 s); then it ends.
@@ -273,181 +314,4 @@ fn hang(stop: &AtomicBool) -> bool {
         thread::sleep(Duration::from_millis(20));
     }
     false
-}
-
-fn vault_error(status: &str, kind: &str, message: &str) -> Response {
-    let body = serde_json::json!({"responseStatus": status, "errors": [{"type": kind, "message": message}]});
-    Response::json(body.to_string())
-}
-
-fn failure(kind: &str, message: &str) -> Response {
-    vault_error("FAILURE", kind, message)
-}
-
-/// The list-parts endpoint, as Vault answers it; `fault` may change next_page or the status.
-fn list_parts(
-    request: &Request,
-    query: &str,
-    version: &str,
-    upload: Option<&Upload>,
-    fault: Option<&Action>,
-    shared: &Shared,
-) -> Response {
-    let token = request.header("authorization").unwrap_or("");
-    let token = token.strip_prefix("Bearer ").unwrap_or(token);
-    let Some(user) = shared.config.users.iter().find(|u| u.token == token) else {
-        return failure("INVALID_SESSION_ID", "Invalid or expired session ID.");
-    };
-    let Some(upload) = upload else {
-        return failure("INVALID_DATA", "Invalid upload session ID.");
-    };
-    if !user.admin && user.name != upload.owner {
-        return failure("INSUFFICIENT_ACCESS", "User does not have sufficient privileges to perform the action.");
-    }
-    let params: HashMap<&str, &str> = query.split('&').filter_map(|kv| kv.split_once('=')).collect();
-    let limit = match params.get("limit") {
-        None => 1000,
-        Some(v) => match v.parse::<u32>() {
-            Ok(n) if (1..=1000).contains(&n) => n,
-            _ => return failure("INVALID_DATA", "Invalid value for [limit]: must be a number between 1 and 1000."),
-        },
-    };
-    let offset = match params.get("cursor") {
-        None => 0,
-        Some(c) => match decode_cursor(upload, &percent_decode_str(c).decode_utf8_lossy()) {
-            Some(o) => o,
-            None => return failure("INVALID_DATA", "Invalid value for [cursor]."),
-        },
-    };
-    let next_page = match fault {
-        Some(Action::NextPage(json)) => match serde_json::from_str(json) {
-            Ok(value) => Some(value),
-            Err(e) => return Response::new(500, "text/plain", format!("vault-sim: NextPage fault is not JSON: {e}")),
-        },
-        _ => next_link(request, shared, upload, version, offset, limit).map(Value::String),
-    };
-    let status = if matches!(fault, Some(Action::Warning)) { "WARNING" } else { "SUCCESS" };
-    Response::json(page_body(upload, status, next_page, offset, limit))
-}
-
-/// "/api/{version}/services/file_staging/upload/{id}/parts" -> (version, id).
-fn parse_path(path: &str) -> Option<(&str, &str)> {
-    let rest = path.strip_prefix("/api/")?;
-    let (version, rest) = rest.split_once('/')?;
-    let id = rest.strip_prefix("services/file_staging/upload/")?.strip_suffix("/parts")?;
-    let valid_version = version
-        .strip_prefix('v')
-        .and_then(|v| v.split_once('.'))
-        .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty() && a.chars().chain(b.chars()).all(|c| c.is_ascii_digit()));
-    (valid_version && !id.is_empty() && !id.contains('/')).then_some((version, id))
-}
-
-fn cursor_key(upload: &Upload) -> u64 {
-    md5_for(&upload.id, 0)[..16].chars().fold(0u64, |h, c| h.rotate_left(5) ^ c as u64)
-}
-
-/// An opaque, URL-unsafe cursor (it holds '+', '/' and '='), bound to the upload session.
-fn encode_cursor(upload: &Upload, offset: u32) -> String {
-    let key = cursor_key(upload);
-    format!("{:x}+{:x}/=", u64::from(offset) ^ key, key.rotate_left(offset % 64))
-}
-
-fn decode_cursor(upload: &Upload, cursor: &str) -> Option<u32> {
-    let key = cursor_key(upload);
-    let body = cursor.strip_suffix("/=")?;
-    let (a, b) = body.split_once('+')?;
-    let offset = u32::try_from(u64::from_str_radix(a, 16).ok()? ^ key).ok()?;
-    (u64::from_str_radix(b, 16).ok()? == key.rotate_left(offset % 64) && offset <= upload.parts).then_some(offset)
-}
-
-/// The link to the page after the one at `offset`, None on the last page.
-fn next_link(
-    request: &Request,
-    shared: &Shared,
-    upload: &Upload,
-    version: &str,
-    offset: u32,
-    limit: u32,
-) -> Option<String> {
-    let end = offset.saturating_add(limit);
-    if end >= upload.parts {
-        return None;
-    }
-    let cursor = encode_cursor(upload, end);
-    let path = format!(
-        "/api/{version}/services/file_staging/upload/{}/parts?cursor={}&limit={limit}",
-        upload.id,
-        utf8_percent_encode(&cursor, NON_ALPHANUMERIC)
-    );
-    Some(match upload.links {
-        LinkStyle::Absolute => {
-            let host = request.header("host").unwrap_or("127.0.0.1");
-            let scheme = if shared.config.tls.is_some() { "https" } else { "http" };
-            format!("{scheme}://{host}{path}")
-        }
-        LinkStyle::Relative => path,
-    })
-}
-
-/// A list-parts page, fields in the order Vault sends them.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Page<'a> {
-    response_status: &'a str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    warnings: Vec<Value>,
-    response_details: Details,
-    data: Vec<Part>,
-}
-
-#[derive(Serialize)]
-struct Details {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_page: Option<Value>,
-}
-
-#[derive(Serialize)]
-struct Part {
-    size: u64,
-    part_number: u32,
-    /// None is served as null: Vault sent no MD5.
-    part_content_md5: Option<String>,
-}
-
-fn page_body(upload: &Upload, status: &str, next_page: Option<Value>, offset: u32, limit: u32) -> String {
-    let end = offset.saturating_add(limit).min(upload.parts);
-    let warnings = if status == "WARNING" {
-        vec![serde_json::json!({"type": "SIMULATED_WARNING", "message": "Simulated warning."})]
-    } else {
-        Vec::new()
-    };
-    let data = crate::file_upload::listed(upload, offset, end)
-        .into_iter()
-        .map(|p| Part { size: p.size, part_number: p.number, part_content_md5: p.md5 })
-        .collect();
-    let page = Page { response_status: status, warnings, response_details: Details { next_page }, data };
-    serde_json::to_string(&page).expect("a page serializes")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursor_round_trips_and_rejects_tampering() {
-        let u = Upload::new("abc", "o", 50);
-        for off in [0, 1, 7, 49, 50] {
-            assert_eq!(decode_cursor(&u, &encode_cursor(&u, off)), Some(off));
-        }
-        assert_eq!(decode_cursor(&u, "1+2/="), None);
-        assert_eq!(decode_cursor(&Upload::new("other", "o", 50), &encode_cursor(&u, 5)), None);
-        assert_eq!(decode_cursor(&u, &encode_cursor(&Upload::new("abc", "o", 500), 100)), None);
-    }
-
-    #[test]
-    fn paths() {
-        assert_eq!(parse_path("/api/v25.3/services/file_staging/upload/abc/parts"), Some(("v25.3", "abc")));
-        assert_eq!(parse_path("/api/25.3/services/file_staging/upload/abc/parts"), None);
-        assert_eq!(parse_path("/api/v25.3/services/file_staging/upload/a/b/parts"), None);
-    }
 }
