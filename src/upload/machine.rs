@@ -279,7 +279,7 @@ fn digests_ahead(file: &Arc<LocalFile>, geometry: Geometry) -> Result<DigestsAhe
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(crate::verify::MAX_THREADS as usize);
     let pool = Pool::start(Arc::clone(file), threads, md5_many::Md5Many::new())?;
     let last = u32::try_from(geometry.parts()).unwrap_or(u32::MAX);
-    Ok(DigestsAhead::new(pool, geometry, 1, last, Lookahead::default()))
+    Ok(DigestsAhead::new(pool, geometry, 1..=last, Lookahead::default()))
 }
 
 /// The commit step: the file once more (no commit of a file that changed), then one POST.
