@@ -86,7 +86,6 @@ impl<V: Vault> Machine<V> {
         Machine { vault, state, options, totals: Totals::default(), interrupt }
     }
 
-    #[cfg(test)]
     pub fn vault(&self) -> &V {
         &self.vault
     }

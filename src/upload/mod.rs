@@ -163,6 +163,12 @@ impl Upload {
         self.0.http_status()
     }
 
+    /// Requests, retries, bytes and time of the listing and the upload together
+    /// (vault_parts_stats' numbers).
+    pub fn stats(&self) -> crate::listing::Stats {
+        self.0.vault().stats()
+    }
+
     /// The wait the server asked for on the failure that stopped the upload.
     pub fn retry_after(&self) -> Option<Duration> {
         self.0.error().and_then(Error::retry_after)

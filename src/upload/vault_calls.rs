@@ -4,7 +4,7 @@
 use super::vault::{Sent, Vault};
 use crate::cancel::{Interrupt, Stops};
 use crate::error::Error;
-use crate::listing::{Listing, UploadTarget};
+use crate::listing::{Listing, Stats, UploadTarget};
 use crate::local::LocalPart;
 use crate::log::Level;
 use crate::page::Part;
@@ -12,18 +12,28 @@ use crate::vault_api::JobStatus;
 
 pub(crate) struct VaultCalls {
     listing: Listing,
-    /// The ID a create returned, for a listing opened for a new session (one for an existing
-    /// session is the listing's).
-    created: Option<String>,
+    /// The session's ID: the listing's for an existing session, the create's for a new one
+    /// (None until then). Kept here because a failed listing no longer says which session it
+    /// was for, and the ID must outlive a failure: it is what a caller resumes with.
+    id: Option<String>,
 }
 
 impl VaultCalls {
     pub fn new(listing: Listing) -> VaultCalls {
-        VaultCalls { listing, created: None }
+        let id = match listing.upload_target() {
+            Some(UploadTarget::Existing { upload_session_id }) => Some(upload_session_id.clone()),
+            _ => None,
+        };
+        VaultCalls { listing, id }
     }
 
     pub fn failed(error: Error) -> VaultCalls {
         VaultCalls::new(Listing::failed(error))
+    }
+
+    /// The requests, retries and bytes of the listing and the upload together.
+    pub fn stats(&self) -> Stats {
+        self.listing.stats()
     }
 
     fn id(&self) -> Result<String, Error> {
@@ -48,10 +58,7 @@ pub(crate) fn refusal(listing: &mut Listing) -> Option<Error> {
 
 impl Vault for VaultCalls {
     fn upload_id(&self) -> Option<&str> {
-        match self.listing.upload_target()? {
-            UploadTarget::Existing { upload_session_id } => Some(upload_session_id),
-            UploadTarget::New { .. } => self.created.as_deref(),
-        }
+        self.id.as_deref()
     }
 
     fn create(&mut self, size: u64) -> Result<(), Error> {
@@ -59,7 +66,7 @@ impl Vault for VaultCalls {
             return Err(Error::new(crate::ErrorKind::Internal, "create on a listing for an existing session"));
         };
         let session = self.listing.calls()?.create(&staging_path, size, overwrite)?;
-        self.created = Some(session.id);
+        self.id = Some(session.id);
         Ok(())
     }
 
