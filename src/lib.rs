@@ -25,6 +25,7 @@ mod resolve;
 mod retry;
 pub mod settings;
 mod transport;
+pub mod upload;
 mod vault_api;
 pub mod verify;
 

@@ -9,6 +9,8 @@ mod hashing;
 mod plan;
 
 pub use plan::{Remote, Status, Verdict};
+// The upload decides KEPT or SENT by the same rules.
+pub(crate) use plan::verdict;
 
 use crate::cancel::Interrupt;
 use crate::error::{Error, ErrorKind, Redactor};
