@@ -382,6 +382,8 @@ fn a_poll_wait_past_the_deadline_is_not_started() {
     let started = Instant::now();
     let e = run(&mut m).1.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.message().contains("the wait of 600000 ms before polling job 4242 again would end past it"), "{e}");
+    assert!(e.message().ends_with("the job was RUNNING"), "{e}");
     assert!(started.elapsed() < Duration::from_secs(30), "the wait was not started");
     assert_eq!(m.vault().count(|c| matches!(c, Call::Job { .. })), 1);
 }
