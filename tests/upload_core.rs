@@ -28,16 +28,7 @@ struct TempFile {
 impl TempFile {
     fn new(name: &str, size: u64) -> TempFile {
         let path = std::env::temp_dir().join(format!("vp-upload-core-{}-{name}", std::process::id()));
-        let mut x = 0x2545_f491_4f6c_dd1du64 ^ size;
-        let mut bytes: Vec<u8> = (0..size.div_ceil(8))
-            .flat_map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x.to_le_bytes()
-            })
-            .collect();
-        bytes.truncate(size as usize);
+        let bytes = vault_sim::file_upload::pseudo_random_bytes(size, size);
         std::fs::write(&path, &bytes).unwrap();
         TempFile { path: path.to_string_lossy().into_owned(), bytes }
     }
