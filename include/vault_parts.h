@@ -231,10 +231,28 @@
 #define VAULT_PARTS_MAX_SESSION_ID_LEN 8000
 
 /**
+ * The shortest session_id vault_parts_open accepts, in bytes (printable ASCII: one byte a
+ * character); with a "Bearer " scheme the token after it must be as long. A shorter one
+ * gives VAULT_PARTS_E_ARG. Every message and log line has the session ID replaced by
+ * "[redacted]", and a short one is found by chance in ordinary text ("1" in every number,
+ * "e" in every word, even in the placeholder): only an ID no message holds by accident can be
+ * redacted safely. Real Vault session IDs are about 100-200 characters.
+ */
+#define VAULT_PARTS_MIN_SESSION_ID_LEN 12
+
+/**
  * The longest upload_session_id vault_parts_open accepts, in bytes (the NUL not counted); a
  * longer one gives VAULT_PARTS_E_ARG. Vault's are 32 hex digits.
  */
 #define VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN 256
+
+/**
+ * The largest CA file vault_parts_set_ca_file, vault_parts_add_ca_file and their client
+ * versions read, in bytes (1 MiB); a larger one gives VAULT_PARTS_E_ARG. A bundle of every
+ * public root CA is about 220 KB; the cap bounds what a wrong path (a log, a disk image)
+ * costs before it is refused.
+ */
+#define VAULT_PARTS_MAX_CA_FILE_SIZE 1048576
 
 /**
  * The longest staging path accepted, in bytes: a longer one is refused with VAULT_PARTS_E_ARG
@@ -401,13 +419,22 @@ extern "C" {
 /**
  * Creates an iterator over the parts of one upload session. Does no network I/O.
  *
- * `vault_url` is "https://host[:port]" (a trailing "/" is allowed) or a bare "host"
+ * `vault_url` is "https://host[:port]" (a trailing "/" is allowed) or a bare "host[:port]"
  * (https), at most VAULT_PARTS_MAX_VAULT_URL_LEN bytes. The host is a DNS name (RFC 1123
  * labels), a dotted-quad IPv4 address or a bracketed IPv6 address; an empty port means the
- * default. "http://" is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost).
+ * default. A bare host must hold a dot (myvault.veevavault.com), be an IP address or be
+ * localhost: a single label is what a session ID passed in the wrong place looks like, and
+ * it must never reach a name resolver. errmsg never quotes a bare vault_url (it may be the
+ * session ID); it quotes one with a scheme. "http://" is accepted only for loopback hosts
+ * (127.0.0.0/8, ::1, localhost).
  * `session_id` is sent as the Authorization header, to that origin only; the library copies it.
- * It must be non-empty printable ASCII (the raw session ID, or "Bearer <token>"), at most
- * VAULT_PARTS_MAX_SESSION_ID_LEN bytes.
+ * It must be printable ASCII (the raw session ID, or "Bearer <token>" with the scheme in any
+ * letter case) of VAULT_PARTS_MIN_SESSION_ID_LEN to VAULT_PARTS_MAX_SESSION_ID_LEN bytes
+ * (a bearer token alone at least VAULT_PARTS_MIN_SESSION_ID_LEN), without leading or
+ * trailing spaces, and not a URL or a host name vault_url would accept (the arguments look
+ * swapped). errmsg never quotes it, and every message and log line has it replaced by
+ * "[redacted]" in each spelling a server may echo: the bare token, JSON-escaped,
+ * percent-encoded (either case of hex digits, '+' for a space), in any mixture.
  * `upload_session_id` is the id from "Create Resumable Upload Session": one URL path segment
  * of letters, digits and -._~!$&'()*+,;=:@ (no '/', '?', '#', '%', spaces or control
  * characters; not "." or ".."), at most VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN bytes.
@@ -459,8 +486,9 @@ int vault_parts_set_limit(struct vault_parts_iter *it, uint32_t limit);
  * Sets the Vault API version, like "v25.3" (the library copies it). The default is a recent
  * generally available version, "v25.3". Only before the first vault_parts_next.
  *
- * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
- * or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value, NULL included (and the handle
+ * keeps that error), or after the first vault_parts_next (a misuse that changes nothing); or
+ * the handle's error.
  */
 int vault_parts_set_api_version(struct vault_parts_iter *it, const char *version);
 
@@ -501,8 +529,9 @@ int vault_parts_set_backoff_ms(struct vault_parts_iter *it, uint32_t initial_ms,
  * and '-' (the library copies it). The default is "libvault_parts-MAJOR.MINOR.PATCH".
  * Only before the first vault_parts_next.
  *
- * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
- * or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value, NULL included (and the handle
+ * keeps that error), or after the first vault_parts_next (a misuse that changes nothing); or
+ * the handle's error.
  */
 int vault_parts_set_client_id(struct vault_parts_iter *it, const char *client_id);
 
@@ -511,10 +540,15 @@ int vault_parts_set_client_id(struct vault_parts_iter *it, const char *client_id
  * certificate), instead of the built-in Mozilla roots: for a private CA. To keep the built-in
  * roots as well, use vault_parts_add_ca_file; for the operating system's store,
  * vault_parts_use_system_roots. Only before the first vault_parts_next.
+ * The file must be a regular file (or a link to one) of at most VAULT_PARTS_MAX_CA_FILE_SIZE
+ * bytes; it is opened without blocking, so a FIFO, a device such as /dev/zero or a directory
+ * is refused at once, before anything is read.
  *
- * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG when the file is unreadable or holds no
- * certificate (and the handle keeps that error), or after the first vault_parts_next (a
- * misuse that changes nothing); or the handle's error.
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG when `pem_path` is NULL or the file is missing,
+ * unreadable, not a regular file, larger than VAULT_PARTS_MAX_CA_FILE_SIZE or holds no
+ * certificate (and the handle keeps that error; errmsg says which), or after the first
+ * vault_parts_next or on a listing opened with a vault_parts_client (a misuse that changes
+ * nothing, whatever `pem_path` is); or the handle's error.
  */
 int vault_parts_set_ca_file(struct vault_parts_iter *it, const char *pem_path);
 
@@ -577,8 +611,8 @@ const char *vault_parts_version(void);
  *
  * Thread safety: any thread.
  *
- * Returns VAULT_PARTS_OK after storing the client in *out, or VAULT_PARTS_E_ARG when `out` is
- * NULL (nothing made).
+ * Returns VAULT_PARTS_OK after storing the client in *out, VAULT_PARTS_E_ARG when `out` is
+ * NULL (nothing made), or VAULT_PARTS_E_INTERNAL (a bug; *out is then NULL).
  */
 int vault_parts_client_new(struct vault_parts_client **out);
 
@@ -594,20 +628,23 @@ void vault_parts_client_free(struct vault_parts_client *client);
 
 /**
  * The client's vault_parts_set_ca_file: trusts only the certificates in the PEM file at
- * `pem_path` (read now; at least one certificate).
+ * `pem_path` (read now; at least one certificate), a regular file of at most
+ * VAULT_PARTS_MAX_CA_FILE_SIZE bytes opened without blocking (a FIFO, a device or a directory
+ * is refused at once).
  *
  * Thread safety: any thread; before the client's first vault_parts_open_with_client.
  *
- * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for an unreadable file or one without a
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a NULL `pem_path`, a missing or unreadable
+ * file, one that is not a regular file, is larger than VAULT_PARTS_MAX_CA_FILE_SIZE or holds no
  * certificate (the client keeps that error: every listing opened on it fails with it and
  * vault_parts_errmsg explains), or after the client's first use (a misuse that changes
- * nothing).
+ * nothing, whatever `pem_path` is).
  */
 int vault_parts_client_set_ca_file(struct vault_parts_client *client, const char *pem_path);
 
 /**
  * The client's vault_parts_add_ca_file: the built-in roots and the certificates in the PEM
- * file at `pem_path` (read now).
+ * file at `pem_path` (read now, as vault_parts_client_set_ca_file reads it).
  *
  * Thread safety: any thread; before the client's first vault_parts_open_with_client.
  *
@@ -630,7 +667,7 @@ int vault_parts_client_use_system_roots(struct vault_parts_client *client);
  *
  * Thread safety: any thread; before the client's first vault_parts_open_with_client.
  *
- * Returns as vault_parts_client_set_ca_file.
+ * Returns as vault_parts_client_set_ca_file, a NULL or bad `client_id` being the kept error.
  */
 int vault_parts_client_set_client_id(struct vault_parts_client *client, const char *client_id);
 
@@ -754,10 +791,14 @@ uint32_t vault_parts_version_number(void);
  * `pem_path` (read now; at least one certificate): for a TLS-inspecting proxy whose CA signs
  * the certificates it shows, while other hosts keep their public certificates. Replaces the
  * effect of an earlier vault_parts_set_ca_file or vault_parts_use_system_roots. Only before
- * the first vault_parts_next.
+ * the first vault_parts_next. The file is read as vault_parts_set_ca_file reads it: a regular
+ * file of at most VAULT_PARTS_MAX_CA_FILE_SIZE bytes, opened without blocking.
  *
- * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG when the file is unreadable or holds no
- * certificate (and the handle keeps that error).
+ * Returns as vault_parts_set_ca_file: VAULT_PARTS_OK; VAULT_PARTS_E_ARG when `pem_path` is
+ * NULL or the file is missing, unreadable, not a regular file, larger than
+ * VAULT_PARTS_MAX_CA_FILE_SIZE or holds no certificate (and the handle keeps that error), or
+ * after the first vault_parts_next or on a listing opened with a vault_parts_client (a misuse
+ * that changes nothing, whatever `pem_path` is); or the handle's error.
  */
 int vault_parts_add_ca_file(struct vault_parts_iter *it, const char *pem_path);
 
@@ -769,8 +810,9 @@ int vault_parts_add_ca_file(struct vault_parts_iter *it, const char *pem_path);
  * store or the environment do not affect the handle. Replaces the effect of an earlier
  * vault_parts_set_ca_file or vault_parts_add_ca_file. Only before the first vault_parts_next.
  *
- * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG when no certificate could be read (and the
- * handle keeps that error).
+ * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG when no certificate could be read (and the handle
+ * keeps that error), or after the first vault_parts_next or on a listing opened with a
+ * vault_parts_client (a misuse that changes nothing); or the handle's error.
  */
 int vault_parts_use_system_roots(struct vault_parts_iter *it);
 

@@ -52,11 +52,11 @@ mod tests {
     #[test]
     fn lines_are_redacted_capped_and_lazy() {
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let mut log = Log::new(Redactor::new("SECRET"));
+        let mut log = Log::new(Redactor::new("SECRET-0123-abcd"));
         log.emit(Level::Info, || unreachable!("no sink, no formatting"));
         let sink_seen = seen.clone();
         log.set_sink(Some(Box::new(move |l, m| sink_seen.lock().unwrap().push((l, m.to_owned())))));
-        log.emit(Level::Warn, || "token SECRET here\u{2028}".into());
+        log.emit(Level::Warn, || "token SECRET-0123-abcd here\u{2028}".into());
         log.emit(Level::Debug, || "x".repeat(5_000_000));
         let seen = seen.lock().unwrap();
         assert_eq!(seen[0], (Level::Warn, "token [redacted] here ".to_owned()));

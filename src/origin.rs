@@ -2,7 +2,7 @@
 //! identifiers that go into requests, and the resolution of next_page and redirect links, which
 //! must stay on that origin so the session ID never reaches another host.
 
-use crate::error::Error;
+use crate::error::{quote, Error};
 use std::borrow::Cow;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -18,6 +18,13 @@ pub const VAULT_PARTS_MAX_VAULT_URL_LEN: usize = 512;
 /// bearer tokens a few KB; a longer Authorization header would exceed the 8 KiB header-line
 /// limit of common servers and proxies.
 pub const VAULT_PARTS_MAX_SESSION_ID_LEN: usize = 8000;
+/// The shortest session_id vault_parts_open accepts, in bytes (printable ASCII: one byte a
+/// character); with a "Bearer " scheme the token after it must be as long. A shorter one
+/// gives VAULT_PARTS_E_ARG. Every message and log line has the session ID replaced by
+/// "[redacted]", and a short one is found by chance in ordinary text ("1" in every number,
+/// "e" in every word, even in the placeholder): only an ID no message holds by accident can be
+/// redacted safely. Real Vault session IDs are about 100-200 characters.
+pub const VAULT_PARTS_MIN_SESSION_ID_LEN: usize = 12;
 /// The longest upload_session_id vault_parts_open accepts, in bytes (the NUL not counted); a
 /// longer one gives VAULT_PARTS_E_ARG. Vault's are 32 hex digits.
 pub const VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN: usize = 256;
@@ -51,14 +58,12 @@ impl fmt::Display for Host {
 }
 
 impl Host {
-    /// A host as written in a URL: "[IPv6]", a dotted-quad IPv4 address, or a DNS name.
+    /// A host as written in a URL: "[IPv6]", a dotted-quad IPv4 address, or a DNS name. The
+    /// reason for a refusal does not quote the host: the caller decides whether it may.
     fn parse(text: &str) -> Result<Host, String> {
         if let Some(inside) = text.strip_prefix('[') {
             let inside = inside.strip_suffix(']').ok_or("an IPv6 address lacks its closing ']'")?;
-            return inside
-                .parse()
-                .map(Host::V6)
-                .map_err(|_| format!("{} is not an IPv6 address", crate::error::quote(inside)));
+            return inside.parse().map(Host::V6).map_err(|_| "the bracketed host is not an IPv6 address".into());
         }
         if text.is_empty() {
             return Err("the host is missing".into());
@@ -69,16 +74,26 @@ impl Host {
         // A name ending in a numeric label would be read as an IPv4 address by the resolver
         // (even "127.1" or "0x7f.1"): only the plain dotted-quad form is accepted.
         if text.rsplit('.').next().is_some_and(|last| !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit())) {
-            return text.parse().map(Host::V4).map_err(|_| {
-                format!("{} is neither a host name nor an IPv4 address like 127.0.0.1", crate::error::quote(text))
-            });
+            return text
+                .parse()
+                .map(Host::V4)
+                .map_err(|_| "the host is neither a host name nor an IPv4 address like 127.0.0.1".into());
         }
         for label in text.split('.') {
             if let Some(why) = label_flaw(label) {
-                return Err(format!("the host name {} {why}", crate::error::quote(text)));
+                return Err(format!("the host name {why}"));
             }
         }
         Ok(Host::Name(text.to_ascii_lowercase()))
+    }
+
+    /// What a bare vault_url must name: a session ID, a single label of letters and digits,
+    /// never passes for one.
+    fn is_qualified(&self) -> bool {
+        match self {
+            Host::Name(name) => name.contains('.') || name == "localhost",
+            Host::V4(_) | Host::V6(_) => true,
+        }
     }
 
     fn is_loopback(&self) -> bool {
@@ -115,15 +130,23 @@ impl Origin {
                 url.len()
             )));
         }
-        let bad = |why: &str| {
-            Error::arg(format!("vault_url {} is not usable: {why}", crate::error::quote(&without_userinfo(url))))
-        };
         if url.is_empty() {
             return Err(Error::arg(
                 "vault_url is empty: pass the Vault's address, like https://myvault.veevavault.com",
             ));
         }
-        let (secure, rest) = match split_scheme(url) {
+        let scheme = split_scheme(url);
+        // Without a scheme the value may be the session ID passed in the wrong place: the
+        // message must not repeat it.
+        let bad = |why: &str| {
+            match scheme {
+            Some(_) => Error::arg(format!("vault_url {} is not usable: {why}", quote(&without_userinfo(url)))),
+            None => Error::arg(format!(
+                "vault_url (not quoted: without a scheme it may be the session ID in the wrong place) is not usable: {why}"
+            )),
+        }
+        };
+        let (secure, rest) = match scheme {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => (true, rest),
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => (false, rest),
             Some(_) => return Err(bad("the scheme must be https:// (or http:// for a loopback test server)")),
@@ -136,6 +159,9 @@ impl Origin {
             ));
         }
         let origin = parse_authority(authority, secure).map_err(|why| bad(&why))?;
+        if scheme.is_none() && !origin.host.is_qualified() {
+            return Err(bad("a bare vault_url must be a host name with a dot, like myvault.veevavault.com, an IP address or localhost (or start with https://)"));
+        }
         if !secure && !origin.host.is_loopback() {
             return Err(bad("plain http:// is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost): the session ID must not cross a network in clear"));
         }
@@ -161,7 +187,7 @@ impl Origin {
     /// origin, however spelled, or a path starting with one "/". Returns the absolute URL on
     /// the canonical origin; anything else is refused before a request is made.
     pub fn resolve(&self, link: &str) -> Result<String, String> {
-        let shown = crate::error::quote(link);
+        let shown = quote(link);
         if let Some(bad) = link.chars().find(|c| !c.is_ascii_graphic()) {
             return Err(format!("link {shown} contains the character {bad:?}, which no URL may hold unencoded"));
         }
@@ -246,14 +272,16 @@ fn parse_authority(authority: &str, secure: bool) -> Result<Origin, String> {
         None | Some("") => default_port(secure),
         Some(p) => match p.parse::<u16>() {
             Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => n,
-            _ => return Err(format!("the port {} is not a number from 1 to 65535", crate::error::quote(p))),
+            _ => return Err("the port is not a number from 1 to 65535".into()),
         },
     };
     Ok(Origin { secure, host, port })
 }
 
-/// The session ID goes into the Authorization header: it must be non-empty printable ASCII
-/// (spaces allowed, for "Bearer ..."). The message never repeats it.
+/// The session ID goes into the Authorization header: printable ASCII (spaces allowed, for
+/// "Bearer ..."), long enough to redact (VAULT_PARTS_MIN_SESSION_ID_LEN, the bearer token
+/// too), without surrounding spaces (a server may quote it trimmed, a spelling the redactor
+/// would not know), and not a Vault address. No message repeats it.
 pub fn check_session_id(session_id: &str) -> Result<(), Error> {
     if session_id.is_empty() {
         return Err(Error::arg("session_id is empty"));
@@ -267,19 +295,45 @@ pub fn check_session_id(session_id: &str) -> Result<(), Error> {
     if session_id.chars().any(|c| c.is_control()) {
         return Err(Error::arg("session_id contains a control character"));
     }
-    // Arguments passed in the wrong order: the session ID would be taken for a host name and
-    // sent to a DNS resolver in the clear; the message names neither value.
-    let lower = session_id.get(..8).unwrap_or(session_id).to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
-        return Err(Error::arg(
-            "session_id is a URL: vault_url and session_id look swapped (vault_parts_open takes vault_url first)",
-        ));
-    }
     // HTTP header values are ASCII in practice; Vault's session IDs and Bearer tokens are.
     if !session_id.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return Err(Error::arg("session_id contains a character that is not printable ASCII"));
     }
+    // Arguments passed in the wrong order: the session ID would be taken for a host name and
+    // sent to a DNS resolver in the clear; the message names neither value.
+    if names_an_origin(session_id) {
+        return Err(Error::arg(
+            "session_id is a URL or a host name: vault_url and session_id look swapped (vault_parts_open takes vault_url first)",
+        ));
+    }
+    if session_id.trim() != session_id {
+        return Err(Error::arg("session_id starts or ends with a space: pass it without surrounding spaces"));
+    }
+    let min = VAULT_PARTS_MIN_SESSION_ID_LEN;
+    if session_id.len() < min {
+        return Err(Error::arg(format!(
+            "session_id is too short: a session ID has at least {min} characters (VAULT_PARTS_MIN_SESSION_ID_LEN)"
+        )));
+    }
+    if bearer_token(session_id).is_some_and(|token| token.len() < min) {
+        return Err(Error::arg(format!(
+            "the token after \"Bearer \" in session_id is too short: it must have at least {min} characters (VAULT_PARTS_MIN_SESSION_ID_LEN)"
+        )));
+    }
     Ok(())
+}
+
+/// The token of a session ID in the "Bearer <token>" form, the scheme in any letter case: what
+/// a server that parsed the Authorization header may quote.
+pub fn bearer_token(session_id: &str) -> Option<&str> {
+    let scheme = session_id.get(..7)?;
+    scheme.eq_ignore_ascii_case("bearer ").then(|| session_id[7..].trim_start())
+}
+
+/// Whether `text` is something vault_url accepts, or a URL: what a session ID never is.
+fn names_an_origin(text: &str) -> bool {
+    let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://") || Origin::parse_vault_url(text).is_ok()
 }
 
 /// The upload session ID becomes one path segment: only characters that need no encoding.
@@ -293,7 +347,7 @@ pub fn check_upload_session_id(id: &str) -> Result<(), Error> {
             id.len()
         )));
     }
-    let shown = crate::error::quote(id);
+    let shown = quote(id);
     if id == "." || id == ".." {
         return Err(Error::arg(format!("upload_session_id {shown} is not a usable path segment")));
     }
@@ -315,10 +369,7 @@ pub fn check_api_version(version: &str) -> Result<(), Error> {
     if ok {
         Ok(())
     } else {
-        Err(Error::arg(format!(
-            "api version {} is not a Vault API version like \"v25.3\"",
-            crate::error::quote(version)
-        )))
+        Err(Error::arg(format!("api version {} is not a Vault API version like \"v25.3\"", quote(version))))
     }
 }
 
@@ -467,10 +518,10 @@ mod tests {
     #[test]
     fn a_rejected_url_never_repeats_its_password() {
         for (url, shown) in [
-            ("https://me:hunter2@h.example", "https://[userinfo]@h.example"),
-            ("me:hunter2@h.example/x@y", "[userinfo]@h.example/x@y"),
-            ("http://a@b:hunter2@127.0.0.1:1/", "http://[userinfo]@127.0.0.1:1/"),
-            ("ftp://me:hunter2@h", "ftp://[userinfo]@h"),
+            ("https://me:hunter2@h.example", "\"https://[userinfo]@h.example\""),
+            ("me:hunter2@h.example/x@y", "vault_url (not quoted: "),
+            ("http://a@b:hunter2@127.0.0.1:1/", "\"http://[userinfo]@127.0.0.1:1/\""),
+            ("ftp://me:hunter2@h", "\"ftp://[userinfo]@h\""),
         ] {
             let e = Origin::parse_vault_url(url).unwrap_err();
             assert!(!e.message().contains("hunter2"), "{}", e.message());
@@ -507,6 +558,67 @@ mod tests {
     }
 
     #[test]
+    fn session_ids_too_short_padded_or_naming_an_origin_are_refused() {
+        let refused = |id: &str| check_session_id(id).unwrap_err().message().to_owned();
+        assert!(check_session_id(&"s".repeat(VAULT_PARTS_MIN_SESSION_ID_LEN)).is_ok());
+        for short in ["1", &"s".repeat(VAULT_PARTS_MIN_SESSION_ID_LEN - 1), "Bearer abcdefghijk", "bEARER   1"] {
+            assert!(refused(short).contains("at least 12 characters"), "{short:?}: {}", refused(short));
+        }
+        assert!(check_session_id("BeArEr abcdefghijkl").is_ok());
+        assert_eq!(bearer_token("bearer   tok"), Some("tok"));
+        assert_eq!(bearer_token("Bearertok"), None);
+        for padded in [" abcdefghijkl", "abcdefghijkl ", "Bearer abcdefghijkl "] {
+            assert_eq!(refused(padded), "session_id starts or ends with a space: pass it without surrounding spaces");
+        }
+        for swapped in [
+            "https://v.example",
+            "HTTP://127.0.0.1:1",
+            "myvault.veevavault.com",
+            "localhost:8443",
+            "127.0.0.1:8080",
+            "[::1]:8080",
+        ] {
+            assert!(refused(swapped).contains("look swapped"), "{swapped}: {}", refused(swapped));
+        }
+        // A single label (as a hex session ID is) and values no vault_url can be are IDs.
+        for id in ["0123456789abcdef0123", "sid:0123456789abcdef", "abc.def ghi.jkl", "v.example/abcdefgh"] {
+            assert!(check_session_id(id).is_ok(), "{id}");
+        }
+    }
+
+    /// A bare vault_url may be the session ID: its refusals never quote it, and a single label
+    /// (what a session ID looks like) is refused before it can reach a resolver.
+    #[test]
+    fn a_bare_vault_url_is_never_quoted_and_needs_a_dot() {
+        for bare in [
+            "0123456789abcdef0123456789abcdef",
+            "vaulthost",
+            "vaulthost:8443",
+            &"0123456789abcdef".repeat(8),
+            "bad_host.example",
+            "h.example:99999",
+            "h.example:0123456789abcdef",
+            "[0123456789abcdef]",
+            "1.2.3.0123456789",
+            "v.example/0123456789abcdef",
+        ] {
+            let e = Origin::parse_vault_url(bare).unwrap_err();
+            assert!(e.message().starts_with("vault_url (not quoted: "), "{bare}: {}", e.message());
+            for piece in [bare, "0123456789", "vaulthost", "bad_host", "v.example", "h.example"] {
+                assert!(!e.message().contains(piece), "{bare}: {}", e.message());
+            }
+        }
+        let e = Origin::parse_vault_url("vaulthost").unwrap_err();
+        assert!(e.message().ends_with("a bare vault_url must be a host name with a dot, like myvault.veevavault.com, an IP address or localhost (or start with https://)"), "{}", e.message());
+        assert_eq!(origin("https://vaulthost").base(), "https://vaulthost");
+        for ok in ["localhost:8443", "127.0.0.1", "[::1]:8443", "v.example"] {
+            assert!(Origin::parse_vault_url(ok).is_ok(), "{ok}");
+        }
+        let e = Origin::parse_vault_url("https://bad_host.example").unwrap_err();
+        assert!(e.message().starts_with("vault_url \"https://bad_host.example\" is not usable: "), "{}", e.message());
+    }
+
+    #[test]
     fn identifier_lengths() {
         assert!(check_session_id(&"s".repeat(VAULT_PARTS_MAX_SESSION_ID_LEN)).is_ok());
         let e = check_session_id(&"s".repeat(VAULT_PARTS_MAX_SESSION_ID_LEN + 1)).unwrap_err();
@@ -519,11 +631,11 @@ mod tests {
 
     #[test]
     fn identifier_rules() {
-        assert!(check_session_id("ABC.123-x").is_ok());
+        assert!(check_session_id("ABC-123_x.yz+/=").is_ok());
         assert!(check_session_id("").is_err());
-        assert!(check_session_id("a\nb").is_err());
-        assert!(check_session_id("Bearer abc.def").is_ok());
-        assert!(check_session_id("sé").unwrap_err().message().contains("printable ASCII"));
+        assert!(check_session_id("a\nbcdefghijklmn").is_err());
+        assert!(check_session_id("Bearer abc.def.ghi.jkl").is_ok());
+        assert!(check_session_id("sé-0123456789").unwrap_err().message().contains("printable ASCII"));
         assert!(check_upload_session_id("98f46c04fa7a65ff2e5eaf90fdf613ab").is_ok());
         for bad in ["", ".", "..", "a/b", "a?b", "a#b", "a%2F", "a b", "a\tb", "é"] {
             assert!(check_upload_session_id(bad).is_err(), "{bad:?}");

@@ -185,9 +185,15 @@ pub(crate) fn check_client_id(client_id: &str) -> Result<String, Error> {
     Ok(client_id.to_owned())
 }
 
+/// The largest CA file vault_parts_set_ca_file, vault_parts_add_ca_file and their client
+/// versions read, in bytes (1 MiB); a larger one gives VAULT_PARTS_E_ARG. A bundle of every
+/// public root CA is about 220 KB; the cap bounds what a wrong path (a log, a disk image)
+/// costs before it is refused.
+pub const VAULT_PARTS_MAX_CA_FILE_SIZE: usize = 1048576;
+
 /// The certificates of a PEM file, read now; at least one.
 fn read_pem_certs(path: &str) -> Result<Vec<Vec<u8>>, Error> {
-    let pem = std::fs::read(path).map_err(|e| Error::arg(format!("ca_file {} cannot be read: {e}", quote(path))))?;
+    let pem = read_ca_file(path)?;
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         match item {
@@ -200,6 +206,37 @@ fn read_pem_certs(path: &str) -> Result<Vec<Vec<u8>>, Error> {
         return Err(Error::arg(format!("ca_file {} holds no PEM certificate", quote(path))));
     }
     Ok(certs)
+}
+
+/// The bytes of the CA file at `path`: a regular file of at most VAULT_PARTS_MAX_CA_FILE_SIZE
+/// bytes. No interrupt reaches a setter, so nothing here may wait or read without end: the
+/// open does not block (a FIFO would wait for a writer), and a device (/dev/zero) or a FIFO
+/// is refused before a byte is read.
+fn read_ca_file(path: &str) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let refused = |why: String| Error::arg(format!("ca_file {} {why}", quote(path)));
+    let unreadable = |e: std::io::Error| refused(format!("cannot be read: {e}"));
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
+    if meta.is_dir() {
+        return Err(refused("is a directory".into()));
+    }
+    if !meta.is_file() {
+        return Err(refused("is not a regular file".into()));
+    }
+    let cap = VAULT_PARTS_MAX_CA_FILE_SIZE;
+    let too_large = || refused(format!("is larger than {cap} bytes (VAULT_PARTS_MAX_CA_FILE_SIZE)"));
+    if meta.len() > cap as u64 {
+        return Err(too_large());
+    }
+    // The file may grow after the check: one byte past the cap is enough to tell.
+    let mut pem = Vec::with_capacity(meta.len() as usize);
+    file.take(cap as u64 + 1).read_to_end(&mut pem).map_err(unreadable)?;
+    if pem.len() > cap {
+        return Err(too_large());
+    }
+    Ok(pem)
 }
 
 #[cfg(test)]
@@ -236,6 +273,37 @@ mod tests {
         std::fs::write(&dir, "not a pem").unwrap();
         assert!(s.set_ca_file(dir.to_str().unwrap()).unwrap_err().message().contains("no PEM certificate"));
         std::fs::remove_file(&dir).unwrap();
+    }
+
+    /// Each refusal comes before a byte is read, so none can block or run out of memory.
+    #[test]
+    fn ca_files_are_regular_and_bounded() {
+        let dir = std::env::temp_dir().join(format!("vault_parts_ca_files_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let big = dir.join("big.pem");
+        std::fs::write(&big, vec![b'\n'; VAULT_PARTS_MAX_CA_FILE_SIZE + 1]).unwrap();
+        let at_cap = dir.join("at-cap.pem");
+        std::fs::write(&at_cap, vec![b'\n'; VAULT_PARTS_MAX_CA_FILE_SIZE]).unwrap();
+        let refusal = |path: &std::path::Path| read_ca_file(path.to_str().unwrap()).unwrap_err();
+        let shown = |path: &std::path::Path| format!("ca_file \"{}\"", path.display());
+        assert_eq!(refusal(&fifo).message(), format!("{} is not a regular file", shown(&fifo)));
+        let zero = std::path::Path::new("/dev/zero");
+        assert_eq!(refusal(zero).message(), "ca_file \"/dev/zero\" is not a regular file");
+        assert_eq!(refusal(&dir).message(), format!("{} is a directory", shown(&dir)));
+        let e = refusal(&big);
+        assert_eq!(
+            (e.kind(), e.message()),
+            (
+                ErrorKind::Arg,
+                format!("{} is larger than 1048576 bytes (VAULT_PARTS_MAX_CA_FILE_SIZE)", shown(&big)).as_str()
+            )
+        );
+        assert_eq!(read_ca_file(at_cap.to_str().unwrap()).unwrap().len(), VAULT_PARTS_MAX_CA_FILE_SIZE);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

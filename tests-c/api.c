@@ -4,6 +4,7 @@
  *
  * usage: api URL SESSION_ID UPLOAD_SESSION_ID   (an upload session with at least 2 parts)
  */
+#define _POSIX_C_SOURCE 200809L /* setenv, strdup */
 #include "common.h"
 
 static const char *URL, *SID, *UPLOAD;
@@ -56,7 +57,23 @@ static void null_handles(void) {
     CHECK_CODE(vault_parts_set_backoff_ms(NULL, 1, 5), VAULT_PARTS_E_ARG);
     CHECK_CODE(vault_parts_set_client_id(NULL, "x"), VAULT_PARTS_E_ARG);
     CHECK_CODE(vault_parts_set_ca_file(NULL, "/x"), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_add_ca_file(NULL, "/x"), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_use_system_roots(NULL), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_deadline_ms(NULL, 5), VAULT_PARTS_E_ARG);
     CHECK_CODE(vault_parts_set_log(NULL, NULL, NULL), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_interrupt(NULL), VAULT_PARTS_E_ARG);
+    CHECK(vault_parts_http_status(NULL) == 0);
+    CHECK(vault_parts_retry_after_ms(NULL) == -1);
+    {
+        vault_parts_statistics s;
+        vault_parts_iter *it = fresh();
+        memset(&s, 0x5a, sizeof s);
+        CHECK_CODE(vault_parts_stats(NULL, &s), VAULT_PARTS_E_ARG);
+        CHECK(s.requests == 0x5a5a5a5a5a5a5a5aULL); /* not written */
+        CHECK_CODE(vault_parts_stats(it, NULL), VAULT_PARTS_E_ARG);
+        CHECK_CODE(vault_parts_errcode(it), VAULT_PARTS_OK); /* nothing changed */
+        vault_parts_free(it);
+    }
     CHECK_CODE(vault_parts_open(NULL, URL, SID, UPLOAD), VAULT_PARTS_E_ARG);
 }
 
@@ -86,6 +103,27 @@ static void open_arguments(void) {
     expect_open("http://[::1]:1", SID, UPLOAD, VAULT_PARTS_OK, "");
 }
 
+/* Points the system trust store at nothing, so vault_parts_use_system_roots has no certificate. */
+static char *saved_cert_file, *saved_cert_dir;
+static char *copy_env(const char *name) {
+    const char *value = getenv(name);
+    return value ? strdup(value) : NULL;
+}
+static void without_system_roots(void) {
+    saved_cert_file = copy_env("SSL_CERT_FILE");
+    saved_cert_dir = copy_env("SSL_CERT_DIR");
+    CHECK(setenv("SSL_CERT_FILE", "/nonexistent/vp-api-roots.pem", 1) == 0);
+    CHECK(setenv("SSL_CERT_DIR", "/nonexistent/vp-api-roots", 1) == 0);
+}
+static void restore_system_roots(void) {
+    if (saved_cert_file) CHECK(setenv("SSL_CERT_FILE", saved_cert_file, 1) == 0);
+    else CHECK(unsetenv("SSL_CERT_FILE") == 0);
+    if (saved_cert_dir) CHECK(setenv("SSL_CERT_DIR", saved_cert_dir, 1) == 0);
+    else CHECK(unsetenv("SSL_CERT_DIR") == 0);
+    free(saved_cert_file);
+    free(saved_cert_dir);
+}
+
 /* Runs `call` (which uses `it`) on a fresh handle and expects it rejected with `needle`. */
 #define REJECTS(call, needle)                    \
     do {                                         \
@@ -111,6 +149,14 @@ static void setters(void) {
     REJECTS(vault_parts_set_client_id(it, ""), "client_id");
     REJECTS(vault_parts_set_ca_file(it, "/nonexistent/ca.pem"), "cannot be read");
     REJECTS(vault_parts_set_ca_file(it, NULL), "pem_path is NULL");
+    /* NULL is a bad value like any other: kept, so one check after the loop sees it (issue 15:
+     * add_ca_file(it, NULL) returned E_ARG but left the handle OK, listing with the built-in roots). */
+    REJECTS(vault_parts_add_ca_file(it, "/nonexistent/ca.pem"), "cannot be read");
+    REJECTS(vault_parts_add_ca_file(it, NULL), "pem_path is NULL");
+    REJECTS(vault_parts_set_deadline_ms(it, 0), "deadline");
+    without_system_roots();
+    REJECTS(vault_parts_use_system_roots(it), "trust store is empty or unreadable");
+    restore_system_roots();
 
     /* The first failure is the one kept. */
     it = fresh();
@@ -138,6 +184,49 @@ static void setters(void) {
         CHECK(p.part_number == 1);
     }
     vault_parts_free(it);
+}
+
+/* A client setter's bad value, NULL included, is kept as the client's error: the client refuses
+ * every later setter with it, and every listing opened on it fails with it. */
+static void expect_client_rejects(vault_parts_client *c, int rc, const char *needle) {
+    vault_parts_iter *it = NULL;
+    vault_part p;
+    CHECK_CODE(rc, VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_client_set_max_idle(c, 1), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_open_with_client(&it, c, URL, SID, UPLOAD), VAULT_PARTS_E_ARG);
+    CHECK_CONTAINS(vault_parts_errmsg(it), needle);
+    CHECK_CODE(vault_parts_next(it, &p), VAULT_PARTS_E_ARG);
+    vault_parts_free(it);
+    vault_parts_client_free(c);
+}
+
+#define CLIENT_REJECTS(call, needle)                                 \
+    do {                                                             \
+        vault_parts_client *c = NULL;                                \
+        CHECK_CODE(vault_parts_client_new(&c), VAULT_PARTS_OK);      \
+        expect_client_rejects(c, (call), needle);                    \
+    } while (0)
+
+static void client_setters(void) {
+    CHECK_CODE(vault_parts_client_new(NULL), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_client_set_ca_file(NULL, "/x"), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_client_add_ca_file(NULL, "/x"), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_client_use_system_roots(NULL), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_client_set_client_id(NULL, "x"), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_client_set_max_idle(NULL, 1), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_client_set_proxy_from_env(NULL, 0), VAULT_PARTS_E_ARG);
+    vault_parts_client_free(NULL);
+
+    CLIENT_REJECTS(vault_parts_client_set_ca_file(c, NULL), "pem_path is NULL");
+    CLIENT_REJECTS(vault_parts_client_set_ca_file(c, "/nonexistent/ca.pem"), "cannot be read");
+    CLIENT_REJECTS(vault_parts_client_add_ca_file(c, NULL), "pem_path is NULL");
+    CLIENT_REJECTS(vault_parts_client_add_ca_file(c, "/nonexistent/ca.pem"), "cannot be read");
+    CLIENT_REJECTS(vault_parts_client_set_client_id(c, NULL), "client_id is NULL");
+    CLIENT_REJECTS(vault_parts_client_set_client_id(c, "has space"), "client_id");
+    CLIENT_REJECTS(vault_parts_client_set_proxy_from_env(c, 2), "use_environment must be 0 or 1");
+    without_system_roots();
+    CLIENT_REJECTS(vault_parts_client_use_system_roots(c), "trust store is empty or unreadable");
+    restore_system_roots();
 }
 
 static void after_first_next(void) {
@@ -203,6 +292,7 @@ int main(int argc, char **argv) {
     null_handles();
     open_arguments();
     setters();
+    client_setters();
     after_first_next();
     codes_and_version();
     printf("api: %d failed checks\n", test_failures);

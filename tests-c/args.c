@@ -1,10 +1,16 @@
 /*
- * vault_parts_open's argument rules: the maximum lengths, hosts no URL can reach, and other
- * spellings of a usable origin. open does no I/O, so no server is needed.
+ * vault_parts_open's argument rules: the maximum lengths, the shortest session ID, hosts no URL
+ * can reach, other spellings of a usable origin, swapped arguments; and the trust-store setters'
+ * file reads (regular files only, never blocking, at most VAULT_PARTS_MAX_CA_FILE_SIZE bytes).
+ * open does no I/O, so no server is needed.
  *
- * usage: args
+ * usage: args DIR
+ *   DIR holds the files the CA checks read: "fifo" (a FIFO), "big.pem" (one byte over the cap),
+ *   "exact.pem" (a certificate padded to the cap exactly).
  * prints "args: N failed checks"; exits 0 when every check held.
  */
+#define _POSIX_C_SOURCE 200809L
+#include <unistd.h>
 #include "common.h"
 
 #define SID "SID-args-3f9c1e"
@@ -28,6 +34,19 @@ static void expect_open(const char *url, const char *sid, const char *upload, in
         vault_part p;
         CHECK_CODE(vault_parts_next(it, &p), code);
     }
+    vault_parts_free(it);
+}
+
+/* Opens and expects E_ARG with `needle` in errmsg and `secret` nowhere in it. */
+static void expect_refused(const char *url, const char *sid, const char *needle, const char *secret) {
+    vault_parts_iter *it = NULL;
+    vault_part p;
+    CHECK_CODE(vault_parts_open(&it, url, sid, UPLOAD), VAULT_PARTS_E_ARG);
+    CHECK_CONTAINS(vault_parts_errmsg(it), needle);
+    if (strstr(vault_parts_errmsg(it), secret) != NULL)
+        fprintf(stderr, "args.c: errmsg repeats \"%s\": %s\n", secret, vault_parts_errmsg(it));
+    CHECK(strstr(vault_parts_errmsg(it), secret) == NULL);
+    CHECK_CODE(vault_parts_next(it, &p), VAULT_PARTS_E_ARG);
     vault_parts_free(it);
 }
 
@@ -81,6 +100,33 @@ static void lengths(void) {
     free(s);
 }
 
+/* Session IDs too short to redact safely are refused, with a message the redactor did not
+ * mangle (a 1-character ID used to turn every "s" or "1" of errmsg into "[redacted]"); so are
+ * IDs with surrounding spaces (a server may echo them trimmed), in a message that does not
+ * quote them. */
+static void short_and_padded_session_ids(void) {
+    static const char *short_ids[] = {"1", "s", "e", "[", "abcdefghijk", "Bearer abcdefghijk", "bearer 1",
+                                      "BEARER    abcdefghijk"};
+    static const char *padded[] = {" SID-args-3f9c1e", "SID-args-3f9c1e ", "  SID-args-3f9c1e  ",
+                                   "Bearer SID-args-3f9c1e "};
+    size_t i;
+    CHECK(VAULT_PARTS_MIN_SESSION_ID_LEN == 12);
+    for (i = 0; i < sizeof short_ids / sizeof *short_ids; i++) {
+        vault_parts_iter *it = NULL;
+        CHECK_CODE(vault_parts_open(&it, "https://v.example", short_ids[i], UPLOAD), VAULT_PARTS_E_ARG);
+        CHECK_CONTAINS(vault_parts_errmsg(it), "at least 12 characters");
+        CHECK(strstr(vault_parts_errmsg(it), "[redacted]") == NULL);
+        vault_parts_free(it);
+    }
+    expect_open("https://v.example", "abcdefghijkl", UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
+    expect_open("https://v.example", "Bearer abcdefghijkl", UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
+    expect_open("https://v.example", "bEaReR abcdefghijkl", UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
+    /* Inner spaces are the ID's own: a server has no reason to change them. */
+    expect_open("https://v.example", "SID args 3f9c1e", UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
+    for (i = 0; i < sizeof padded / sizeof *padded; i++)
+        expect_refused("https://v.example", padded[i], "surrounding spaces", "SID-args");
+}
+
 static void hosts(void) {
     static const char *bad[] = {
         "https://..",        "https://-",           "https://.",          "https://[:::]",
@@ -111,7 +157,8 @@ static void spellings(void) {
     static const char *good[] = {
         "https://h:/", "https://h:", "http://[0:0:0:0:0:0:0:1]:8080", "http://[0000::0001]",
         "http://[::FFFF:127.0.0.1]:1", "HTTPS://MyVault.VeevaVault.com:443/", "https://v.example:08443",
-        "http://127.0.0.1:", "https://[2001:DB8::1]",
+        "http://127.0.0.1:", "https://[2001:DB8::1]", "myvault.veevavault.com", "localhost:8443",
+        "127.0.0.1:8443", "[::1]:8443",
     };
     size_t i;
     for (i = 0; i < sizeof good / sizeof *good; i++) expect_open(good[i], SID, UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
@@ -121,41 +168,143 @@ static void spellings(void) {
  * ID used to pass as a bare https host, so the first next sent it to a DNS resolver and
  * errmsg quoted it as the host). */
 static void swapped(void) {
-    static const char *urls[] = {"https://myvault.veevavault.com", "HTTP://127.0.0.1:8080", "https://"};
+    static const char *urls[] = {"https://myvault.veevavault.com", "HTTP://127.0.0.1:8080", "https://",
+                                 /* the bare forms the header allows for vault_url */
+                                 "myvault.veevavault.com", "MyVault.VeevaVault.com:443", "127.0.0.1:8080",
+                                 "[::1]:8080", "localhost:8443"};
+    static const char *hex32 = "0123456789abcdef0123456789abcdef";
     size_t i;
+    char long_hex[129];
+    for (i = 0; i < 128; i++) long_hex[i] = "0123456789ABCDEF"[i % 16];
+    long_hex[128] = '\0';
     for (i = 0; i < sizeof urls / sizeof *urls; i++) {
-        vault_parts_iter *it = NULL;
-        vault_part p;
-        CHECK_CODE(vault_parts_open(&it, "S3cr3tSessionID0123456789abcdef", urls[i], UPLOAD), VAULT_PARTS_E_ARG);
-        CHECK_CONTAINS(vault_parts_errmsg(it), "vault_url and session_id look swapped");
-        CHECK(strstr(vault_parts_errmsg(it), "S3cr3t") == NULL);
-        CHECK_CODE(vault_parts_next(it, &p), VAULT_PARTS_E_ARG);
-        vault_parts_free(it);
+        expect_refused("S3cr3tSessionID0123456789abcdef", urls[i], "vault_url and session_id look swapped", "S3cr3t");
+        /* A long hex session ID used to be parsed as the host and quoted by the host rule. */
+        expect_refused(long_hex, urls[i], "vault_url and session_id look swapped", "0123456789AB");
+        /* A 32-digit one used to pass as a host and go to the resolver at the first next. */
+        expect_refused(hex32, urls[i], "vault_url and session_id look swapped", "0123456789ab");
     }
     /* A session ID too long for a host label as vault_url: the session_id check runs first, so
      * the vault_url message (which would quote it) is never made. */
     {
         char sid[129];
-        vault_parts_iter *it = NULL;
         memset(sid, 'a', 128);
         memcpy(sid, "S3cr3t", 6);
         sid[128] = '\0';
-        CHECK_CODE(vault_parts_open(&it, sid, urls[0], UPLOAD), VAULT_PARTS_E_ARG);
-        CHECK_CONTAINS(vault_parts_errmsg(it), "vault_url and session_id look swapped");
-        CHECK(strstr(vault_parts_errmsg(it), "S3cr3t") == NULL);
-        CHECK(strstr(vault_parts_errmsg(it), "aaaaaaaaaaaa") == NULL);
-        vault_parts_free(it);
+        expect_refused(sid, urls[0], "vault_url and session_id look swapped", "S3cr3t");
+        expect_refused(sid, urls[0], "vault_url and session_id look swapped", "aaaaaaaaaaaa");
     }
-    /* Other session IDs that merely contain "http" still open. */
-    expect_open("https://v.example", "Bearer http-token", UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
-    expect_open("https://v.example", "httpx://", UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
+    /* Other session IDs that merely contain "http", a dot or a colon still open. */
+    expect_open("https://v.example", "Bearer http-token-0123", UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
+    expect_open("https://v.example", "httpx://not-a-url", UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
+    expect_open("https://v.example", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", UPLOAD,
+                VAULT_PARTS_OK, NULL, 'Q');
+    expect_open("https://v.example", "sid:0123456789abcdef", UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
 }
 
-int main(void) {
+/* A bare vault_url (no scheme) may be the session ID passed in the wrong place: a message
+ * about it never quotes it, and one that is a single DNS label (as a session ID is) is refused
+ * before it can reach a resolver. With a scheme, the value is a URL and is quoted. */
+static void bare_vault_urls(void) {
+    static const char *hex32 = "0123456789abcdef0123456789abcdef";
+    char long_hex[129];
+    size_t i;
+    for (i = 0; i < 128; i++) long_hex[i] = "0123456789abcdef"[i % 16];
+    long_hex[128] = '\0';
+    expect_refused(hex32, SID, "a bare vault_url must be a host name with a dot", "0123456789ab");
+    expect_refused("vaulthost", SID, "a bare vault_url must be a host name with a dot", "vaulthost");
+    expect_refused(long_hex, SID, "longer than 63", "0123456789ab");
+    expect_refused("bad_host.example", SID, "vault_url (not quoted", "bad_host");
+    expect_refused("ftp.example/x", SID, "without a path", "ftp.example");
+    expect_open("https://bad_host.example", SID, UPLOAD, VAULT_PARTS_E_ARG, "\"https://bad_host.example\"", 'Q');
+    expect_open("https://vaulthost", SID, UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
+}
+
+/* One trust-store setter, on a listing or on a client, applied to `path`. */
+typedef int (*ca_setter)(const char *path, char *msg, size_t msg_size);
+
+static int listing_set(const char *path, char *msg, size_t size, int add) {
+    vault_parts_iter *it = NULL;
+    int rc;
+    CHECK_CODE(vault_parts_open(&it, "https://v.example", SID, UPLOAD), VAULT_PARTS_OK);
+    rc = add ? vault_parts_add_ca_file(it, path) : vault_parts_set_ca_file(it, path);
+    CHECK_CODE(vault_parts_errcode(it), rc);
+    snprintf(msg, size, "%s", vault_parts_errmsg(it));
+    vault_parts_free(it);
+    return rc;
+}
+
+static int client_set(const char *path, char *msg, size_t size, int add) {
+    vault_parts_client *c = NULL;
+    vault_parts_iter *it = NULL;
+    int rc, opened;
+    CHECK_CODE(vault_parts_client_new(&c), VAULT_PARTS_OK);
+    rc = add ? vault_parts_client_add_ca_file(c, path) : vault_parts_client_set_ca_file(c, path);
+    /* The client keeps its error; a listing opened on it reports it. */
+    opened = vault_parts_open_with_client(&it, c, "https://v.example", SID, UPLOAD);
+    CHECK_CODE(opened, rc);
+    snprintf(msg, size, "%s", vault_parts_errmsg(it));
+    vault_parts_free(it);
+    vault_parts_client_free(c);
+    return rc;
+}
+
+static int set_listing(const char *p, char *m, size_t n) { return listing_set(p, m, n, 0); }
+static int add_listing(const char *p, char *m, size_t n) { return listing_set(p, m, n, 1); }
+static int set_client(const char *p, char *m, size_t n) { return client_set(p, m, n, 0); }
+static int add_client(const char *p, char *m, size_t n) { return client_set(p, m, n, 1); }
+
+/* CA files are read with bounds: a FIFO used to block the setter forever (no interrupt
+ * reaches a setter) and /dev/zero was read until memory ran out. Each refusal is E_ARG with a
+ * message naming what is wrong; the file at the cap exactly is accepted. */
+static void ca_files(const char *dir) {
+    static const ca_setter setters[] = {set_listing, add_listing, set_client, add_client};
+    struct {
+        const char *name, *needle;
+        int code;
+    } cases[] = {
+        {"fifo", "is not a regular file", VAULT_PARTS_E_ARG},
+        {"/dev/zero", "is not a regular file", VAULT_PARTS_E_ARG},
+        {"", "is a directory", VAULT_PARTS_E_ARG},
+        {"big.pem", "is larger than 1048576 bytes", VAULT_PARTS_E_ARG},
+        {"missing.pem", "cannot be read", VAULT_PARTS_E_ARG},
+        {"exact.pem", NULL, VAULT_PARTS_OK},
+    };
+    size_t s, i;
+    CHECK(VAULT_PARTS_MAX_CA_FILE_SIZE == 1048576);
+    /* A setter that blocks on the FIFO is killed here, and the harness sees no report line. */
+    alarm(120);
+    for (s = 0; s < sizeof setters / sizeof *setters; s++) {
+        for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+            char path[4096], msg[2048];
+            if (cases[i].name[0] == '/')
+                snprintf(path, sizeof path, "%s", cases[i].name);
+            else
+                snprintf(path, sizeof path, "%s/%s", dir, cases[i].name);
+            CHECK_CODE(setters[s](path, msg, sizeof msg), cases[i].code);
+            if (cases[i].needle != NULL) {
+                CHECK_CONTAINS(msg, cases[i].needle);
+                CHECK_CONTAINS(msg, "ca_file");
+            } else {
+                CHECK(strcmp(msg, "") == 0);
+            }
+        }
+    }
+    alarm(0);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: args DIR\n");
+        return 2;
+    }
     swapped();
+    bare_vault_urls();
+    short_and_padded_session_ids();
     lengths();
     hosts();
     spellings();
+    ca_files(argv[1]);
     printf("args: %d failed checks\n", test_failures);
     return test_failures ? 1 : 0;
 }

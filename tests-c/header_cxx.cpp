@@ -5,7 +5,7 @@
 
 int main() {
     vault_parts_iter *it = nullptr;
-    int rc = vault_parts_open(&it, "https://myvault.veevavault.com", "sid", "upload1");
+    int rc = vault_parts_open(&it, "https://myvault.veevavault.com", "sid-0123456789", "upload1");
     vault_parts_log_fn log = nullptr;
     bool ok = rc == VAULT_PARTS_OK && it != nullptr && vault_parts_set_log(it, log, nullptr) == VAULT_PARTS_OK &&
               std::strcmp(vault_parts_version(), VAULT_PARTS_VERSION_STRING) == 0 &&

@@ -28,6 +28,14 @@ static void refused_without_change(vault_parts_iter *it, int code) {
     CHECK_CODE(vault_parts_set_backoff_ms(it, 1, 5), VAULT_PARTS_E_ARG);
     CHECK_CODE(vault_parts_set_client_id(it, "x"), VAULT_PARTS_E_ARG);
     CHECK_CODE(vault_parts_set_ca_file(it, "/nonexistent.pem"), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_deadline_ms(it, 5), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_add_ca_file(it, "/nonexistent.pem"), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_use_system_roots(it), VAULT_PARTS_E_ARG);
+    /* A NULL value at the wrong time is misuse too, not a value to keep. */
+    CHECK_CODE(vault_parts_set_api_version(it, NULL), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_client_id(it, NULL), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_ca_file(it, NULL), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_add_ca_file(it, NULL), VAULT_PARTS_E_ARG);
     CHECK_CODE(vault_parts_next(it, NULL), VAULT_PARTS_E_ARG);
     CHECK_CODE(vault_parts_errcode(it), code);
     CHECK(vault_parts_errmsg(it) == msg && vault_parts_error_type(it) == type);
@@ -72,6 +80,30 @@ static void bad_values_stick_and_pointers_stay_valid(void) {
     vault_parts_free(it);
 }
 
+/* On a listing opened with a client, trust and client ID are the client's: the listing's own
+ * setters for them are misuse (refused, nothing changed), whatever the value, NULL included. */
+static void client_listing_refuses_connection_setters(void) {
+    vault_parts_client *c = NULL;
+    vault_parts_iter *it = NULL;
+    CHECK_CODE(vault_parts_client_new(&c), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_client_set_proxy_from_env(c, 0), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_open_with_client(&it, c, URL, SID, UPLOAD), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_set_ca_file(it, "/nonexistent.pem"), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_ca_file(it, NULL), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_add_ca_file(it, "/nonexistent.pem"), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_add_ca_file(it, NULL), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_use_system_roots(it), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_client_id(it, "acme"), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_set_client_id(it, NULL), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_errcode(it), VAULT_PARTS_OK);
+    CHECK(strcmp(vault_parts_errmsg(it), "") == 0);
+    /* Not failed: the listing's own settings still work (no request made: the row's count holds). */
+    CHECK_CODE(vault_parts_set_limit(it, 1), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_errcode(it), VAULT_PARTS_OK);
+    vault_parts_free(it);
+    vault_parts_client_free(c);
+}
+
 int main(int argc, char **argv) {
     if (argc != 4) {
         fprintf(stderr, "usage: misuse URL SESSION_ID UPLOAD_SESSION_ID\n");
@@ -82,6 +114,7 @@ int main(int argc, char **argv) {
     UPLOAD = argv[3];
     listing_goes_on();
     bad_values_stick_and_pointers_stay_valid();
+    client_listing_refuses_connection_setters();
     printf("misuse: %d failed checks\n", test_failures);
     return test_failures ? 1 : 0;
 }

@@ -9,10 +9,97 @@
 #include <unistd.h>
 #include "common.h"
 
+/* Debug builds only, not in the header: the next call on `v` (any but the interrupt and free)
+ * panics inside the library's boundary. */
+int vault_parts_test_panic_verify(vault_parts_verify *v);
+
 static vault_parts_iter *iter(char **argv) {
     vault_parts_iter *it = NULL;
     CHECK_CODE(vault_parts_open(&it, argv[1], argv[2], argv[3]), VAULT_PARTS_OK);
     return it;
+}
+
+/* A verifier about to panic in its next call. */
+static vault_parts_verify *armed(char **argv, uint64_t part_size) {
+    vault_parts_verify *v = NULL;
+    CHECK_CODE(vault_parts_verify_open(&v, iter(argv), argv[4], part_size), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_test_panic_verify(v), VAULT_PARTS_OK);
+    return v;
+}
+
+/* The panic was kept as the verifier's error, with the panic's own message, and the verifier
+ * works on as a failed handle does. */
+static void kept_the_panic(vault_parts_verify *v) {
+    vault_part_verdict verdict;
+    vault_parts_verify_totals totals;
+    CHECK_CODE(vault_parts_verify_errcode(v), VAULT_PARTS_E_INTERNAL);
+    CHECK_CONTAINS(vault_parts_verify_errmsg(v), "internal error (a bug in libvault_parts)");
+    CHECK_CONTAINS(vault_parts_verify_errmsg(v), "forced by vault_parts_test_panic_verify");
+    CHECK(strcmp(vault_parts_verify_error_type(v), "") == 0);
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_INTERNAL);
+    CHECK_CODE(vault_parts_verify_summary(v, &totals), VAULT_PARTS_OK);
+    CHECK(totals.resumable == 0);
+    vault_parts_verify_free(v);
+}
+
+/* Every call on a verifier runs inside the panic boundary, the accessors too (issue 15: they ran
+ * outside it, so a panic there aborted the host; and a panic in next lost its message). A call
+ * that returns a code returns E_INTERNAL; one that returns a value returns its NULL-handle value. */
+static void panics_stay_inside(char **argv, uint64_t part_size) {
+    vault_parts_verify *v;
+    vault_part_verdict verdict;
+    vault_parts_verify_totals totals;
+
+    v = armed(argv, part_size);
+    memset(&totals, 0x5a, sizeof totals);
+    CHECK_CODE(vault_parts_verify_summary(v, &totals), VAULT_PARTS_E_INTERNAL);
+    CHECK(totals.bytes_hashed == 0x5a5a5a5a5a5a5a5aULL); /* not written */
+    kept_the_panic(v);
+
+    v = armed(argv, part_size);
+    CHECK(strcmp(vault_parts_verify_errmsg(v), "") == 0);
+    kept_the_panic(v);
+
+    v = armed(argv, part_size);
+    CHECK(strcmp(vault_parts_verify_error_type(v), "") == 0);
+    kept_the_panic(v);
+
+    v = armed(argv, part_size);
+    CHECK_CODE(vault_parts_verify_errcode(v), VAULT_PARTS_E_INTERNAL);
+    kept_the_panic(v);
+
+    v = armed(argv, part_size);
+    CHECK_CODE(vault_parts_verify_set_threads(v, 1), VAULT_PARTS_E_INTERNAL);
+    kept_the_panic(v);
+
+    /* Mid-way, with the hashing threads running: free still joins them. */
+    v = NULL;
+    CHECK_CODE(vault_parts_verify_open(&v, iter(argv), argv[4], part_size), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_ROW);
+    CHECK_CODE(vault_parts_test_panic_verify(v), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_INTERNAL);
+    kept_the_panic(v);
+
+    CHECK_CODE(vault_parts_test_panic_verify(NULL), VAULT_PARTS_E_ARG);
+}
+
+/* The verifier's interrupt (here raised before the first next, on this thread) is sticky, and
+ * its message names no function the caller did not call: it said "interrupted by
+ * vault_parts_interrupt", a function of the iterator the verifier took over. */
+static void an_interrupt_names_no_other_function(char **argv, uint64_t part_size) {
+    vault_parts_verify *v = NULL;
+    vault_part_verdict verdict;
+    const char *msg;
+    CHECK_CODE(vault_parts_verify_open(&v, iter(argv), argv[4], part_size), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_interrupt(v), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_interrupt(v), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_CANCELLED);
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_CANCELLED);
+    CHECK_CODE(vault_parts_verify_errcode(v), VAULT_PARTS_E_CANCELLED);
+    msg = vault_parts_verify_errmsg(v);
+    CHECK_CONTAINS(msg, "interrupted");
+    CHECK(strstr(msg, "vault_parts_interrupt") == NULL);
+    vault_parts_verify_free(v);
 }
 
 int main(int argc, char **argv) {
@@ -138,6 +225,9 @@ int main(int argc, char **argv) {
     CHECK(rc == VAULT_PARTS_ROW || rc == VAULT_PARTS_DONE);
     /* Freed mid-way: the hashing threads are joined before this returns. */
     vault_parts_verify_free(v);
+
+    panics_stay_inside(argv, part_size);
+    an_interrupt_names_no_other_function(argv, part_size);
 
     printf("verify_api: %d failed checks\n", test_failures);
     return test_failures ? 1 : 0;

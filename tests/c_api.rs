@@ -9,7 +9,7 @@ use vault_sim::{Action, Config, LinkStyle, Sim, Upload, When};
 /// Session IDs of the simulated users. alice owns the uploads; bob does not; root is Admin.
 const ALICE: &str = "SID-alice-7f3a9c2e51";
 const BOB: &str = "SID-bob-0c11d6";
-const ROOT: &str = "SID-root-a9";
+const ROOT: &str = "SID-root-a9c4";
 
 fn users() -> Config {
     Config::default().user(ALICE, "alice", false).user(BOB, "bob", false).user(ROOT, "root", true)
@@ -581,7 +581,7 @@ fn api_contract_without_a_particular_server_answer() {
         "tests-c/api.c",
         |s| vec![s.url(), ALICE.into(), "api".into()],
         |_, run| {
-            assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+            assert_eq!(run.code, 0, "tests-c/api.c failed ({:?}):\n{}{}", run.mode, run.stdout, run.stderr);
             assert!(run.stdout.contains("api: 0 failed checks"));
         },
     );

@@ -153,7 +153,7 @@ fn every_readme_example_builds_runs_and_prints_every_part() {
         );
         assert_eq!(ok.stderr, "", "README example {index} ({lang})");
 
-        let rejected = run_example(&cmd, setup, &sim.url(), "SID-nobody");
+        let rejected = run_example(&cmd, setup, &sim.url(), "SID-nobody-0000");
         assert_eq!(rejected.code, 1, "README example {index} ({lang}) on a rejected session:\n{}", rejected.stderr);
         assert_eq!(rejected.stdout, "");
         assert!(rejected.stderr.contains("INVALID_SESSION_ID"), "README example {index} ({lang}): {}", rejected.stderr);

@@ -68,20 +68,46 @@ struct opts {
     int json, verbose, system_roots;
 };
 
-/* `arg` with every occurrence of VAULT_SESSION_ID replaced by "[redacted]" (an argument may be
- * the session ID pasted in the wrong place); the caller frees it. NULL when out of memory. */
+/* Each "[redacted]" (10 bytes) replaces at least VAULT_PARTS_MIN_SESSION_ID_LEN bytes, so a
+ * redacted argument is never longer than the argument. */
+typedef char redacted_never_grows[VAULT_PARTS_MIN_SESSION_ID_LEN >= sizeof "[redacted]" - 1 ? 1 : -1];
+
+/* Whether `sid` starts with the "bearer " scheme, in any letter case. */
+static int has_bearer_scheme(const char *sid) {
+    const char *scheme = "bearer ";
+    size_t i;
+    for (i = 0; scheme[i] != '\0'; i++)
+        if (sid[i] == '\0' || (sid[i] | 0x20) != scheme[i]) return 0;
+    return 1;
+}
+
+/* `arg` with every occurrence of VAULT_SESSION_ID, and of the token after a "bearer " scheme in
+ * any letter case, replaced by "[redacted]" (an argument may be the session ID pasted in the
+ * wrong place); the caller frees it. NULL when out of memory, or when the session ID or its
+ * token is too short to redact (the library refuses such an ID): then nothing is quoted. */
 static char *redacted(const char *arg) {
-    const char *sid = getenv("VAULT_SESSION_ID"), *p;
-    size_t sid_len = sid == NULL ? 0 : strlen(sid), n = 0;
+    const char *sid = getenv("VAULT_SESSION_ID"), *secrets[2], *p;
+    size_t lens[2], n = 0, i;
     char *out, *w;
-    if (sid_len == 0) sid = NULL;
-    for (p = arg; sid != NULL && (p = strstr(p, sid)) != NULL; p += sid_len) n++;
-    out = malloc(strlen(arg) + n * sizeof "[redacted]" + 1);
+    if (sid != NULL && *sid != '\0') {
+        secrets[n] = sid;
+        lens[n++] = strlen(sid);
+        if (has_bearer_scheme(sid)) {
+            for (p = sid + 7; *p == ' '; p++) {}
+            secrets[n] = p;
+            lens[n++] = strlen(p);
+        }
+    }
+    for (i = 0; i < n; i++)
+        if (lens[i] < VAULT_PARTS_MIN_SESSION_ID_LEN) return NULL;
+    out = malloc(strlen(arg) + 1);
     if (out == NULL) return NULL;
     for (w = out, p = arg; *p != '\0';) {
-        if (sid != NULL && strncmp(p, sid, sid_len) == 0) {
-            w += sprintf(w, "[redacted]");
-            p += sid_len;
+        for (i = 0; i < n && strncmp(p, secrets[i], lens[i]) != 0; i++) {}
+        if (i < n) {
+            memcpy(w, "[redacted]", 10);
+            w += 10;
+            p += lens[i];
         } else {
             *w++ = *p++;
         }

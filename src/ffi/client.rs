@@ -4,9 +4,8 @@
 //! the built client. Each listing holds its own reference to the built client, so freeing the
 //! handle never pulls anything from under a listing (the last of them closes the pool).
 
-use super::boundary::{c_str, or_fallback};
-use super::handle::vault_parts_iter;
-use super::{give_handle, VAULT_PARTS_E_ARG, VAULT_PARTS_OK};
+use super::boundary::{guard, store, with_text};
+use super::{open_args, vault_parts_iter, VAULT_PARTS_E_ARG, VAULT_PARTS_OK};
 use crate::client::{Client, ClientSettings, ProxyRule};
 use crate::error::{Error, ErrorKind};
 use crate::listing::Listing;
@@ -40,18 +39,23 @@ enum ClientState {
 ///
 /// Thread safety: any thread.
 ///
-/// Returns VAULT_PARTS_OK after storing the client in *out, or VAULT_PARTS_E_ARG when `out` is
-/// NULL (nothing made).
+/// Returns VAULT_PARTS_OK after storing the client in *out, VAULT_PARTS_E_ARG when `out` is
+/// NULL (nothing made), or VAULT_PARTS_E_INTERNAL (a bug; *out is then NULL).
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_client_new(out: *mut *mut vault_parts_client) -> c_int {
     if out.is_null() {
         return VAULT_PARTS_E_ARG;
     }
-    let client =
-        Box::new(vault_parts_client { state: Mutex::new(ClientState::Configuring(ClientSettings::default())) });
+    let made = guard(None, || {
+        Some(Box::new(vault_parts_client { state: Mutex::new(ClientState::Configuring(ClientSettings::default())) }))
+    });
+    let (client, code) = match made {
+        Some(client) => (Box::into_raw(client), VAULT_PARTS_OK),
+        None => (std::ptr::null_mut(), ErrorKind::Internal.code()),
+    };
     // SAFETY: out is non-NULL and points to writable storage per the C contract.
-    unsafe { *out = Box::into_raw(client) };
-    VAULT_PARTS_OK
+    unsafe { *out = client };
+    code
 }
 
 /// Releases the caller's reference to the client. Listings opened on it keep working: each
@@ -65,7 +69,7 @@ pub unsafe extern "C" fn vault_parts_client_free(client: *mut vault_parts_client
     if client.is_null() {
         return;
     }
-    or_fallback((), || {
+    guard((), || {
         // SAFETY: client came from vault_parts_client_new and is freed once, per the C contract.
         drop(unsafe { Box::from_raw(client) });
     });
@@ -75,7 +79,7 @@ pub unsafe extern "C" fn vault_parts_client_free(client: *mut vault_parts_client
 fn configure(client: *mut vault_parts_client, apply: impl FnOnce(&mut ClientSettings) -> Result<(), Error>) -> c_int {
     // SAFETY: NULL or a live client, per the C contract.
     let Some(client) = (unsafe { client.cast_const().as_ref() }) else { return VAULT_PARTS_E_ARG };
-    or_fallback(ErrorKind::Internal.code(), || {
+    guard(ErrorKind::Internal.code(), || {
         let mut state = client.state.lock().unwrap_or_else(|e| e.into_inner());
         match &mut *state {
             ClientState::Configuring(settings) => match apply(settings) {
@@ -100,19 +104,21 @@ fn configure_text(
     apply: impl FnOnce(&mut ClientSettings, &str) -> Result<(), Error>,
 ) -> c_int {
     // SAFETY: NULL or a NUL-terminated string, per the C contract.
-    let text = unsafe { c_str(text, name) };
-    configure(client, |settings| apply(settings, text?))
+    configure(client, unsafe { with_text(text, name, apply) })
 }
 
 /// The client's vault_parts_set_ca_file: trusts only the certificates in the PEM file at
-/// `pem_path` (read now; at least one certificate).
+/// `pem_path` (read now; at least one certificate), a regular file of at most
+/// VAULT_PARTS_MAX_CA_FILE_SIZE bytes opened without blocking (a FIFO, a device or a directory
+/// is refused at once).
 ///
 /// Thread safety: any thread; before the client's first vault_parts_open_with_client.
 ///
-/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for an unreadable file or one without a
+/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a NULL `pem_path`, a missing or unreadable
+/// file, one that is not a regular file, is larger than VAULT_PARTS_MAX_CA_FILE_SIZE or holds no
 /// certificate (the client keeps that error: every listing opened on it fails with it and
 /// vault_parts_errmsg explains), or after the client's first use (a misuse that changes
-/// nothing).
+/// nothing, whatever `pem_path` is).
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_client_set_ca_file(
     client: *mut vault_parts_client,
@@ -122,7 +128,7 @@ pub unsafe extern "C" fn vault_parts_client_set_ca_file(
 }
 
 /// The client's vault_parts_add_ca_file: the built-in roots and the certificates in the PEM
-/// file at `pem_path` (read now).
+/// file at `pem_path` (read now, as vault_parts_client_set_ca_file reads it).
 ///
 /// Thread safety: any thread; before the client's first vault_parts_open_with_client.
 ///
@@ -150,7 +156,7 @@ pub unsafe extern "C" fn vault_parts_client_use_system_roots(client: *mut vault_
 ///
 /// Thread safety: any thread; before the client's first vault_parts_open_with_client.
 ///
-/// Returns as vault_parts_client_set_ca_file.
+/// Returns as vault_parts_client_set_ca_file, a NULL or bad `client_id` being the kept error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_client_set_client_id(
     client: *mut vault_parts_client,
@@ -228,13 +234,9 @@ pub unsafe extern "C" fn vault_parts_open_with_client(
     if out.is_null() {
         return VAULT_PARTS_E_ARG;
     }
-    let listing = or_fallback(None, || {
+    let listing = guard(None, || {
         // SAFETY: each pointer is NULL or a NUL-terminated string, per the C contract.
-        let args = unsafe {
-            c_str(vault_url, "vault_url").and_then(|url| {
-                Ok((url, c_str(session_id, "session_id")?, c_str(upload_session_id, "upload_session_id")?))
-            })
-        };
+        let args = unsafe { open_args(vault_url, session_id, upload_session_id) };
         // SAFETY: NULL or a live client, per the C contract.
         let shared =
             unsafe { client.cast_const().as_ref() }.ok_or_else(|| Error::arg("client is NULL")).and_then(use_client);
@@ -250,7 +252,7 @@ pub unsafe extern "C" fn vault_parts_open_with_client(
             (Err(e), _) => Listing::failed(e),
         })
     });
-    give_handle(out, listing)
+    store(out, listing)
 }
 
 /// The built client, building it on first use.

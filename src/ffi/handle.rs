@@ -1,31 +1,102 @@
-//! The opaque handle C holds: the Rust listing plus the C strings its accessors return.
+//! The one shape of every opaque handle C holds: a Rust core (the listing, the verifier) and
+//! the C strings of its sticky error.
 //!
 //! Two parts: the interrupt, which any thread may raise while another runs a call on the
 //! handle, and everything else, which only the one thread calling into the handle touches.
-//! The second sits in an UnsafeCell so that the thread running vault_parts_next holds `&mut`
-//! only to memory no other thread reads; vault_parts_interrupt takes `&` of the handle and
-//! touches only the interrupt.
+//! The second sits in an UnsafeCell so that the thread inside a call holds `&mut` only to
+//! memory no other thread reads; the interrupt functions take `&` of the handle and touch only
+//! the interrupt. Every access goes through boundary.rs.
 
 use crate::cancel::Interrupt;
 use crate::error::Error;
-use crate::listing::Listing;
-use std::cell::UnsafeCell;
-use std::ffi::{c_char, c_int, CString};
+use std::cell::{OnceCell, UnsafeCell};
+use std::ffi::{c_char, CString};
 
-/// An iterator over the parts of one upload session. Opaque: create it with vault_parts_open.
-/// The caller owns the handle and must pass it to vault_parts_free.
-pub struct vault_parts_iter {
-    /// A clone of the listing's interrupt.
-    interrupt: Interrupt,
-    inner: UnsafeCell<Inner>,
+/// What the C ABI needs of a handle's Rust core.
+pub(super) trait Core {
+    /// The core's error: None until the first failure, then that one for good (sticky).
+    fn error(&self) -> Option<&Error>;
+    /// Records `error` unless the core already failed; returns the error the core keeps.
+    fn fail(&mut self, error: Error) -> Error;
+    /// The interrupt another thread may raise while a call runs.
+    fn interrupter(&self) -> Interrupt;
 }
 
-impl vault_parts_iter {
-    pub(super) fn new(listing: Listing) -> Self {
-        vault_parts_iter { interrupt: listing.interrupter(), inner: UnsafeCell::new(Inner::new(listing)) }
+/// A C handle type: a named newtype over [`Handle`], so cbindgen declares an opaque struct of
+/// that name. Implement it with [`opaque!`].
+pub(super) trait Opaque: Sized {
+    type Core: Core;
+    fn wrap(handle: Handle<Self::Core>) -> Self;
+    fn handle(&self) -> &Handle<Self::Core>;
+    fn into_handle(self) -> Handle<Self::Core>;
+}
+
+/// `opaque!(vault_parts_x, Core)` makes `pub struct vault_parts_x(Handle<Core>)` a C handle, and
+/// `Core` a [`Core`] through its inherent `error`, `fail` and `interrupter` (every core has them).
+macro_rules! opaque {
+    ($name:ident, $core:ty) => {
+        impl $crate::ffi::handle::Core for $core {
+            fn error(&self) -> Option<&$crate::error::Error> {
+                <$core>::error(self)
+            }
+            fn fail(&mut self, error: $crate::error::Error) -> $crate::error::Error {
+                <$core>::fail(self, error)
+            }
+            fn interrupter(&self) -> $crate::cancel::Interrupt {
+                <$core>::interrupter(self)
+            }
+        }
+        impl $crate::ffi::handle::Opaque for $name {
+            type Core = $core;
+            fn wrap(handle: $crate::ffi::handle::Handle<$core>) -> Self {
+                $name(handle)
+            }
+            fn handle(&self) -> &$crate::ffi::handle::Handle<$core> {
+                &self.0
+            }
+            fn into_handle(self) -> $crate::ffi::handle::Handle<$core> {
+                self.0
+            }
+        }
+    };
+}
+pub(super) use opaque;
+
+pub(super) struct Handle<T> {
+    /// A clone of the core's interrupt.
+    interrupt: Interrupt,
+    inner: UnsafeCell<Inner<T>>,
+}
+
+/// Everything of the handle but its interrupt.
+pub(super) struct Inner<T> {
+    pub(super) core: T,
+    /// The error's C strings, made the first time they are asked for after the error: the error
+    /// never changes once set, so the pointers handed out stay valid until the handle is freed.
+    shown: OnceCell<Shown>,
+    /// Test hook (debug builds): the exported function that armed a panic for the next call.
+    #[cfg(debug_assertions)]
+    pub(super) panic_next: Option<&'static str>,
+}
+
+struct Shown {
+    errmsg: CString,
+    error_type: CString,
+}
+
+impl<T: Core> Handle<T> {
+    pub(super) fn new(core: T) -> Self {
+        let interrupt = core.interrupter();
+        let inner = Inner {
+            core,
+            shown: OnceCell::new(),
+            #[cfg(debug_assertions)]
+            panic_next: None,
+        };
+        Handle { interrupt, inner: UnsafeCell::new(inner) }
     }
 
-    /// Raises the listing's interrupt; safe while another thread runs a call on the handle.
+    /// Raises the core's interrupt; safe while another thread runs a call on the handle.
     pub(super) fn interrupt(&self) {
         self.interrupt.interrupt();
     }
@@ -34,70 +105,35 @@ impl vault_parts_iter {
     ///
     /// # Safety
     /// No other reference to the inner part is alive: the C contract lets one thread at a
-    /// time call into a handle (vault_parts_interrupt excepted, which never comes here).
+    /// time call into a handle (the interrupt excepted, which never comes here).
     #[allow(clippy::mut_from_ref)]
-    pub(super) unsafe fn inner(&self) -> &mut Inner {
+    pub(super) unsafe fn inner(&self) -> &mut Inner<T> {
         // SAFETY: per this function's contract.
         unsafe { &mut *self.inner.get() }
     }
 
-    pub(crate) fn into_listing(self) -> Listing {
-        self.inner.into_inner().listing
+    pub(super) fn into_core(self) -> T {
+        self.inner.into_inner().core
     }
 }
 
-/// Everything of the handle but its interrupt.
-pub struct Inner {
-    pub(crate) listing: Listing,
-    /// The listing's error as C strings, made once when the listing fails. Errors are sticky,
-    /// so they never change afterwards and the pointers vault_parts_errmsg and
-    /// vault_parts_error_type returned stay valid until vault_parts_free.
-    shown: Option<Shown>,
-}
-
-struct Shown {
-    errmsg: CString,
-    error_type: CString,
-}
-
-impl Inner {
-    fn new(listing: Listing) -> Self {
-        let mut handle = Inner { listing, shown: None };
-        handle.sync_error();
-        handle
-    }
-
-    /// Makes `error` the handle's lasting error (the first one wins) and returns its code.
-    pub(super) fn record(&mut self, error: Error) -> c_int {
-        self.listing.fail(error).kind().code()
-    }
-
-    /// The code for a core result: `ok`, or the error's code. The error is already the
-    /// listing's own (or a refused call that changed nothing), so nothing is recorded here.
-    pub(super) fn code<T>(&self, result: Result<T, Error>, ok: c_int) -> c_int {
-        result.map_or_else(|e| e.kind().code(), |_| ok)
-    }
-
-    /// The one place the C strings follow the listing's error; called after every call that
-    /// may change it.
-    pub(super) fn sync_error(&mut self) {
-        if self.shown.is_none() {
-            if let Some(e) = self.listing.error() {
-                self.shown = Some(Shown {
-                    errmsg: to_cstring(e.message()),
-                    error_type: to_cstring(e.vault_type().unwrap_or("")),
-                });
-            }
-        }
-    }
-
-    /// vault_parts_errmsg: a static "" while there is no error.
+impl<T: Core> Inner<T> {
+    /// The error message as a C string: a static "" while there is no error.
     pub(super) fn errmsg(&self) -> *const c_char {
-        self.shown.as_ref().map_or(c"".as_ptr(), |s| s.errmsg.as_ptr())
+        self.shown().map_or(c"".as_ptr(), |s| s.errmsg.as_ptr())
     }
 
+    /// Vault's error type as a C string: a static "" while there is no error.
     pub(super) fn error_type(&self) -> *const c_char {
-        self.shown.as_ref().map_or(c"".as_ptr(), |s| s.error_type.as_ptr())
+        self.shown().map_or(c"".as_ptr(), |s| s.error_type.as_ptr())
+    }
+
+    fn shown(&self) -> Option<&Shown> {
+        let error = self.core.error()?;
+        Some(self.shown.get_or_init(|| Shown {
+            errmsg: to_cstring(error.message()),
+            error_type: to_cstring(error.vault_type().unwrap_or("")),
+        }))
     }
 }
 

@@ -1,16 +1,17 @@
-//! The C ABI. Each function checks its pointers and delegates to the Rust core; every function
-//! that runs library code on a handle or its arguments does so inside the panic boundary
-//! (boundary.rs), including the accessors. vault_parts_errstr and vault_parts_version only
-//! return static strings and have nothing that could panic. The doc comments become
-//! include/vault_parts.h.
+//! The C ABI. Each function checks its pointers and delegates to the Rust core. Every function
+//! that runs library code on a handle or its arguments does so inside the one boundary
+//! (boundary.rs), the accessors included; every handle has the one shape of handle.rs.
+//! vault_parts_errstr and vault_parts_version only return static strings and have nothing that
+//! could panic. The doc comments become include/vault_parts.h.
 // C names (vault_part) are the contract. The safety rules C callers must follow (valid or NULL
 // pointers, NUL-terminated strings, one thread per handle at a time) are stated once in the
 // header preamble and per function in plain C terms, not in Rust "# Safety" sections.
 #![allow(non_camel_case_types, clippy::missing_safety_doc)]
 
+mod handle;
+
 mod boundary;
 mod client;
-mod handle;
 mod service;
 mod trust;
 mod verify;
@@ -19,12 +20,11 @@ use crate::error::{Error, ErrorKind};
 use crate::listing::{Listing, MAX_EMPTY_PAGES, MAX_PAGES};
 use crate::log::Level;
 use crate::settings::Settings;
-use boundary::{c_str, or_fallback, read_handle, with_handle};
+use boundary::{c_str, call, code_of, guard, read, store, with_text};
 pub use client::*;
-pub use handle::vault_parts_iter;
+use handle::{opaque, Handle};
 pub use service::*;
 use std::ffi::{c_char, c_int, c_void};
-use std::ptr;
 pub use verify::*;
 
 /// Success: the call did what it was asked.
@@ -153,15 +153,29 @@ pub struct vault_part {
 /// Called on the thread that called vault_parts_next; it must not call back into the same handle.
 pub type vault_parts_log_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, level: c_int, message: *const c_char)>;
 
+/// An iterator over the parts of one upload session. Opaque: create it with vault_parts_open.
+/// The caller owns the handle and must pass it to vault_parts_free.
+pub struct vault_parts_iter(Handle<Listing>);
+opaque!(vault_parts_iter, Listing);
+
 /// Creates an iterator over the parts of one upload session. Does no network I/O.
 ///
-/// `vault_url` is "https://host[:port]" (a trailing "/" is allowed) or a bare "host"
+/// `vault_url` is "https://host[:port]" (a trailing "/" is allowed) or a bare "host[:port]"
 /// (https), at most VAULT_PARTS_MAX_VAULT_URL_LEN bytes. The host is a DNS name (RFC 1123
 /// labels), a dotted-quad IPv4 address or a bracketed IPv6 address; an empty port means the
-/// default. "http://" is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost).
+/// default. A bare host must hold a dot (myvault.veevavault.com), be an IP address or be
+/// localhost: a single label is what a session ID passed in the wrong place looks like, and
+/// it must never reach a name resolver. errmsg never quotes a bare vault_url (it may be the
+/// session ID); it quotes one with a scheme. "http://" is accepted only for loopback hosts
+/// (127.0.0.0/8, ::1, localhost).
 /// `session_id` is sent as the Authorization header, to that origin only; the library copies it.
-/// It must be non-empty printable ASCII (the raw session ID, or "Bearer <token>"), at most
-/// VAULT_PARTS_MAX_SESSION_ID_LEN bytes.
+/// It must be printable ASCII (the raw session ID, or "Bearer <token>" with the scheme in any
+/// letter case) of VAULT_PARTS_MIN_SESSION_ID_LEN to VAULT_PARTS_MAX_SESSION_ID_LEN bytes
+/// (a bearer token alone at least VAULT_PARTS_MIN_SESSION_ID_LEN), without leading or
+/// trailing spaces, and not a URL or a host name vault_url would accept (the arguments look
+/// swapped). errmsg never quotes it, and every message and log line has it replaced by
+/// "[redacted]" in each spelling a server may echo: the bare token, JSON-escaped,
+/// percent-encoded (either case of hex digits, '+' for a space), in any mixture.
 /// `upload_session_id` is the id from "Create Resumable Upload Session": one URL path segment
 /// of letters, digits and -._~!$&'()*+,;=:@ (no '/', '?', '#', '%', spaces or control
 /// characters; not "." or ".."), at most VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN bytes.
@@ -182,38 +196,33 @@ pub unsafe extern "C" fn vault_parts_open(
     if out.is_null() {
         return ErrorKind::Arg.code();
     }
-    let made = or_fallback(None, || {
+    let made = guard(None, || {
         // SAFETY: each pointer is NULL or a NUL-terminated string, per the C contract.
-        let args = unsafe {
-            c_str(vault_url, "vault_url").and_then(|url| {
-                Ok((url, c_str(session_id, "session_id")?, c_str(upload_session_id, "upload_session_id")?))
-            })
-        };
-        Some(match args {
+        Some(match unsafe { open_args(vault_url, session_id, upload_session_id) } {
             Ok((url, sid, upload)) => Listing::new(url, sid, upload),
             Err(e) => Listing::failed(e),
         })
     });
-    give_handle(out, made)
+    store(out, made)
 }
 
-/// Stores a handle for `listing` in `*out` (NULL when making it panicked) and returns the
-/// listing's code.
-pub(super) fn give_handle(out: *mut *mut vault_parts_iter, listing: Option<Listing>) -> c_int {
-    let made = listing.and_then(|listing| {
-        or_fallback(None, || {
-            let code = listing.error().map_or(VAULT_PARTS_OK, |e| e.kind().code());
-            Some((Box::new(vault_parts_iter::new(listing)), code))
-        })
-    });
-    let Some((handle, code)) = made else {
-        // SAFETY: out is non-NULL and points to writable storage per the C contract.
-        unsafe { *out = ptr::null_mut() };
-        return ErrorKind::Internal.code();
-    };
-    // SAFETY: as above.
-    unsafe { *out = Box::into_raw(handle) };
-    code
+/// The three strings of vault_parts_open, checked in order.
+///
+/// # Safety
+/// Each pointer is NULL or a NUL-terminated string that outlives the call.
+unsafe fn open_args<'a>(
+    vault_url: *const c_char,
+    session_id: *const c_char,
+    upload_session_id: *const c_char,
+) -> Result<(&'a str, &'a str, &'a str), Error> {
+    // SAFETY: per this function's contract.
+    unsafe {
+        Ok((
+            c_str(vault_url, "vault_url")?,
+            c_str(session_id, "session_id")?,
+            c_str(upload_session_id, "upload_session_id")?,
+        ))
+    }
 }
 
 /// Moves to the next part. Blocks while it fetches a page (with retries, see
@@ -233,11 +242,11 @@ pub(super) fn give_handle(out: *mut *mut vault_parts_iter, listing: Option<Listi
 /// about 260 KiB (measured; mostly the connection's buffers), whatever the listing's length.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_next(it: *mut vault_parts_iter, out: *mut vault_part) -> c_int {
-    with_handle(it, |h| {
+    call(it, |listing| {
         if out.is_null() {
             return VAULT_PARTS_E_ARG;
         }
-        match h.listing.next_part() {
+        match listing.next_part() {
             Ok(Some(part)) => {
                 // The parser already holds the md5 as 32 ASCII hex bytes: copy them as they are.
                 let mut md5 = [0 as c_char; 33];
@@ -262,38 +271,19 @@ pub unsafe extern "C" fn vault_parts_next(it: *mut vault_parts_iter, out: *mut v
 /// nothing). The handle must not be used afterwards; strings it returned become invalid.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_free(it: *mut vault_parts_iter) {
-    if it.is_null() {
-        return;
-    }
-    or_fallback((), || {
-        // SAFETY: it came from vault_parts_open and is freed once, per the C contract.
-        drop(unsafe { Box::from_raw(it) });
-    });
+    boundary::free(it)
 }
 
-/// Every setter: `apply` runs only before the first vault_parts_next (see Listing::configure).
+/// Every setter: `apply` runs only before the first vault_parts_next (see Listing::configure),
+/// and a value it rejects (NULL included) is kept as the listing's error.
 fn set(it: *mut vault_parts_iter, apply: impl FnOnce(&mut Settings) -> Result<(), Error>) -> c_int {
-    with_handle(it, |h| {
-        let r = h.listing.configure(apply);
-        h.code(r, VAULT_PARTS_OK)
-    })
+    call(it, |listing| code_of(listing.configure(apply), VAULT_PARTS_OK))
 }
 
-/// Every setter taking a string: NULL and non-UTF-8 are bad values like any other.
-fn set_text(
-    it: *mut vault_parts_iter,
-    text: *const c_char,
-    name: &str,
-    apply: impl Fn(&mut Settings, &str) -> Result<(), Error>,
-) -> c_int {
-    with_handle(it, |h| {
-        // SAFETY: NULL or a NUL-terminated string, per the C contract.
-        let r = match unsafe { c_str(text, name) } {
-            Ok(text) => h.listing.configure(|settings| apply(settings, text)),
-            Err(e) => h.listing.configure(|_| Err(e)),
-        };
-        h.code(r, VAULT_PARTS_OK)
-    })
+/// [`set`] for a setting a shared client owns (trust, client ID): on a listing opened with one
+/// the call is misuse, refused whatever the value, and changes nothing.
+fn set_connection(it: *mut vault_parts_iter, apply: impl FnOnce(&mut Settings) -> Result<(), Error>) -> c_int {
+    call(it, |listing| code_of(listing.owns_connection().and_then(|()| listing.configure(apply)), VAULT_PARTS_OK))
 }
 
 /// Sets the page size (Vault's `limit` parameter), 1 to 1000. Without it the request has no
@@ -309,11 +299,13 @@ pub unsafe extern "C" fn vault_parts_set_limit(it: *mut vault_parts_iter, limit:
 /// Sets the Vault API version, like "v25.3" (the library copies it). The default is a recent
 /// generally available version, "v25.3". Only before the first vault_parts_next.
 ///
-/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
-/// or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
+/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value, NULL included (and the handle
+/// keeps that error), or after the first vault_parts_next (a misuse that changes nothing); or
+/// the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_set_api_version(it: *mut vault_parts_iter, version: *const c_char) -> c_int {
-    set_text(it, version, "version", Settings::set_api_version)
+    // SAFETY: NULL or a NUL-terminated string, per the C contract.
+    set(it, unsafe { with_text(version, "version", Settings::set_api_version) })
 }
 
 /// Sets the time one HTTP attempt may take, in milliseconds (at least 1): one deadline from
@@ -355,38 +347,32 @@ pub unsafe extern "C" fn vault_parts_set_backoff_ms(it: *mut vault_parts_iter, i
 /// and '-' (the library copies it). The default is "libvault_parts-MAJOR.MINOR.PATCH".
 /// Only before the first vault_parts_next.
 ///
-/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
-/// or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
+/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value, NULL included (and the handle
+/// keeps that error), or after the first vault_parts_next (a misuse that changes nothing); or
+/// the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_set_client_id(it: *mut vault_parts_iter, client_id: *const c_char) -> c_int {
-    set_connection_text(it, client_id, "client_id", Settings::set_client_id)
+    // SAFETY: NULL or a NUL-terminated string, per the C contract.
+    set_connection(it, unsafe { with_text(client_id, "client_id", Settings::set_client_id) })
 }
 
 /// Trusts only the certificates in the PEM file at `pem_path` (read now; at least one
 /// certificate), instead of the built-in Mozilla roots: for a private CA. To keep the built-in
 /// roots as well, use vault_parts_add_ca_file; for the operating system's store,
 /// vault_parts_use_system_roots. Only before the first vault_parts_next.
+/// The file must be a regular file (or a link to one) of at most VAULT_PARTS_MAX_CA_FILE_SIZE
+/// bytes; it is opened without blocking, so a FIFO, a device such as /dev/zero or a directory
+/// is refused at once, before anything is read.
 ///
-/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG when the file is unreadable or holds no
-/// certificate (and the handle keeps that error), or after the first vault_parts_next (a
-/// misuse that changes nothing); or the handle's error.
+/// Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG when `pem_path` is NULL or the file is missing,
+/// unreadable, not a regular file, larger than VAULT_PARTS_MAX_CA_FILE_SIZE or holds no
+/// certificate (and the handle keeps that error; errmsg says which), or after the first
+/// vault_parts_next or on a listing opened with a vault_parts_client (a misuse that changes
+/// nothing, whatever `pem_path` is); or the handle's error.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_set_ca_file(it: *mut vault_parts_iter, pem_path: *const c_char) -> c_int {
-    set_connection_text(it, pem_path, "pem_path", Settings::set_ca_file)
-}
-
-/// [`set_text`] for a setting a shared client owns: refused on a listing opened with one.
-fn set_connection_text(
-    it: *mut vault_parts_iter,
-    text: *const c_char,
-    name: &str,
-    apply: impl Fn(&mut Settings, &str) -> Result<(), Error>,
-) -> c_int {
-    let refused = with_handle(it, |h| h.code(h.listing.owns_connection(), VAULT_PARTS_OK));
-    if refused != VAULT_PARTS_OK {
-        return refused;
-    }
-    set_text(it, text, name, apply)
+    // SAFETY: NULL or a NUL-terminated string, per the C contract.
+    set_connection(it, unsafe { with_text(pem_path, "pem_path", Settings::set_ca_file) })
 }
 
 /// Sends the handle's log lines to `fn`, with `userdata` passed back untouched (the caller
@@ -400,7 +386,7 @@ pub unsafe extern "C" fn vault_parts_set_log(
     r#fn: vault_parts_log_fn,
     userdata: *mut c_void,
 ) -> c_int {
-    with_handle(it, |h| {
+    call(it, |listing| {
         let sink = r#fn.map(|callback| {
             let userdata = UserData(userdata);
             Box::new(move |level: Level, line: &str| {
@@ -410,8 +396,7 @@ pub unsafe extern "C" fn vault_parts_set_log(
                 unsafe { callback(userdata.0, level as c_int, line.as_ptr()) };
             }) as crate::log::Sink
         });
-        let r = h.listing.set_log(sink);
-        h.code(r, VAULT_PARTS_OK)
+        code_of(listing.set_log(sink), VAULT_PARTS_OK)
     })
 }
 
@@ -428,7 +413,7 @@ unsafe impl Send for UserData {}
 /// it never changes once set).
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_errmsg(it: *const vault_parts_iter) -> *const c_char {
-    read_handle(it, c"".as_ptr(), |h| h.errmsg())
+    boundary::errmsg(it)
 }
 
 /// Vault's error type for the handle's error, like "INVALID_SESSION_ID"; "" when the error
@@ -437,14 +422,14 @@ pub unsafe extern "C" fn vault_parts_errmsg(it: *const vault_parts_iter) -> *con
 /// vault_parts_free.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_error_type(it: *const vault_parts_iter) -> *const c_char {
-    read_handle(it, c"".as_ptr(), |h| h.error_type())
+    boundary::error_type(it)
 }
 
 /// The handle's sticky error code: VAULT_PARTS_OK while there is none; VAULT_PARTS_E_ARG for a
 /// NULL handle.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_errcode(it: *const vault_parts_iter) -> c_int {
-    read_handle(it, VAULT_PARTS_E_ARG, |h| h.listing.error().map_or(VAULT_PARTS_OK, |e| e.kind().code()))
+    boundary::errcode(it)
 }
 
 /// A fixed English description of a return code, like "session ID rejected"; "unknown code"
@@ -463,7 +448,7 @@ pub extern "C" fn vault_parts_errstr(code: c_int) -> *const c_char {
 /// left in the current 5-minute window. -1 before any was seen, or for a NULL handle.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_burst_remaining(it: *const vault_parts_iter) -> i64 {
-    read_handle(it, -1, |h| h.listing.burst_remaining())
+    read(it, -1, Listing::burst_remaining)
 }
 
 /// The library's version, "MAJOR.MINOR.PATCH". Compare with VAULT_PARTS_VERSION_STRING to
@@ -481,5 +466,5 @@ pub extern "C" fn vault_parts_version() -> *const c_char {
 #[cfg(debug_assertions)]
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_test_panic(it: *mut vault_parts_iter) -> c_int {
-    with_handle(it, |_| panic!("forced by vault_parts_test_panic"))
+    call(it, |_| panic!("forced by vault_parts_test_panic"))
 }

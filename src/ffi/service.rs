@@ -1,9 +1,9 @@
 //! What a long-lived service needs of a handle: stopping it from another thread, a budget for
 //! the whole listing, and the details and statistics a program can read without parsing text.
 
-use super::boundary::{or_fallback, read_handle};
-use super::handle::vault_parts_iter;
-use super::{set, VAULT_PARTS_E_ARG, VAULT_PARTS_OK};
+use super::boundary::{self, call, read};
+use super::{set, vault_parts_iter, VAULT_PARTS_E_ARG, VAULT_PARTS_OK};
+use crate::listing::Listing;
 use std::ffi::c_int;
 
 /// Stops the handle's listing: a vault_parts_next blocked on another thread (connecting, in the
@@ -19,14 +19,7 @@ use std::ffi::c_int;
 /// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG for a NULL handle.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_interrupt(it: *mut vault_parts_iter) -> c_int {
-    // SAFETY: NULL or a live handle (not yet being freed), per the C contract. Only a shared
-    // reference is made, and only the interrupt is touched: another thread may be inside
-    // vault_parts_next on the same handle.
-    let Some(handle) = (unsafe { it.cast_const().as_ref() }) else { return VAULT_PARTS_E_ARG };
-    or_fallback(super::VAULT_PARTS_E_INTERNAL, || {
-        handle.interrupt();
-        VAULT_PARTS_OK
-    })
+    boundary::interrupt(it)
 }
 
 /// Sets a budget for the whole listing, in milliseconds (at least 1), counted from the first
@@ -51,7 +44,7 @@ pub unsafe extern "C" fn vault_parts_set_deadline_ms(it: *mut vault_parts_iter, 
 /// Thread safety: one thread at a time per handle, as every call but vault_parts_interrupt.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_http_status(it: *const vault_parts_iter) -> c_int {
-    read_handle(it, 0, |h| c_int::from(h.listing.http_status()))
+    read(it, 0, |listing| c_int::from(listing.http_status()))
 }
 
 /// The wait, in milliseconds, the server asked for (Retry-After) on the failure that stopped
@@ -62,7 +55,7 @@ pub unsafe extern "C" fn vault_parts_http_status(it: *const vault_parts_iter) ->
 /// Thread safety: one thread at a time per handle, as every call but vault_parts_interrupt.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_retry_after_ms(it: *const vault_parts_iter) -> i64 {
-    read_handle(it, -1, |h| h.listing.retry_after().map_or(-1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
+    read(it, -1, |listing| listing.retry_after().map_or(-1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
 }
 
 /// What a listing has cost so far (vault_parts_stats). All counts start at 0 at
@@ -97,21 +90,23 @@ pub struct vault_parts_statistics {
 /// written, and the handle is unchanged).
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_stats(it: *const vault_parts_iter, out: *mut vault_parts_statistics) -> c_int {
-    if out.is_null() {
-        return VAULT_PARTS_E_ARG;
-    }
-    let Some(stats) = read_handle(it, None, |h| Some(h.listing.stats())) else { return VAULT_PARTS_E_ARG };
-    let counts = vault_parts_statistics {
-        requests: stats.requests,
-        retries: stats.retries,
-        pages: stats.pages,
-        bytes_received: stats.bytes_received,
-        connections: stats.connections,
-        elapsed_ms: u64::try_from(stats.elapsed.as_millis()).unwrap_or(u64::MAX),
-    };
-    // SAFETY: out is non-NULL and points to a vault_parts_statistics per the C contract.
-    unsafe { out.write(counts) };
-    VAULT_PARTS_OK
+    call(it, |listing: &mut Listing| {
+        if out.is_null() {
+            return VAULT_PARTS_E_ARG;
+        }
+        let stats = listing.stats();
+        let counts = vault_parts_statistics {
+            requests: stats.requests,
+            retries: stats.retries,
+            pages: stats.pages,
+            bytes_received: stats.bytes_received,
+            connections: stats.connections,
+            elapsed_ms: u64::try_from(stats.elapsed.as_millis()).unwrap_or(u64::MAX),
+        };
+        // SAFETY: out is non-NULL and points to a vault_parts_statistics per the C contract.
+        unsafe { out.write(counts) };
+        VAULT_PARTS_OK
+    })
 }
 
 /// The library's version as one number, MAJOR*1000000 + MINOR*1000 + PATCH, to compare with

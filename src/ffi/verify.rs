@@ -1,15 +1,12 @@
 //! The C ABI of the verifier: checks pointers, runs inside the panic boundary, converts to C
 //! structs, and delegates to [`crate::verify::Verifier`].
 
-use super::boundary::or_fallback;
-use super::handle::vault_parts_iter;
-use super::{VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_OK, VAULT_PARTS_ROW};
-use crate::cancel::Interrupt;
-use crate::error::{Error, ErrorKind};
+use super::boundary::{self, call, code_of, guard, store, take};
+use super::handle::{opaque, Handle};
+use super::{vault_parts_iter, VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_OK, VAULT_PARTS_ROW};
+use crate::error::Error;
 use crate::verify::{Status, Totals, Verdict, Verifier};
-use std::cell::UnsafeCell;
-use std::ffi::{c_char, c_int, CString};
-use std::ptr;
+use std::ffi::{c_char, c_int};
 
 /// Verdict 0: the part is uploaded intact (sizes equal, MD5s equal).
 pub const VAULT_PARTS_PART_OK: c_int = 0;
@@ -29,35 +26,8 @@ pub const VAULT_PARTS_PART_EXTRA: c_int = 5;
 /// vault_parts_verify_open. The caller owns the handle and must pass it to vault_parts_verify_free.
 /// A handle may move between threads but is used by one thread at a time (every call on it,
 /// the accessors included); separate handles run in parallel.
-pub struct vault_parts_verify {
-    /// The verifier's interrupt, which vault_parts_verify_interrupt raises from any thread.
-    interrupt: Interrupt,
-    /// Touched only by the one thread calling into the handle (see ffi/handle.rs).
-    inner: UnsafeCell<VerifyInner>,
-}
-
-struct VerifyInner {
-    verifier: Verifier,
-    /// The error's C strings, made once when the error is first seen: the error is sticky, so
-    /// a pointer handed out stays valid until vault_parts_verify_free (remaking them on every
-    /// call freed the memory under a caller who fetched the message before a later call).
-    shown: Option<Shown>,
-}
-
-struct Shown {
-    errmsg: CString,
-    error_type: CString,
-}
-
-/// The part of the handle behind `v` that only the calling thread touches.
-///
-/// # Safety
-/// `v` is NULL or a live handle that no other call is using (vault_parts_verify_interrupt
-/// aside, which never comes here), per the C contract.
-unsafe fn inner<'a>(v: *const vault_parts_verify) -> Option<&'a mut VerifyInner> {
-    // SAFETY: per this function's contract.
-    unsafe { v.as_ref().map(|h| &mut *h.inner.get()) }
-}
+pub struct vault_parts_verify(Handle<Verifier>);
+opaque!(vault_parts_verify, Verifier);
 
 /// The verdict on one part, filled in by vault_parts_verify_next. The caller owns the struct
 /// (stack or heap); the library only writes into it.
@@ -149,31 +119,19 @@ pub unsafe extern "C" fn vault_parts_verify_open(
     path: *const c_char,
     part_size: u64,
 ) -> c_int {
-    let made = or_fallback(None, || {
+    let made = guard(None, || {
         // SAFETY: `it` is NULL or came from vault_parts_open and was not freed; the C contract
         // hands it over to this call.
-        let iter = (!it.is_null()).then(|| unsafe { Box::from_raw(it) });
+        let listing = unsafe { take(it) };
         // SAFETY: NULL or a NUL-terminated string, per the C contract.
-        let verifier = match (iter, unsafe { c_path(path) }) {
+        Some(match (listing, unsafe { c_path(path) }) {
             (None, _) => Verifier::failed(Error::arg("it is NULL")),
-            (Some(iter), Ok(path)) => Verifier::new(iter.into_listing(), path, part_size),
+            (Some(listing), Ok(path)) => Verifier::new(listing, path, part_size),
             // The listing's own error comes first; a new one is logged through it.
-            (Some(iter), Err(e)) => Verifier::failed(iter.into_listing().fail(e)),
-        };
-        Some(Box::new(vault_parts_verify::new(verifier)))
+            (Some(mut listing), Err(e)) => Verifier::failed(listing.fail(e)),
+        })
     });
-    if out.is_null() {
-        return VAULT_PARTS_E_ARG;
-    }
-    let Some(mut handle) = made else {
-        // SAFETY: out is non-NULL and points to writable storage per the C contract.
-        unsafe { *out = ptr::null_mut() };
-        return ErrorKind::Internal.code();
-    };
-    let code = handle.inner.get_mut().verifier.error().map_or(VAULT_PARTS_OK, |e| e.kind().code());
-    // SAFETY: as above.
-    unsafe { *out = Box::into_raw(handle) };
-    code
+    store(out, made)
 }
 
 /// Sets how many threads hash the file: 1 to 16; 0 means one per available core, at most 16
@@ -184,11 +142,7 @@ pub unsafe extern "C" fn vault_parts_verify_open(
 /// Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG (also for a NULL `v`), or the handle's error code.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_set_threads(v: *mut vault_parts_verify, threads: u32) -> c_int {
-    with_verify(v, |h| {
-        let r = h.verifier.set_threads(threads);
-        h.sync_error();
-        r.map_or_else(|e| e.kind().code(), |()| VAULT_PARTS_OK)
-    })
+    call(v, |verifier| code_of(verifier.set_threads(threads), VAULT_PARTS_OK))
 }
 
 /// Chooses which local parts are hashed: `on` 1 hashes every part of the local file, so each
@@ -203,13 +157,12 @@ pub unsafe extern "C" fn vault_parts_verify_set_threads(v: *mut vault_parts_veri
 /// Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG (also for a NULL `v`), or the handle's error code.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_set_hash_all(v: *mut vault_parts_verify, on: c_int) -> c_int {
-    with_verify(v, |h| {
+    call(v, |verifier| {
         let r = match on {
-            0 | 1 => h.verifier.set_hash_all(on == 1),
-            _ => Err(h.verifier.refuse("hash-all", Error::arg(format!("hash_all is {on}: 0 or 1")))),
+            0 | 1 => verifier.set_hash_all(on == 1),
+            _ => Err(verifier.refuse("hash-all", Error::arg(format!("hash_all is {on}: 0 or 1")))),
         };
-        h.sync_error();
-        r.map_or_else(|e| e.kind().code(), |()| VAULT_PARTS_OK)
+        code_of(r, VAULT_PARTS_OK)
     })
 }
 
@@ -233,13 +186,11 @@ pub unsafe extern "C" fn vault_parts_verify_set_hash_all(v: *mut vault_parts_ver
 /// `out`, returns VAULT_PARTS_E_ARG and changes nothing. *out is written only on VAULT_PARTS_ROW.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_next(v: *mut vault_parts_verify, out: *mut vault_part_verdict) -> c_int {
-    with_verify(v, |h| {
+    call(v, |verifier| {
         if out.is_null() {
             return VAULT_PARTS_E_ARG;
         }
-        let next = h.verifier.next_verdict();
-        h.sync_error();
-        match next {
+        match verifier.next_verdict() {
             Ok(Some(verdict)) => {
                 // SAFETY: out is non-NULL and points to a vault_part_verdict per the C contract.
                 unsafe { out.write(to_c(&verdict)) };
@@ -260,21 +211,21 @@ pub unsafe extern "C" fn vault_parts_verify_summary(
     v: *const vault_parts_verify,
     out: *mut vault_parts_verify_totals,
 ) -> c_int {
-    // SAFETY: NULL or a live handle, per the C contract.
-    let Some(h) = (unsafe { inner(v) }) else { return VAULT_PARTS_E_ARG };
-    if out.is_null() {
-        return VAULT_PARTS_E_ARG;
-    }
-    let t: Totals = h.verifier.totals();
-    let c = vault_parts_verify_totals {
-        count: t.count,
-        bytes_hashed: t.bytes_hashed,
-        first_to_upload: t.first_to_upload,
-        resumable: c_int::from(t.resumable),
-    };
-    // SAFETY: out is non-NULL and points to a vault_parts_verify_totals per the C contract.
-    unsafe { out.write(c) };
-    VAULT_PARTS_OK
+    call(v, |verifier: &mut Verifier| {
+        if out.is_null() {
+            return VAULT_PARTS_E_ARG;
+        }
+        let t: Totals = verifier.totals();
+        let c = vault_parts_verify_totals {
+            count: t.count,
+            bytes_hashed: t.bytes_hashed,
+            first_to_upload: t.first_to_upload,
+            resumable: c_int::from(t.resumable),
+        };
+        // SAFETY: out is non-NULL and points to a vault_parts_verify_totals per the C contract.
+        unsafe { out.write(c) };
+        VAULT_PARTS_OK
+    })
 }
 
 /// Explains the handle's error for a person: a listing failure as vault_parts_errmsg would,
@@ -284,8 +235,7 @@ pub unsafe extern "C" fn vault_parts_verify_summary(
 /// never changes once set; "" is a static string).
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_errmsg(v: *const vault_parts_verify) -> *const c_char {
-    // SAFETY: NULL or a live handle, per the C contract.
-    unsafe { inner(v) }.and_then(|h| h.shown.as_ref()).map_or(c"".as_ptr(), |s| s.errmsg.as_ptr())
+    boundary::errmsg(v)
 }
 
 /// Vault's error type for the handle's error, like "INVALID_SESSION_ID"; "" when the error did
@@ -293,17 +243,14 @@ pub unsafe extern "C" fn vault_parts_verify_errmsg(v: *const vault_parts_verify)
 /// the string; it stays valid until vault_parts_verify_free, as vault_parts_verify_errmsg's.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_error_type(v: *const vault_parts_verify) -> *const c_char {
-    // SAFETY: NULL or a live handle, per the C contract.
-    unsafe { inner(v) }.and_then(|h| h.shown.as_ref()).map_or(c"".as_ptr(), |s| s.error_type.as_ptr())
+    boundary::error_type(v)
 }
 
 /// The handle's sticky error code: VAULT_PARTS_OK while there is none; VAULT_PARTS_E_ARG for
 /// a NULL handle.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_errcode(v: *const vault_parts_verify) -> c_int {
-    // SAFETY: NULL or a live handle, per the C contract.
-    let Some(h) = (unsafe { inner(v) }) else { return VAULT_PARTS_E_ARG };
-    h.verifier.error().map_or(VAULT_PARTS_OK, |e| e.kind().code())
+    boundary::errcode(v)
 }
 
 /// Stops the verifier, as vault_parts_interrupt stops an iterator: a vault_parts_verify_next
@@ -318,13 +265,7 @@ pub unsafe extern "C" fn vault_parts_verify_errcode(v: *const vault_parts_verify
 /// Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG for a NULL handle.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_interrupt(v: *mut vault_parts_verify) -> c_int {
-    // SAFETY: NULL or a live handle (not yet being freed), per the C contract. Only a shared
-    // reference is made, and only the interrupt is touched.
-    let Some(h) = (unsafe { v.cast_const().as_ref() }) else { return VAULT_PARTS_E_ARG };
-    or_fallback(ErrorKind::Internal.code(), || {
-        h.interrupt.interrupt();
-        VAULT_PARTS_OK
-    })
+    boundary::interrupt(v)
 }
 
 /// Releases the verifier, the iterator it took over and everything they own: it stops the
@@ -333,45 +274,20 @@ pub unsafe extern "C" fn vault_parts_verify_interrupt(v: *mut vault_parts_verify
 /// time, also before VAULT_PARTS_DONE; the handle must not be used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_free(v: *mut vault_parts_verify) {
-    if v.is_null() {
-        return;
-    }
-    or_fallback((), || {
-        // SAFETY: v came from vault_parts_verify_open and is freed once, per the C contract.
-        drop(unsafe { Box::from_raw(v) });
-    });
+    boundary::free(v)
 }
 
-impl vault_parts_verify {
-    fn new(verifier: Verifier) -> Self {
-        let interrupt = verifier.interrupter();
-        let mut h = VerifyInner { verifier, shown: None };
-        h.sync_error();
-        vault_parts_verify { interrupt, inner: UnsafeCell::new(h) }
-    }
-}
-
-impl VerifyInner {
-    fn sync_error(&mut self) {
-        if let (None, Some(e)) = (&self.shown, self.verifier.error()) {
-            self.shown =
-                Some(Shown { errmsg: to_cstring(e.message()), error_type: to_cstring(e.vault_type().unwrap_or("")) });
-        }
-    }
-}
-
-/// Runs `f` on the handle behind `v`: a NULL handle is E_ARG, a panic becomes the handle's
-/// E_INTERNAL error.
-fn with_verify(v: *mut vault_parts_verify, f: impl FnOnce(&mut VerifyInner) -> c_int) -> c_int {
-    // SAFETY: NULL or a live handle used by one thread at a time, per the C contract.
-    let Some(h) = (unsafe { inner(v) }) else { return VAULT_PARTS_E_ARG };
-    or_fallback(None, || Some(f(&mut *h))).unwrap_or_else(|| {
-        or_fallback(ErrorKind::Internal.code(), || {
-            let kept = h.verifier.fail(Error::new(ErrorKind::Internal, "internal error (a bug in libvault_parts)"));
-            h.sync_error();
-            kept.kind().code()
-        })
-    })
+/// Test-only (debug builds, never in the header): the next call on `v` (any but the interrupt
+/// and free) panics inside the boundary, so a C test can show every call, accessors included,
+/// turns a panic into VAULT_PARTS_E_INTERNAL kept with the panic's message. Named like
+/// vault_parts_test_panic, so install_test.sh's check that a release build has no test hook
+/// covers it.
+///
+/// cbindgen:ignore
+#[cfg(debug_assertions)]
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_test_panic_verify(v: *mut vault_parts_verify) -> c_int {
+    boundary::arm_panic(v, "vault_parts_test_panic_verify")
 }
 
 /// Borrows the path argument as the bytes it is: a POSIX file name need not be UTF-8.
@@ -405,10 +321,6 @@ fn hex_field(hex: Option<&[u8; 32]>) -> [c_char; 33] {
         *dst = *src as c_char;
     }
     field
-}
-
-fn to_cstring(s: &str) -> CString {
-    CString::new(s.replace('\0', " ")).unwrap_or_default()
 }
 
 // The C constants are literals (cbindgen copies them); they must equal the core's numbering.
