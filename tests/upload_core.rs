@@ -386,8 +386,9 @@ fn an_interrupt_during_a_hung_put_ends_the_upload() {
     let e = u.next_event().unwrap_err();
     let latency = raiser.join().unwrap().elapsed();
     assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
-    // 100 ms is the promise; a loaded machine gets slack, a hang (60 s timeout) none.
-    assert!(latency < Duration::from_secs(5), "returned {latency:?} after the interrupt");
+    // 100 ms is the promise (13-17 ms measured here under load); the bound leaves a loaded
+    // machine slack and still fails a wait for the hang's 60 s timeout.
+    assert!(latency < Duration::from_secs(1), "returned {latency:?} after the interrupt");
     assert_eq!(count(&sim, "POST", "/upload/"), 0);
 }
 
