@@ -185,6 +185,7 @@ impl<V: Vault> Machine<V> {
                 (geometry, listed, digests_ahead(&file, geometry)?)
             }
         };
+        // At most MAX_PART_NUMBER parts (Geometry::new).
         self.totals.parts = geometry.parts() as u32;
         let id = self.vault.upload_id().unwrap_or_default().to_owned();
         self.vault.log(Level::Info, &|| {
@@ -255,20 +256,26 @@ impl<V: Vault> Machine<V> {
                 let wait = self.options.poll;
                 let line = || format!("job {job}: {status}; next poll in {} ms", wait.as_millis());
                 self.vault.log(Level::Info, &line);
-                self.vault.stops()?.pause(wait, || {}).map_err(|stop| match stop {
-                    Stop::OperationDeadline => Error::new(
-                        ErrorKind::Timeout,
-                        format!(
-                            "the deadline was reached: the wait of {} ms before polling job {job} again would end past it \
-                             (vault_parts_set_deadline_ms); the job was {status}",
-                            wait.as_millis()
-                        ),
-                    ),
-                    other => stop_error(other),
-                })?;
+                self.vault.stops()?.pause(wait, || {}).map_err(|stop| poll_stopped(stop, job, wait, &status))?;
                 Ok(Step::To(State::Polling))
             }
         }
+    }
+}
+
+/// Why the wait before the next poll did not happen: an interrupt, or a wait that would end
+/// past the deadline (not started).
+fn poll_stopped(stop: Stop, job: u64, wait: Duration, status: &str) -> Error {
+    match stop {
+        Stop::OperationDeadline => Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "the deadline was reached: the wait of {} ms before polling job {job} again would end past it \
+                 (vault_parts_set_deadline_ms); the job was {status}",
+                wait.as_millis()
+            ),
+        ),
+        other => stop_error(other),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The upload's rules, free of I/O: what a resumed session's listing must say for this file to
-//! complete it, which part size applies, which parts are kept, and whether an echo is the
-//! local part's.
+//! complete it, which part size applies, which parts are kept, and what a failed job says.
+//! (Whether a PUT's echo is the local part's is vault_api's rule, checked per attempt.)
 
 use crate::error::{Error, ErrorKind};
 use crate::local::{check_upload_part_size, choose_part_size, Geometry, Inference, MAX_PART_NUMBER};

@@ -25,7 +25,7 @@ struct TempFile {
 impl TempFile {
     fn new(name: &str, size: u64) -> TempFile {
         let path = std::env::temp_dir().join(format!("vp-upload-{}-{name}", std::process::id()));
-        let bytes = pseudo_random(size);
+        let bytes = vault_sim::file_upload::pseudo_random_bytes(size, 11);
         std::fs::write(&path, &bytes).unwrap();
         TempFile { path, bytes }
     }
@@ -40,21 +40,6 @@ impl TempFile {
         let part = self.part(n);
         Part { part_number: n, size: part.len() as u64, md5: Some(md5_hex(part)) }
     }
-}
-
-/// Eight bytes per step (a byte-wise generator takes seconds per file in a debug build).
-fn pseudo_random(size: u64) -> Vec<u8> {
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    let mut bytes: Vec<u8> = (0..size.div_ceil(8))
-        .flat_map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x.to_le_bytes()
-        })
-        .collect();
-    bytes.truncate(size as usize);
-    bytes
 }
 
 impl Drop for TempFile {
@@ -382,6 +367,8 @@ fn a_poll_wait_past_the_deadline_is_not_started() {
     let started = Instant::now();
     let e = run(&mut m).1.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.message().contains("the wait of 600000 ms before polling job 4242 again would end past it"), "{e}");
+    assert!(e.message().ends_with("the job was RUNNING"), "{e}");
     assert!(started.elapsed() < Duration::from_secs(30), "the wait was not started");
     assert_eq!(m.vault().count(|c| matches!(c, Call::Job { .. })), 1);
 }
