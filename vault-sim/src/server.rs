@@ -228,34 +228,9 @@ fn exchange(stream: &mut impl Conn, reader: &mut Reader, request: &Request, conn
     let mut arrival = shared.vault.arrive(&route, request);
     let action = arrival.action.take();
     let effect = Effect::of(action.as_ref());
-    let reset = effect.take == Some(Take::ResetMidBody);
-    let cut = reset.then_some(match framing {
-        Framing::Length(n) => n / 2,
-        Framing::Chunked => 1,
-    });
-    if request.expects_continue() && framing != Framing::Length(0) && stream.write_all(CONTINUE).is_err() {
+    let Some(body) = receive(stream, reader, request, framing, effect.take, connection, shared) else {
         return false;
-    }
-    let body = reader.body(stream, &shared.stop, framing, max_body, cut);
-    shared.record(connection, request, &body);
-    if reset {
-        stream.linger_zero();
-        return false;
-    }
-    match body.end {
-        BodyEnd::Complete => {}
-        BodyEnd::TooLarge => {
-            let why = format!("vault-sim: a request body may have at most {max_body} bytes\n");
-            shared.send(stream, Response::new(413, "text/plain", why), false, Wire::Plain);
-            return false;
-        }
-        BodyEnd::Malformed => {
-            let why = "vault-sim: broken chunked request body\n";
-            shared.send(stream, Response::new(400, "text/plain", why), false, Wire::Plain);
-            return false;
-        }
-        BodyEnd::Lost | BodyEnd::Cut => return false,
-    }
+    };
     thread::sleep(effect.wait);
     if let Some(take) = effect.take {
         arrival.end_put();
@@ -274,6 +249,43 @@ fn exchange(stream: &mut impl Conn, reader: &mut Reader, request: &Request, conn
     };
     arrival.end_put();
     shared.send(stream, response, request.keep_alive(), effect.wire)
+}
+
+/// Reads and records the request's body (half of it, then RST, when `take` says so); None
+/// when the connection must end instead of an answer (after a 400 or 413 for a broken or
+/// oversized chunked body).
+fn receive(
+    stream: &mut impl Conn,
+    reader: &mut Reader,
+    request: &Request,
+    framing: Framing,
+    take: Option<Take>,
+    connection: u64,
+    shared: &Shared,
+) -> Option<Body> {
+    let max_body = shared.vault.config.max_body;
+    let reset = take == Some(Take::ResetMidBody);
+    let cut = reset.then_some(match framing {
+        Framing::Length(n) => n / 2,
+        Framing::Chunked => 1,
+    });
+    if request.expects_continue() && framing != Framing::Length(0) && stream.write_all(CONTINUE).is_err() {
+        return None;
+    }
+    let body = reader.body(stream, &shared.stop, framing, max_body, cut);
+    shared.record(connection, request, &body);
+    let refusal = match body.end {
+        _ if reset => {
+            stream.linger_zero();
+            return None;
+        }
+        BodyEnd::Complete => return Some(body),
+        BodyEnd::Lost | BodyEnd::Cut => return None,
+        BodyEnd::TooLarge => (413, format!("vault-sim: a request body may have at most {max_body} bytes\n")),
+        BodyEnd::Malformed => (400, "vault-sim: broken chunked request body\n".to_owned()),
+    };
+    shared.send(stream, Response::new(refusal.0, "text/plain", refusal.1), false, Wire::Plain);
+    None
 }
 
 /// The interim answer to "Expect: 100-continue".

@@ -609,6 +609,22 @@ fn bodies_are_framed_bounded_and_continued() {
     assert_eq!((refused.method.as_str(), refused.body_len, refused.body_complete), ("PUT", 0, false));
     let mut rest = Vec::new();
     assert_eq!(alice.stream.read_to_end(&mut rest).unwrap_or(0), 0, "then the connection closes");
+    let mut chunked = Client::new(&sim, ALICE);
+    let head = chunked.head("POST", BASE, &[("Transfer-Encoding", "chunked".into())]);
+    let chunk = vec![b'a'; 40 * 1024];
+    let mut out = head.into_bytes();
+    for _ in 0..2 {
+        out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        out.extend_from_slice(&chunk);
+        out.extend_from_slice(b"\r\n");
+    }
+    chunked.stream.write_all(&out).unwrap();
+    let too_big = chunked.answer().unwrap();
+    assert_eq!((too_big.status, too_big.header("connection")), (413, Some("close")), "a chunked body past the cap");
+    let mut broken = Client::new(&sim, ALICE);
+    let head = broken.head("POST", BASE, &[("Transfer-Encoding", "chunked".into())]);
+    broken.stream.write_all(format!("{head}3\r\nabcXX0\r\n\r\n").as_bytes()).unwrap();
+    assert_eq!(broken.answer().unwrap().status, 400, "chunk data not followed by CRLF");
 }
 
 /// True when reading the socket shows the peer reset it.
