@@ -21,9 +21,10 @@ use vault_sim::tls::TestCa;
 const MAX_CA_FILE_SIZE: usize = 1 << 20;
 
 /// The files tests-c/args.c reads as CA files: a FIFO, one byte over the cap, a certificate
-/// padded to the cap exactly.
-fn ca_dir() -> Dir {
-    let dir = Dir::new("vp-input", "ca");
+/// padded to the cap exactly. One directory per test (`name`): tests run in parallel threads of
+/// one process, and a shared one made the second mkfifo fail with EEXIST.
+fn ca_dir(name: &str) -> Dir {
+    let dir = Dir::new("vp-input", name);
     let fifo = std::ffi::CString::new(dir.0.join("fifo").to_str().unwrap()).unwrap();
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0, "mkfifo");
@@ -37,7 +38,7 @@ fn ca_dir() -> Dir {
 
 #[test]
 fn open_enforces_lengths_and_host_rules_and_ca_files_are_bounded() {
-    let dir = ca_dir();
+    let dir = ca_dir("ca-args");
     for mode in Mode::all() {
         let exe = program_for("tests-c/args.c", mode == Mode::Sanitized);
         let r = run(mode, &exe, &[dir.0.display().to_string()], &[]);
@@ -142,7 +143,7 @@ fn echoed_spellings_of_the_session_id_are_redacted() {
 /// /dev/zero are a usage error (64) at once, with the library's reason.
 #[test]
 fn the_tool_refuses_unbounded_ca_files() {
-    let dir = ca_dir();
+    let dir = ca_dir("ca-tool");
     let fifo = dir.0.join("fifo").display().to_string();
     for (flag, path, needle) in [
         ("--ca-file", fifo.as_str(), "is not a regular file"),
