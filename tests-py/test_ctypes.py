@@ -92,19 +92,19 @@ def start_sim(tmp, name, *args):
 def check_trust_paths(lib, tmp, check):
     """Each trust setter against an HTTPS vault-sim whose CA is made at run time."""
     ca = os.path.join(tmp, "ca.pem")
-    sim, url = start_sim(tmp, "tls", "--user", "py-sid:alice", "--upload", "tls:alice:3", "--tls-ca-out", ca)
+    sim, url = start_sim(tmp, "tls", "--user", "py-session-id-alice:alice", "--upload", "tls:alice:3", "--tls-ca-out", ca)
     try:
         check("HTTPS vault-sim", url.startswith("https://"), url)
-        rc, _, errmsg, _ = list_parts(lib, url, "py-sid", "tls")
+        rc, _, errmsg, _ = list_parts(lib, url, "py-session-id-alice", "tls")
         check("the built-in roots refuse the test CA", rc == E_TLS and "UnknownIssuer" in errmsg, errmsg)
         for trust in [("only", ca), ("add", ca)]:
-            rc, parts, errmsg, _ = list_parts(lib, url, "py-sid", "tls", trust=trust)
+            rc, parts, errmsg, _ = list_parts(lib, url, "py-session-id-alice", "tls", trust=trust)
             check(f"{trust[0]} CA file lists 3 parts", rc == DONE and len(parts) == 3, errmsg)
         saved = {k: os.environ.get(k) for k in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
         try:
             os.environ["SSL_CERT_FILE"] = ca
             os.environ["SSL_CERT_DIR"] = os.path.join(tmp, "no-such-dir")
-            rc, parts, errmsg, _ = list_parts(lib, url, "py-sid", "tls", trust="system")
+            rc, parts, errmsg, _ = list_parts(lib, url, "py-session-id-alice", "tls", trust="system")
             check("system roots honour SSL_CERT_FILE", rc == DONE and len(parts) == 3, errmsg)
         finally:
             for k, v in saved.items():
@@ -133,8 +133,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         url_file = os.path.join(tmp, "url")
         sim = subprocess.Popen(
-            [os.environ["VAULT_SIM"], "--port", "0", "--url-file", url_file, "--user", "py-sid:alice",
-             "--user", "py-other:bob", "--upload", "pyup:alice:12:5242880:77"],
+            [os.environ["VAULT_SIM"], "--port", "0", "--url-file", url_file, "--user", "py-session-id-alice:alice",
+             "--user", "py-session-id-bob:bob", "--upload", "pyup:alice:12:5242880:77"],
             stdout=subprocess.DEVNULL)
         try:
             for _ in range(200):
@@ -145,21 +145,21 @@ def main():
 
             check("version is MAJOR.MINOR.PATCH", lib.vault_parts_version().decode().count(".") == 2)
             log = []
-            rc, parts, errmsg, _ = list_parts(lib, url, "py-sid", "pyup", limit=5, log=log)
+            rc, parts, errmsg, _ = list_parts(lib, url, "py-session-id-alice", "pyup", limit=5, log=log)
             check("lists to DONE", rc == DONE, f"rc={rc} {errmsg}")
             check("12 parts in order", [p[0] for p in parts] == list(range(1, 13)), str(parts))
             check("sizes are 64-bit values", [p[1] for p in parts] == [5242880] * 11 + [77])
             check("md5s are 32 lowercase hex digits",
                   all(len(p[2]) == 32 and all(c in "0123456789abcdef" for c in p[2]) for p in parts))
             check("the log callback saw 3 pages", sum("part" in m and "page" in m for _, m in log) == 3, str(log))
-            check("no log line holds the session ID", not any("py-sid" in m for _, m in log))
+            check("no log line holds the session ID", not any("py-session-id-alice" in m for _, m in log))
 
-            rc, parts, errmsg, vtype = list_parts(lib, url, "py-wrong", "pyup")
+            rc, parts, errmsg, vtype = list_parts(lib, url, "py-wrong-session-id", "pyup")
             check("a wrong session ID gives E_AUTH", rc == E_AUTH and vtype == "INVALID_SESSION_ID", f"{rc} {vtype}")
-            check("errmsg explains without the session ID", "INVALID_SESSION_ID" in errmsg and "py-wrong" not in errmsg)
-            rc, _, _, vtype = list_parts(lib, url, "py-other", "pyup")
+            check("errmsg explains without the session ID", "INVALID_SESSION_ID" in errmsg and "py-wrong-session-id" not in errmsg)
+            rc, _, _, vtype = list_parts(lib, url, "py-session-id-bob", "pyup")
             check("another user's session gives E_ACCESS", rc == E_ACCESS and vtype == "INSUFFICIENT_ACCESS")
-            rc, _, errmsg, _ = list_parts(lib, "ftp://nowhere", "py-sid", "pyup")
+            rc, _, errmsg, _ = list_parts(lib, "ftp://nowhere", "py-session-id-alice", "pyup")
             check("a bad URL gives E_ARG", rc == E_ARG and "vault_url" in errmsg, errmsg)
             check("errstr names codes", lib.vault_parts_errstr(E_AUTH) == b"session ID rejected")
             check("NULL handles are safe", lib.vault_parts_errmsg(None) == b"" and lib.vault_parts_burst_remaining(None) == -1)
