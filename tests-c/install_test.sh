@@ -68,7 +68,7 @@ check "static binary does not need libvault_parts" sh -c "! readelf -d '$tmp/lis
 g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror tests-c/cxx_wrapper.cpp $(pkg-config --cflags --libs vault_parts) \
     -o "$tmp/cxx" && ok "builds the C++ wrapper test with pkg-config" || bad "builds the C++ wrapper test with pkg-config"
 
-target/release/vault-sim --port 0 --url-file "$tmp/url" --user installed-sid:alice --user other-sid:bob \
+target/release/vault-sim --port 0 --url-file "$tmp/url" --user installed-sid:alice --user other-session-id:bob \
     --upload up1:alice:7 >/dev/null &
 sim_pid=$!
 i=0
@@ -119,7 +119,7 @@ check "links beside it even with --whole-archive" both_whole "$lib/libvault_part
 check "rustc's unprocessed archive clashes there (control)" sh -c "! $(command -v cc) -Iinclude tests-c/two-rust/main.c -Wl,--whole-archive target/release/libvault_parts.a '$tmp/libother_rust.a' -Wl,--no-whole-archive $(cat build/native-static-libs) -o '$tmp/two_rust_raw' 2>/dev/null"
 out=$("$tmp/two_rust_whole" "$url" installed-sid up1)
 check "the --whole-archive program works" test "$out" = "two_rust: 7 parts, sum 55"
-out=$(LD_LIBRARY_PATH="$lib" "$tmp/cxx" "$url" installed-sid up1 7 other-sid)
+out=$(LD_LIBRARY_PATH="$lib" "$tmp/cxx" "$url" installed-sid up1 7 other-session-id)
 check "C++ wrapper test passes" test "$out" = "cxx_wrapper: 7 parts, 0 failed checks"
 
 make -s uninstall PREFIX="$prefix" >/dev/null 2>&1
