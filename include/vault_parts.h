@@ -185,6 +185,33 @@
 #define VAULT_PARTS_LOG_DEBUG 4
 
 /**
+ * Action 0: Vault already held the part intact (same size and MD5): left as it was.
+ */
+#define VAULT_PARTS_KEPT 0
+
+/**
+ * Action 1: the part was uploaded by this upload.
+ */
+#define VAULT_PARTS_SENT 1
+
+/**
+ * Commit mode 0: stop once every part is on Vault (no commit request).
+ */
+#define VAULT_PARTS_COMMIT_NONE 0
+
+/**
+ * Commit mode 1: then commit; VAULT_PARTS_DONE once Vault accepted the commit (the job id is
+ * in the totals).
+ */
+#define VAULT_PARTS_COMMIT 1
+
+/**
+ * Commit mode 2, the default: then commit and poll the commit's job until it ends;
+ * VAULT_PARTS_DONE when the file is on file staging.
+ */
+#define VAULT_PARTS_COMMIT_WAIT 2
+
+/**
  * Verdict 0: the part is uploaded intact (sizes equal, MD5s equal).
  */
 #define VAULT_PARTS_PART_OK 0
@@ -276,6 +303,15 @@ typedef struct vault_parts_client vault_parts_client;
 typedef struct vault_parts_iter vault_parts_iter;
 
 /**
+ * One local file uploaded to one upload session. Opaque: create it with
+ * vault_parts_upload_open. The caller owns the handle and must pass it to
+ * vault_parts_upload_free. A handle may move between threads but is used by one thread at a
+ * time (every call on it, the accessors included, vault_parts_upload_interrupt excepted);
+ * separate handles run in parallel, also on one vault_parts_client.
+ */
+typedef struct vault_parts_upload vault_parts_upload;
+
+/**
  * A local file checked against the parts of its upload session. Opaque: create it with
  * vault_parts_verify_open. The caller owns the handle and must pass it to vault_parts_verify_free.
  * A handle may move between threads but is used by one thread at a time (every call on it,
@@ -345,6 +381,80 @@ typedef struct vault_parts_statistics {
    */
   uint64_t elapsed_ms;
 } vault_parts_statistics;
+
+/**
+ * One part of the local file once the upload is through with it, filled in by
+ * vault_parts_upload_next. The caller owns the struct (stack or heap); the library only
+ * writes into it.
+ */
+typedef struct vault_part_upload {
+  /**
+   * The part's number, from 1.
+   */
+  uint32_t part_number;
+  /**
+   * One of VAULT_PARTS_PART_*: what verify would say of the part before anything was sent
+   * (never VAULT_PARTS_PART_EXTRA: such a session is VAULT_PARTS_E_CONFLICT).
+   */
+  int verdict;
+  /**
+   * VAULT_PARTS_KEPT (left as it was: the verdict is VAULT_PARTS_PART_OK) or
+   * VAULT_PARTS_SENT (uploaded now, its echo checked).
+   */
+  int action;
+  /**
+   * The first byte of the part in the local file.
+   */
+  uint64_t offset;
+  /**
+   * Bytes of the part.
+   */
+  uint64_t size;
+  /**
+   * The MD5 of the local bytes, 32 lowercase hex digits and a NUL: what Vault holds for
+   * this part now.
+   */
+  char md5[33];
+  /**
+   * PUT requests made for this part, retries and redirect hops included (0 when kept).
+   */
+  uint32_t attempts;
+} vault_part_upload;
+
+/**
+ * What the upload has done so far, filled in by vault_parts_upload_summary. The caller owns
+ * the struct; the library only writes into it.
+ */
+typedef struct vault_parts_upload_totals {
+  /**
+   * Parts of the local file (0 before the start).
+   */
+  uint32_t parts;
+  /**
+   * Parts kept so far.
+   */
+  uint32_t kept;
+  /**
+   * Parts sent so far.
+   */
+  uint32_t sent;
+  /**
+   * Request-body bytes of every PUT, retries included.
+   */
+  uint64_t bytes_sent;
+  /**
+   * Local bytes hashed so far.
+   */
+  uint64_t bytes_hashed;
+  /**
+   * The commit's job; 0 before the commit.
+   */
+  uint64_t job_id;
+  /**
+   * 1 once Vault accepted the commit, else 0.
+   */
+  int committed;
+} vault_parts_upload_totals;
 
 /**
  * The verdict on one part, filled in by vault_parts_verify_next. The caller owns the struct
@@ -815,6 +925,191 @@ int vault_parts_add_ca_file(struct vault_parts_iter *it, const char *pem_path);
  * vault_parts_client (a misuse that changes nothing); or the handle's error.
  */
 int vault_parts_use_system_roots(struct vault_parts_iter *it);
+
+/**
+ * Creates an iterator for an upload session that does not exist yet: the session is created
+ * by the upload (vault_parts_upload_start) for a file to be committed at `staging_path` on
+ * file staging. `vault_url` and `session_id` are as for vault_parts_open. `staging_path` is
+ * absolute ("/u/alice/big.bin"), printable, at most VAULT_PARTS_MAX_STAGING_PATH bytes, and
+ * names a file, not a folder; the library copies it. `overwrite` 1 lets the commit replace
+ * a file already at that path, 0 (refused by Vault if one is there) otherwise.
+ *
+ * Setters work on it as on any iterator; only vault_parts_upload_open accepts it:
+ * vault_parts_next on it is misuse (VAULT_PARTS_E_ARG, nothing changes). Does no I/O.
+ *
+ * On return *out holds a new handle, even when the arguments were bad: then the handle is in
+ * the error state and vault_parts_errmsg explains. The caller owns the handle and must pass
+ * it to vault_parts_upload_open (which takes it over) or vault_parts_free. Only when `out` is
+ * NULL is no handle made (and *out is not written).
+ *
+ * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG.
+ */
+int vault_parts_open_new(struct vault_parts_iter **out, const char *vault_url, const char *session_id, const char *staging_path, int overwrite);
+
+/**
+ * As vault_parts_open_new, but the upload uses `client`'s connections, name cache and TLS
+ * sessions, shared with every other iterator and upload of the client (see
+ * vault_parts_open_with_client: trust, proxy and client ID are the client's). On return *out
+ * holds a new handle, even when the arguments were bad or `client` is NULL or failed: then the
+ * handle is in the error state. The handle keeps the client alive.
+ *
+ * Thread safety: any thread, any time until vault_parts_client_free begins, from any number
+ * of threads at once on one client.
+ *
+ * Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG, or the client's error code.
+ */
+int vault_parts_open_new_with_client(struct vault_parts_iter **out, struct vault_parts_client *client, const char *vault_url, const char *session_id, const char *staging_path, int overwrite);
+
+/**
+ * Creates an upload of the local file at `path` to the session `it` is for. Reads and sends
+ * nothing: vault_parts_upload_start (or the first vault_parts_upload_next) does the first I/O.
+ *
+ * `it` comes from vault_parts_open or vault_parts_open_with_client (resume an existing
+ * session: its parts are listed and checked against the file) or from vault_parts_open_new or
+ * vault_parts_open_new_with_client (a new session, created at the start), configured
+ * (timeouts, attempts, deadline, log callback...) but whose first vault_parts_next has not
+ * run. This call takes it over, always, even when it fails: the caller must not use or free
+ * `it` afterwards (it is freed with the upload). Its settings, client, log callback, deadline
+ * and errors carry over: a failed `it` makes a failed upload with the same code and message.
+ * Every request of the upload (create, details, listing, PUT, commit, job status) follows the
+ * iterator's retry rules: attempts, backoff, Retry-After, timeout (of progress: a part that
+ * keeps moving is never cut), deadline and interrupt; INVALID_SESSION_ID and
+ * INSUFFICIENT_ACCESS are never retried.
+ *
+ * `path` names a regular file, in any bytes the file system allows; the library copies it.
+ * `part_size` is the size of every part but the last: 5242880 (5 MiB) to 52428800 (50 MiB),
+ * else VAULT_PARTS_E_ARG. 0 reads it off the listing (a full part listed, or part 1 alone when
+ * shorter than the file); on a session with no parts it is the library's choice: the smallest
+ * multiple of 1 MiB, at least 8 MiB, that keeps the file within 2,000 parts, or 50 MiB for a
+ * larger file (up to 9,616 parts). A file that cannot fit Vault's limits (9,616 parts of
+ * 50 MiB, 500 GB) fails with VAULT_PARTS_E_ARG before any request.
+ *
+ * Memory: flat in the file size: about two parts' worth of read-ahead digests plus one
+ * part's buffers at most (peak RSS at most 2 x part size + 32 MiB).
+ *
+ * On return *out holds a new handle, even when the arguments were bad: then the handle is in
+ * the error state and vault_parts_upload_errmsg explains. The caller owns the handle and must
+ * pass it to vault_parts_upload_free. Only when `out` is NULL is no handle made (and `it` is
+ * freed all the same).
+ *
+ * Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG (NULL `it` or `path`, or an iterator that has
+ * already started), or the error code `it` already had.
+ */
+int vault_parts_upload_open(struct vault_parts_upload **out, struct vault_parts_iter *it, const char *path, uint64_t part_size);
+
+/**
+ * Chooses what follows the last part: VAULT_PARTS_COMMIT_NONE, VAULT_PARTS_COMMIT or
+ * VAULT_PARTS_COMMIT_WAIT (the default). Only before the start: afterwards it returns
+ * VAULT_PARTS_E_ARG and changes nothing. Another value before it is kept as the handle's error.
+ *
+ * Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG (also for a NULL `u`), or the handle's error code.
+ */
+int vault_parts_upload_set_commit(struct vault_parts_upload *u, int mode);
+
+/**
+ * Sets how often the commit's job is polled under VAULT_PARTS_COMMIT_WAIT: at most one job
+ * status request per `ms` milliseconds, 100 to 600000 (default 10000, Vault's limit of one
+ * request per job every 10 seconds: a shorter interval is for servers that allow it, like
+ * vault-sim). Only before the start: afterwards it returns VAULT_PARTS_E_ARG and changes
+ * nothing. An out-of-range value before it is kept as the handle's error.
+ *
+ * Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG (also for a NULL `u`), or the handle's error code.
+ */
+int vault_parts_upload_set_poll_ms(struct vault_parts_upload *u, uint32_t ms);
+
+/**
+ * Does the first I/O: opens the file; for a new session creates it (one POST, the declared
+ * size being the file's size; never sent twice once any of it may have reached the server),
+ * after which vault_parts_upload_id returns the new ID; for an existing session reads its
+ * details and its whole listing, and refuses a file whose size differs from the declared size
+ * or that the listed parts do not fit (VAULT_PARTS_E_CONFLICT, nothing sent). Decides the
+ * part size. May be skipped: vault_parts_upload_next runs it. A caller that wants to survive
+ * a crash calls it, saves vault_parts_upload_id, then loops on vault_parts_upload_next; a
+ * second call does nothing and returns the same result.
+ *
+ * Returns VAULT_PARTS_OK, or an error code, kept for every later call: the listing's codes,
+ * VAULT_PARTS_E_CONFLICT, VAULT_PARTS_E_IO (the file is missing, not a regular file,
+ * unreadable or empty), VAULT_PARTS_E_ARG (a part size or file size outside Vault's limits,
+ * also for a NULL `u`).
+ */
+int vault_parts_upload_start(struct vault_parts_upload *u);
+
+/**
+ * The upload session's ID: for a new session NULL until vault_parts_upload_start created it,
+ * for a resumed one the ID it was opened with. NULL for a NULL handle or when not known (a new
+ * session whose create failed). Not secret. The library owns the string; it stays valid until
+ * vault_parts_upload_free (the ID never changes once known).
+ */
+const char *vault_parts_upload_id(const struct vault_parts_upload *u);
+
+/**
+ * Moves to the next part's event, in part order from 1 to the local file's last part: a part
+ * whose listed size and MD5 equal the local part's is VAULT_PARTS_KEPT; every other part is
+ * sent (one PUT in flight per upload, parts in ascending order, as Vault demands) and comes
+ * back VAULT_PARTS_SENT once Vault's answer echoed its size and MD5. The next part is read
+ * and hashed while one is on the wire; a retry reads the file again. After the last part's
+ * event, the call that would return the next one runs the commit step the mode asks for and
+ * returns VAULT_PARTS_DONE (and again on every later call). Runs vault_parts_upload_start
+ * first if it has not run. Blocks while it sends a part, commits or polls the job.
+ *
+ * Returns VAULT_PARTS_ROW after filling *out; VAULT_PARTS_DONE; or an error code, kept for
+ * every later call: every code of vault_parts_upload_start, the listing's codes for any
+ * request, VAULT_PARTS_E_INTEGRITY (Vault echoed another size or MD5 on every attempt),
+ * VAULT_PARTS_E_IO (the local file changed: size, modification time, identity or a short
+ * read; no commit follows), VAULT_PARTS_E_VAULT (the commit's job ended in a status other
+ * than SUCCESS, named in the message), VAULT_PARTS_E_CANCELLED. A NULL `u` or `out` returns
+ * VAULT_PARTS_E_ARG and changes nothing. *out is written only on VAULT_PARTS_ROW.
+ */
+int vault_parts_upload_next(struct vault_parts_upload *u, struct vault_part_upload *out);
+
+/**
+ * Fills *out with what the upload has done so far: valid at any time, also on a failed
+ * handle (counts up to the error).
+ *
+ * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG for a NULL `u` or `out`.
+ */
+int vault_parts_upload_summary(const struct vault_parts_upload *u, struct vault_parts_upload_totals *out);
+
+/**
+ * Explains the handle's error for a person: "" while there is none and for a NULL handle.
+ * Never NULL, never contains the session ID, at most VAULT_PARTS_MAX_MESSAGE bytes. The
+ * library owns the string; it stays valid until vault_parts_upload_free.
+ */
+const char *vault_parts_upload_errmsg(const struct vault_parts_upload *u);
+
+/**
+ * Vault's error type for the handle's error, like "INVALID_SESSION_ID"; "" when the error did
+ * not come from Vault, when there is none, or for a NULL handle. Never NULL; valid until
+ * vault_parts_upload_free.
+ */
+const char *vault_parts_upload_error_type(const struct vault_parts_upload *u);
+
+/**
+ * The handle's sticky error code: VAULT_PARTS_OK while there is none; VAULT_PARTS_E_ARG for a
+ * NULL handle.
+ */
+int vault_parts_upload_errcode(const struct vault_parts_upload *u);
+
+/**
+ * Stops the upload, as vault_parts_interrupt stops an iterator: a call blocked on another
+ * thread (a PUT, a listing page, a backoff or poll wait) returns VAULT_PARTS_E_CANCELLED
+ * within 100 ms, and so does every later call (sticky). Nothing is committed after it. An
+ * upload at VAULT_PARTS_DONE or already failed keeps its result.
+ *
+ * Thread safety: any thread, any time until vault_parts_upload_free begins, any number of
+ * times, also while another thread is inside a call on the same handle. Does not block.
+ *
+ * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG for a NULL handle.
+ */
+int vault_parts_upload_interrupt(struct vault_parts_upload *u);
+
+/**
+ * Releases the upload, the iterator it took over and everything they own, stopping its
+ * hashing threads and waiting for them. The session stays on Vault (resume it later with
+ * vault_parts_open and its ID). Accepts NULL (does nothing). The handle must not be used
+ * afterwards; strings it returned become invalid.
+ */
+void vault_parts_upload_free(struct vault_parts_upload *u);
 
 /**
  * Creates a verifier of the local file at `path` against the parts `it` lists. Reads and

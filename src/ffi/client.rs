@@ -256,7 +256,7 @@ pub unsafe extern "C" fn vault_parts_open_with_client(
 }
 
 /// The built client, building it on first use.
-fn use_client(client: &vault_parts_client) -> Result<Client, Error> {
+pub(super) fn use_client(client: &vault_parts_client) -> Result<Client, Error> {
     let mut state = client.state.lock().unwrap_or_else(|e| e.into_inner());
     let built = match &*state {
         ClientState::Built(c) => return Ok(c.clone()),

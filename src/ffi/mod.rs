@@ -14,6 +14,7 @@ mod boundary;
 mod client;
 mod service;
 mod trust;
+mod upload;
 mod verify;
 
 use crate::error::{Error, ErrorKind};
@@ -24,6 +25,7 @@ use boundary::{c_str, call, code_of, guard, read, store, with_text};
 pub use client::*;
 use handle::{opaque, Handle};
 pub use service::*;
+pub use upload::*;
 use std::ffi::{c_char, c_int, c_void};
 pub use verify::*;
 

@@ -294,7 +294,7 @@ pub unsafe extern "C" fn vault_parts_test_panic_verify(v: *mut vault_parts_verif
 ///
 /// # Safety
 /// `ptr` is NULL or points to a NUL-terminated string that outlives the call.
-unsafe fn c_path<'a>(ptr: *const c_char) -> Result<&'a std::path::Path, Error> {
+pub(super) unsafe fn c_path<'a>(ptr: *const c_char) -> Result<&'a std::path::Path, Error> {
     use std::os::unix::ffi::OsStrExt;
     if ptr.is_null() {
         return Err(Error::arg("path is NULL"));

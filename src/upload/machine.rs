@@ -107,7 +107,7 @@ impl<V: Vault> Machine<V> {
     }
 
     /// Misuse after the start: refused, nothing changed; a failed machine says its error.
-    fn before_start(&self, what: &str) -> Result<(), Error> {
+    pub fn before_start(&self, what: &str) -> Result<(), Error> {
         match &self.state {
             State::Ready(_) => Ok(()),
             State::Failed(e) => Err(e.clone()),

@@ -114,6 +114,12 @@ impl Upload {
         self.0.set_commit(mode)
     }
 
+    /// Ok while settings may change (before the start); otherwise the refusal, naming `what`
+    /// (a misuse that changes nothing), or the upload's error.
+    pub fn before_start(&self, what: &str) -> Result<(), Error> {
+        self.0.before_start(what)
+    }
+
     /// How often the commit's job is polled, 100 ms to 600 s (default 10 s). Only before the
     /// start (later refused, nothing changed); a value out of range fails the upload.
     pub fn set_poll_interval(&mut self, every: Duration) -> Result<(), Error> {
