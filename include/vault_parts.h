@@ -383,6 +383,42 @@ typedef struct vault_parts_statistics {
 } vault_parts_statistics;
 
 /**
+ * One upload session, filled in by vault_parts_sessions_next. The caller owns the struct
+ * (stack or heap; it is about 4.7 KiB); the library only writes into it. Text fields are
+ * NUL-terminated; "" when Vault sent none.
+ */
+typedef struct vault_parts_session {
+  /**
+   * The upload session ID (at most VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN bytes).
+   */
+  char id[257];
+  /**
+   * The staging path the file is committed to (at most VAULT_PARTS_MAX_STAGING_PATH bytes).
+   */
+  char path[4097];
+  /**
+   * The declared size of the file, in bytes.
+   */
+  uint64_t size;
+  /**
+   * Bytes uploaded so far.
+   */
+  uint64_t uploaded_bytes;
+  /**
+   * Parts uploaded so far.
+   */
+  uint32_t uploaded_parts;
+  /**
+   * When the session was created, as Vault writes it (at most 256 bytes).
+   */
+  char created_date[257];
+  /**
+   * When Vault purges the session, as Vault writes it (at most 256 bytes).
+   */
+  char expiration_date[257];
+} vault_parts_session;
+
+/**
  * One part of the local file once the upload is through with it, filled in by
  * vault_parts_upload_next. The caller owns the struct (stack or heap); the library only
  * writes into it.
@@ -897,6 +933,58 @@ int vault_parts_stats(const struct vault_parts_iter *it, struct vault_parts_stat
 uint32_t vault_parts_version_number(void);
 
 /**
+ * Creates an iterator for the user's active upload sessions rather than one session's parts:
+ * vault_parts_sessions_next lists them; vault_parts_next and vault_parts_upload_open refuse
+ * it (VAULT_PARTS_E_ARG, nothing changes). `vault_url` and `session_id` are as for
+ * vault_parts_open. Setters work on it as on any iterator. Does no I/O.
+ *
+ * On return *out holds a new handle, even when the arguments were bad: then the handle is in
+ * the error state and vault_parts_errmsg explains. The caller owns the handle and must pass
+ * it to vault_parts_free. Only when `out` is NULL is no handle made (and *out is not written).
+ *
+ * Returns VAULT_PARTS_OK, or VAULT_PARTS_E_ARG.
+ */
+int vault_parts_open_sessions(struct vault_parts_iter **out, const char *vault_url, const char *session_id);
+
+/**
+ * As vault_parts_open_sessions, on `client`'s connections (see vault_parts_open_with_client:
+ * trust, proxy and client ID are the client's). A NULL or failed `client` makes a handle in
+ * the error state. The handle keeps the client alive.
+ *
+ * Thread safety: any thread, any time until vault_parts_client_free begins.
+ *
+ * Returns VAULT_PARTS_OK, VAULT_PARTS_E_ARG, or the client's error code.
+ */
+int vault_parts_open_sessions_with_client(struct vault_parts_iter **out, struct vault_parts_client *client, const char *vault_url, const char *session_id);
+
+/**
+ * Moves to the next of the user's upload sessions. The first call fetches them all in one
+ * request (Vault keeps at most 50 active sessions per user; the answer is capped at 1 MiB),
+ * with the iterator's retries, timeout, deadline and interrupt; later calls do no I/O.
+ *
+ * Returns VAULT_PARTS_ROW after filling *out; VAULT_PARTS_DONE after the last session (and
+ * again on every later call); or an error code, kept for every later call: the listing's
+ * codes (VAULT_PARTS_E_PROTOCOL for an answer that breaks Vault's format). VAULT_PARTS_E_ARG
+ * for a NULL `it` or `out`, or an iterator not from vault_parts_open_sessions: then nothing
+ * changes. *out is written only on VAULT_PARTS_ROW.
+ *
+ * Thread safety: one thread at a time per handle, as vault_parts_next.
+ */
+int vault_parts_sessions_next(struct vault_parts_iter *it, struct vault_parts_session *out);
+
+/**
+ * Aborts the upload session `it` is for (DELETE): Vault purges its uploaded parts and the
+ * session ID becomes invalid. Blocks for the request, with the iterator's retries, timeout,
+ * deadline and interrupt. `it` comes from vault_parts_open or vault_parts_open_with_client and
+ * its first vault_parts_next has not run (else VAULT_PARTS_E_ARG, nothing changes); afterwards
+ * vault_parts_next on it is misuse (VAULT_PARTS_E_ARG). The caller still frees `it`.
+ *
+ * Returns VAULT_PARTS_OK once Vault confirmed the abort; VAULT_PARTS_E_ARG (also for a NULL
+ * `it`); or the error code, kept as the iterator's error (vault_parts_errmsg explains).
+ */
+int vault_parts_abort(struct vault_parts_iter *it);
+
+/**
  * Trusts the built-in Mozilla roots and, in addition, the certificates in the PEM file at
  * `pem_path` (read now; at least one certificate): for a TLS-inspecting proxy whose CA signs
  * the certificates it shows, while other hosts keep their public certificates. Replaces the
@@ -984,8 +1072,8 @@ int vault_parts_open_new_with_client(struct vault_parts_iter **out, struct vault
  * larger file (up to 9,616 parts). A file that cannot fit Vault's limits (9,616 parts of
  * 50 MiB, 500 GB) fails with VAULT_PARTS_E_ARG before any request.
  *
- * Memory: flat in the file size: about two parts' worth of read-ahead digests plus one
- * part's buffers at most (peak RSS at most 2 x part size + 32 MiB).
+ * Memory: flat in the file size. Parts are streamed from the file and hashed ahead in small
+ * reads, never held whole (peak RSS at most 2 x part size + 32 MiB, measured by make bench).
  *
  * On return *out holds a new handle, even when the arguments were bad: then the handle is in
  * the error state and vault_parts_upload_errmsg explains. The caller owns the handle and must

@@ -11,7 +11,7 @@ use crate::page::{self, Outcome, Page, Part};
 use crate::retry::{Cause, Failure, Retry, Traffic};
 use crate::settings::Settings;
 use crate::transport::{self, Method, Reply, Request, Transport};
-use crate::vault_api::{check_staging_path, Calls, Conn};
+use crate::vault_api::{check_staging_path, Calls, Conn, UploadSession};
 use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
 use std::hash::BuildHasher;
@@ -71,6 +71,8 @@ pub enum UploadTarget {
     Existing { upload_session_id: String },
     /// A session to be created by an upload: nothing to list yet.
     New { staging_path: String, overwrite: bool },
+    /// No one session: the user's active upload sessions (vault_parts_open_sessions).
+    Account,
 }
 
 /// Where the requests go and what they carry.
@@ -92,6 +94,7 @@ impl Target {
         match &upload {
             UploadTarget::Existing { upload_session_id } => check_upload_session_id(upload_session_id)?,
             UploadTarget::New { staging_path, .. } => check_staging_path(staging_path)?,
+            UploadTarget::Account => {}
         }
         Ok(Target { origin, session_id: session_id.to_owned(), upload, client: None })
     }
@@ -115,6 +118,10 @@ enum Paging {
     Fetching(Pager),
     /// Every part listed (or, for a new session, none to list).
     Done,
+    /// The session was aborted: it has no parts any more.
+    Aborted,
+    /// The user's upload sessions: None until fetched, then those not yet returned.
+    Sessions(Option<std::vec::IntoIter<UploadSession>>),
 }
 
 /// Misuse: the call is refused and the listing is left exactly as it was.
@@ -150,6 +157,13 @@ impl Listing {
     ) -> Listing {
         let upload = UploadTarget::New { staging_path: staging_path.to_owned(), overwrite };
         Listing::open(vault_url, session_id, upload, client)
+    }
+
+    /// A listing of the user's upload sessions rather than one session's parts
+    /// (vault_parts_open_sessions): [`Listing::next_session`] lists them, listing parts is
+    /// misuse. No I/O.
+    pub fn for_sessions(vault_url: &str, session_id: &str, client: Option<Client>) -> Listing {
+        Listing::open(vault_url, session_id, UploadTarget::Account, client)
     }
 
     fn open(vault_url: &str, session_id: &str, upload: UploadTarget, client: Option<Client>) -> Listing {
@@ -275,7 +289,7 @@ impl Listing {
             State::Configuring(target) => matches!(target.upload, UploadTarget::Existing { .. }),
             State::Open(open) => match &open.paging {
                 Paging::Fetching(pager) => pager.parts.len() == 0 && pager.next_link.is_some(),
-                Paging::Done => false,
+                Paging::Done | Paging::Aborted | Paging::Sessions(_) => false,
             },
             State::Failed(_) => false,
         }
@@ -302,10 +316,23 @@ impl Listing {
     /// The next part, Ok(None) once all are listed, or the listing's error. On a listing for a
     /// new session this is misuse: refused, nothing changes.
     pub fn next_part(&mut self) -> Result<Option<Part>, Error> {
-        if let Some(UploadTarget::New { .. }) = self.upload_target() {
-            let error =
-                Error::arg("this iterator is for an upload session that does not exist yet: it has no parts to list");
-            return Err(error.shown(self.log.redactor()));
+        let refusal = match self.upload_target() {
+            Some(UploadTarget::New { .. }) => {
+                Some("this iterator is for an upload session that does not exist yet: it has no parts to list")
+            }
+            Some(UploadTarget::Account) => {
+                Some("this iterator lists upload sessions (vault_parts_sessions_next), not the parts of one")
+            }
+            _ => None,
+        };
+        if let Some(why) = refusal {
+            return Err(Error::arg(why).shown(self.log.redactor()));
+        }
+        if let State::Open(open) = &self.state {
+            if let Paging::Aborted = open.paging {
+                let why = "the upload session was aborted (vault_parts_abort): it has no parts to list";
+                return Err(Error::arg(why).shown(self.log.redactor()));
+            }
         }
         let listing = matches!(&self.state, State::Configuring(_))
             || matches!(&self.state, State::Open(open) if matches!(open.paging, Paging::Fetching(_)));
@@ -328,6 +355,68 @@ impl Listing {
                 Ok(None)
             }
             Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Aborts the upload session this listing is for (DELETE): Vault purges its parts. Only
+    /// on a listing for an existing session, before its first part: otherwise refused, nothing
+    /// changed. Afterwards listing parts is misuse. A failure is the listing's error.
+    pub fn abort(&mut self) -> Result<(), Error> {
+        let id = match (&self.state, self.upload_target()) {
+            (State::Failed(e), _) => return Err(e.clone()),
+            (State::Configuring(_), Some(UploadTarget::Existing { upload_session_id })) => upload_session_id.clone(),
+            (State::Configuring(_), _) => {
+                let why = "vault_parts_abort needs an iterator from vault_parts_open or vault_parts_open_with_client";
+                return Err(Error::arg(why).shown(self.log.redactor()));
+            }
+            _ => return Err(misuse("vault_parts_abort").shown(self.log.redactor())),
+        };
+        let aborted = self.calls()?.abort(&id);
+        if let Err(e) = aborted {
+            return Err(self.fail(e));
+        }
+        self.tally.ended = Some(Instant::now());
+        self.log.emit(Level::Info, || "upload session aborted".to_owned());
+        if let State::Open(open) = &mut self.state {
+            open.paging = Paging::Aborted;
+        }
+        Ok(())
+    }
+
+    /// The next of the user's upload sessions (all fetched with the first call, one request:
+    /// Vault keeps at most 50 active), Ok(None) after the last. Only on a listing from
+    /// [`Listing::for_sessions`]; otherwise refused, nothing changed.
+    pub fn next_session(&mut self) -> Result<Option<UploadSession>, Error> {
+        if let State::Failed(e) = &self.state {
+            return Err(e.clone());
+        }
+        if !matches!(self.upload_target(), Some(UploadTarget::Account)) {
+            let why = "vault_parts_sessions_next needs an iterator from vault_parts_open_sessions";
+            return Err(Error::arg(why).shown(self.log.redactor()));
+        }
+        if self.interrupt.is_raised() && matches!(&self.state, State::Configuring(_)) {
+            return Err(self.fail(transport::stop_error(Stop::Cancelled)));
+        }
+        let fetched = match &self.state {
+            State::Open(open) => matches!(open.paging, Paging::Sessions(Some(_))),
+            _ => false,
+        };
+        if !fetched {
+            let sessions = self.calls()?.sessions();
+            let sessions = sessions.map_err(|e| self.fail(e))?;
+            let count = sessions.len();
+            self.tally.ended = Some(Instant::now());
+            self.log.emit(Level::Info, || format!("{count} upload session{}", if count == 1 { "" } else { "s" }));
+            if let State::Open(open) = &mut self.state {
+                open.paging = Paging::Sessions(Some(sessions.into_iter()));
+            }
+        }
+        match &mut self.state {
+            State::Open(open) => match &mut open.paging {
+                Paging::Sessions(Some(rest)) => Ok(rest.next()),
+                _ => Ok(None),
+            },
+            _ => Ok(None),
         }
     }
 
@@ -385,6 +474,7 @@ impl Listing {
                 Paging::Fetching(Pager::new(upload_session_id, &self.settings))
             }
             UploadTarget::New { .. } => Paging::Done,
+            UploadTarget::Account => Paging::Sessions(None),
         };
         self.state = State::Open(Box::new(Open { conn, upload: target.upload, paging }));
         Ok(())

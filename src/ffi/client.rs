@@ -236,27 +236,45 @@ pub unsafe extern "C" fn vault_parts_open_with_client(
     }
     let listing = guard(None, || {
         // SAFETY: each pointer is NULL or a NUL-terminated string, per the C contract.
-        let args = unsafe { open_args(vault_url, session_id, upload_session_id) };
-        // SAFETY: NULL or a live client, per the C contract.
-        let shared =
-            unsafe { client.cast_const().as_ref() }.ok_or_else(|| Error::arg("client is NULL")).and_then(use_client);
-        Some(match (args, shared) {
-            (Ok((url, sid, upload)), Ok(shared)) => Listing::with_client(url, sid, upload, shared),
-            (Ok((url, sid, upload)), Err(e)) => {
-                // The arguments are checked first, and a failure is worded with the
-                // session ID removed.
-                let mut listing = Listing::new(url, sid, upload);
-                listing.fail(e);
-                listing
-            }
-            (Err(e), _) => Listing::failed(e),
+        Some(match unsafe { open_args(vault_url, session_id, upload_session_id) } {
+            // SAFETY: NULL or a live client, per the C contract.
+            Ok((url, sid, upload)) => unsafe {
+                on_client(client, |shared| match shared {
+                    Some(shared) => Listing::with_client(url, sid, upload, shared),
+                    None => Listing::new(url, sid, upload),
+                })
+            },
+            Err(e) => Listing::failed(e),
         })
     });
     store(out, listing)
 }
 
+/// A listing `make` opens on `client` (already checked arguments): on the built client, or,
+/// when `client` is NULL or failed, made without it and failed with that error, so the
+/// failure is worded with the session ID removed.
+///
+/// # Safety
+/// `client` is NULL or a live client.
+pub(super) unsafe fn on_client(
+    client: *mut vault_parts_client,
+    make: impl FnOnce(Option<Client>) -> Listing,
+) -> Listing {
+    // SAFETY: per this function's contract.
+    let shared =
+        unsafe { client.cast_const().as_ref() }.ok_or_else(|| Error::arg("client is NULL")).and_then(use_client);
+    match shared {
+        Ok(shared) => make(Some(shared)),
+        Err(e) => {
+            let mut listing = make(None);
+            listing.fail(e);
+            listing
+        }
+    }
+}
+
 /// The built client, building it on first use.
-pub(super) fn use_client(client: &vault_parts_client) -> Result<Client, Error> {
+fn use_client(client: &vault_parts_client) -> Result<Client, Error> {
     let mut state = client.state.lock().unwrap_or_else(|e| e.into_inner());
     let built = match &*state {
         ClientState::Built(c) => return Ok(c.clone()),

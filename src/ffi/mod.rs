@@ -13,6 +13,7 @@ mod handle;
 mod boundary;
 mod client;
 mod service;
+mod sessions;
 mod trust;
 mod upload;
 mod verify;
@@ -25,8 +26,9 @@ use boundary::{c_str, call, code_of, guard, read, store, with_text};
 pub use client::*;
 use handle::{opaque, Handle};
 pub use service::*;
-pub use upload::*;
+pub use sessions::*;
 use std::ffi::{c_char, c_int, c_void};
+pub use upload::*;
 pub use verify::*;
 
 /// Success: the call did what it was asked.

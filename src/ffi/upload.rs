@@ -2,10 +2,12 @@
 //! structs, and delegates to [`crate::upload::Upload`].
 
 use super::boundary::{self, c_str, call, code_of, guard, read, store, take};
-use super::client::use_client;
+use super::client::on_client;
 use super::handle::{opaque, Handle};
 use super::verify::c_path;
-use super::{vault_parts_client, vault_parts_iter, VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_OK, VAULT_PARTS_ROW};
+use super::{
+    vault_parts_client, vault_parts_iter, VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_OK, VAULT_PARTS_ROW,
+};
 use crate::cancel::Interrupt;
 use crate::error::Error;
 use crate::listing::Listing;
@@ -173,19 +175,12 @@ pub unsafe extern "C" fn vault_parts_open_new_with_client(
     }
     let made = guard(None, || {
         // SAFETY: each pointer is NULL or a NUL-terminated string, per the C contract.
-        let args = unsafe { new_args(vault_url, session_id, staging_path, overwrite) };
-        // SAFETY: NULL or a live client, per the C contract.
-        let shared =
-            unsafe { client.cast_const().as_ref() }.ok_or_else(|| Error::arg("client is NULL")).and_then(use_client);
-        Some(match (args, shared) {
-            (Ok((url, sid, path, ow)), Ok(shared)) => Listing::for_new_session(url, sid, path, ow, Some(shared)),
-            (Ok((url, sid, path, ow)), Err(e)) => {
-                // Worded with the session ID removed, as vault_parts_open_with_client does.
-                let mut listing = Listing::for_new_session(url, sid, path, ow, None);
-                listing.fail(e);
-                listing
-            }
-            (Err(e), _) => Listing::failed(e),
+        Some(match unsafe { new_args(vault_url, session_id, staging_path, overwrite) } {
+            // SAFETY: NULL or a live client, per the C contract.
+            Ok((url, sid, path, ow)) => unsafe {
+                on_client(client, |shared| Listing::for_new_session(url, sid, path, ow, shared))
+            },
+            Err(e) => Listing::failed(e),
         })
     });
     store(out, made)
@@ -202,8 +197,9 @@ unsafe fn new_args<'a>(
     overwrite: c_int,
 ) -> Result<(&'a str, &'a str, &'a str, bool), Error> {
     // SAFETY: per this function's contract.
-    let (url, sid, path) =
-        unsafe { (c_str(vault_url, "vault_url")?, c_str(session_id, "session_id")?, c_str(staging_path, "staging_path")?) };
+    let (url, sid, path) = unsafe {
+        (c_str(vault_url, "vault_url")?, c_str(session_id, "session_id")?, c_str(staging_path, "staging_path")?)
+    };
     let overwrite = match overwrite {
         0 | 1 => overwrite == 1,
         other => return Err(Error::arg(format!("overwrite is {other}: 0 or 1"))),

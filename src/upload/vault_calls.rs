@@ -48,6 +48,11 @@ pub(crate) fn refusal(listing: &mut Listing) -> Option<Error> {
     if let Some(e) = listing.error() {
         return Some(e.clone());
     }
+    if let Some(UploadTarget::Account) = listing.upload_target() {
+        return Some(Error::arg(
+            "this iterator lists upload sessions: pass vault_parts_upload_open one from vault_parts_open or vault_parts_open_new",
+        ));
+    }
     // configure() is refused once the listing has started.
     listing.configure(|_| Ok(())).err().map(|_| {
         Error::arg(
