@@ -629,3 +629,321 @@ fn verify_is_clean_under_sanitizers_and_valgrind() {
         }
     }
 }
+
+// ---- upload and resume ----
+
+/// A sim whose commit jobs take 200 ms and may be polled every 50 ms, so --poll 0.1 is allowed.
+fn upload_sim(uploads: Vec<Upload>) -> Sim {
+    let mut config = Config::default().user(ALICE, "alice", false);
+    for u in uploads {
+        config = config.upload(u);
+    }
+    config.job_delay = std::time::Duration::from_millis(200);
+    config.job_poll_window = std::time::Duration::from_millis(50);
+    Sim::start(config).unwrap()
+}
+
+fn upload_cmd(sim: &Sim, sid: &str, cmd: &str, args: &[&str]) -> Run {
+    let url = sim.url();
+    let mut all = vec![cmd];
+    all.extend_from_slice(args);
+    tool(&all, &[("VAULT_URL", &url), ("VAULT_SESSION_ID", sid)])
+}
+
+/// The upload session ID of the first stdout line, "upload session: ID".
+fn printed_id(r: &Run) -> String {
+    let first = r.stdout.lines().next().unwrap_or_else(|| panic!("no output: {}", r.stderr));
+    first
+        .strip_prefix("upload session: ")
+        .unwrap_or_else(|| panic!("the ID does not come first:\n{}", r.stdout))
+        .to_owned()
+}
+
+const SIZE_12MB: u64 = 12_000_000;
+
+#[test]
+fn upload_prints_the_id_first_sends_every_part_and_commits() {
+    let files = Dir::new("vault_parts_cli_upload", "new");
+    let path = files.file("f.bin", SIZE_12MB);
+    let sim = upload_sim(vec![]);
+    let r = upload_cmd(&sim, ALICE, "upload", &["--part-size", "5MiB", "--poll", "0.1", &path, "/u/alice/cli.bin"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let id = printed_id(&r);
+    let staged = sim.staged("/u/alice/cli.bin").expect("the file is on staging");
+    assert_eq!((staged.size, staged.upload_id.as_str()), (SIZE_12MB, id.as_str()));
+    assert_eq!(staged.bytes().unwrap(), std::fs::read(&path).unwrap(), "staged bytes are the file's");
+    let summary = format!("3 parts: 0 kept, 3 sent; {SIZE_12MB} bytes sent; job id {}; committed 1", staged.job_id);
+    assert_eq!(r.stdout, format!("upload session: {id}\n{summary}\n"), "no part lines without --verbose");
+    assert_eq!(r.stderr, "", "no progress line when stderr is not a terminal");
+    let session = sim.session(&id).unwrap();
+    assert_eq!(session.put_order, [1, 2, 3]);
+    let job = sim.job(staged.job_id).unwrap();
+    assert!(job.polls.len() >= 2, "polled every 0.1 s while the 200 ms job ran: {}", job.polls.len());
+
+    // --verbose: one line per part event, between the ID and the summary; logs on stderr.
+    let v =
+        upload_cmd(&sim, ALICE, "upload", &["--verbose", "--part-size=5MiB", "--poll=0.1", &path, "/u/alice/v.bin"]);
+    assert_eq!(v.code, 0, "{}", v.stderr);
+    let lines: Vec<&str> = v.stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", v.stdout);
+    assert!(lines[0].starts_with("upload session: "));
+    let md5s: Vec<String> = parts_of_file(&path, PART, 3).unwrap().into_iter().map(|p| p.md5.unwrap()).collect();
+    assert_eq!(lines[1], format!("part 1 SENT MISSING offset 0 size {PART} md5 {} attempts 1", md5s[0]));
+    assert_eq!(
+        lines[3],
+        format!("part 3 SENT MISSING offset {} size {} md5 {} attempts 1", 2 * PART, SIZE_12MB - 2 * PART, md5s[2])
+    );
+    assert!(lines[4].starts_with("3 parts: 0 kept, 3 sent; "), "{}", lines[4]);
+    assert!(v.stderr.contains("vault-parts: debug: PUT "), "{}", v.stderr);
+    assert!(!v.stderr.contains(ALICE) && !v.stdout.contains(ALICE));
+}
+
+#[test]
+fn resume_keeps_the_uploaded_parts_and_sends_the_rest_json() {
+    let files = Dir::new("vault_parts_cli_upload", "resume");
+    let path = files.file("f.bin", SIZE_12MB);
+    let sim = upload_sim(vec![Upload::from_file("res", "alice", &path, PART, 1).unwrap()]);
+    let r = upload_cmd(&sim, ALICE, "resume", &["--json", "--poll", "0.1", "res", &path]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<serde_json::Value> =
+        r.stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"))).collect();
+    assert_eq!(lines.len(), 5, "{}", r.stdout);
+    assert_eq!(lines[0], serde_json::json!({"upload_session_id": "res"}));
+    let md5s: Vec<String> = parts_of_file(&path, PART, 3).unwrap().into_iter().map(|p| p.md5.unwrap()).collect();
+    assert_eq!(
+        lines[1],
+        serde_json::json!({"part_number":1,"action":"KEPT","verdict":"OK","offset":0,"size":PART,"md5":md5s[0],"attempts":0})
+    );
+    assert_eq!(lines[2]["action"], "SENT");
+    assert_eq!(lines[2]["verdict"], "MISSING");
+    assert_eq!(lines[3]["part_number"], 3);
+    assert_eq!(lines[3]["size"], SIZE_12MB - 2 * PART);
+    let staged = sim.staged(&sim.session("res").map(|s| s.path).unwrap_or_default());
+    let summary = &lines[4];
+    assert_eq!(summary["upload_session_id"], "res");
+    assert_eq!(
+        (summary["parts"].as_u64(), summary["kept"].as_u64(), summary["sent"].as_u64()),
+        (Some(3), Some(1), Some(2))
+    );
+    assert_eq!(summary["bytes_sent"], SIZE_12MB - PART);
+    assert_eq!(summary["committed"], true);
+    assert_ne!(summary["job_id"], 0);
+    if let Some(staged) = staged {
+        assert_eq!(staged.bytes().unwrap(), std::fs::read(&path).unwrap());
+    }
+    assert_eq!(sim.session("res").unwrap().put_order, [2, 3], "part 1 was kept");
+
+    // The text form: the ID, then the summary with its counts.
+    let again = upload_sim(vec![Upload::from_file("res", "alice", &path, PART, 2).unwrap()]);
+    let t = upload_cmd(&again, ALICE, "resume", &["--no-wait", "res", &path]);
+    assert_eq!(t.code, 0, "{}", t.stderr);
+    assert_eq!(printed_id(&t), "res");
+    assert!(t.stdout.lines().nth(1).unwrap().starts_with("3 parts: 2 kept, 1 sent; "), "{}", t.stdout);
+    assert!(t.stdout.ends_with("; committed 1\n"), "--no-wait still commits: {}", t.stdout);
+
+    // A file the session was not made for: a conflict, status 24, nothing sent.
+    let other = files.file("other.bin", SIZE_12MB + 1);
+    let fresh = upload_sim(vec![Upload::from_file("res", "alice", &path, PART, 1).unwrap()]);
+    let c = upload_cmd(&fresh, ALICE, "resume", &["res", &other]);
+    assert_eq!(c.code, 24, "{}", c.stderr);
+    assert!(c.stderr.starts_with("vault-parts: "), "{}", c.stderr);
+    assert_eq!(c.stdout, "", "no ID or summary when the start fails: {}", c.stdout);
+    assert!(fresh.session("res").unwrap().put_order.is_empty(), "nothing sent");
+}
+
+#[test]
+fn upload_part_size_units_no_commit_and_usage_errors() {
+    let files = Dir::new("vault_parts_cli_upload", "sizes");
+    let path = files.file("f.bin", SIZE_12MB);
+    let sim = upload_sim(vec![]);
+
+    // 8MiB and 8M are 8388608 bytes: 2 parts. --no-commit: no commit request, job id 0.
+    for size in ["8MiB", "8M", "8192K", "8388608"] {
+        let r = upload_cmd(&sim, ALICE, "upload", &["--no-commit", "--part-size", size, &path, "/u/alice/nc.bin"]);
+        assert_eq!(r.code, 0, "{size}: {}", r.stderr);
+        let id = printed_id(&r);
+        assert_eq!(
+            r.stdout.lines().nth(1),
+            Some(format!("2 parts: 0 kept, 2 sent; {SIZE_12MB} bytes sent; job id 0; committed 0").as_str()),
+            "{size}"
+        );
+        let session = sim.session(&id).unwrap();
+        assert!(session.commits.is_empty(), "{size}: --no-commit commits nothing");
+        assert_eq!(session.parts.len(), 2);
+        assert_eq!(session.parts[0].size, 8 << 20, "{size}");
+    }
+    assert!(sim.staged("/u/alice/nc.bin").is_none());
+
+    // Usage errors, the library's refusals before any request included: 64, nothing sent.
+    let before = sim.requests().len();
+    for (args, needle) in [
+        (&["--part-size", "1M", &path, "/u/a.bin"][..], "part_size 1048576"),
+        (&["--part-size", "51MiB", &path, "/u/a.bin"], "part_size 53477376"),
+        (&["--part-size", "8X", &path, "/u/a.bin"], "not '8X'"),
+        (&["--part-size", "8 MiB", &path, "/u/a.bin"], "not '8 MiB'"),
+        (&["--part-size", "99999999999999999999G", &path, "/u/a.bin"], "--part-size"),
+        (&["--part-size", "17179869184G", &path, "/u/a.bin"], "--part-size"),
+        (&["--poll", "0.05", &path, "/u/a.bin"], "poll interval"),
+        (&["--poll", "0", &path, "/u/a.bin"], "--poll takes seconds"),
+        (&["--no-commit", "--no-wait", &path, "/u/a.bin"], "choose one of --no-commit and --no-wait"),
+        (&["--threads", "2", &path, "/u/a.bin"], "unknown option '--threads'"),
+        (&["--no-commit=1", &path, "/u/a.bin"], "takes no value"),
+        (&[path.as_str()][..], "the staging path is missing"),
+        (&[], "the file to upload is missing"),
+        (&[&path, "/u/a.bin", "more"], "upload takes a file and a staging path ('more' is extra)"),
+        (&[&path, "relative.bin"], "staging"),
+    ] {
+        let r = upload_cmd(&sim, ALICE, "upload", args);
+        assert_eq!(r.code, 64, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+        assert_eq!(r.stdout, "", "{args:?}");
+    }
+    for (args, needle) in [
+        (&["--overwrite", "x", &path][..], "unknown option '--overwrite'"),
+        (&["x"], "the file to upload is missing"),
+        (&["--part-size=4MiB", "x", &path], "part_size 4194304"),
+    ] {
+        let r = upload_cmd(&sim, ALICE, "resume", args);
+        assert_eq!(r.code, 64, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+    }
+    assert_eq!(sim.requests().len(), before, "no usage error reaches the network");
+    // list does not take upload's options.
+    let r = list(&sim, ALICE, &["--poll=1", "ex"]);
+    assert_eq!(r.code, 64);
+    assert!(r.stderr.contains("unknown option '--poll=1'"), "{}", r.stderr);
+
+    // An empty file is the file's problem, not a usage error: 11, as verify's.
+    let empty = files.file("empty.bin", 0);
+    let e = upload_cmd(&sim, ALICE, "upload", &[&empty, "/u/alice/e.bin"]);
+    assert_eq!(e.code, 11, "{}", e.stderr);
+    assert!(e.stderr.contains("empty"), "{}", e.stderr);
+
+    // --json: the library's refusal is also a JSON object on stdout.
+    let j = upload_cmd(&sim, ALICE, "upload", &["--json", "--part-size", "1M", &path, "/u/a.bin"]);
+    assert_eq!(j.code, 64, "{}", j.stderr);
+    let v: serde_json::Value = serde_json::from_str(j.stdout.trim_end()).unwrap();
+    assert_eq!(v["error"]["code"], 1);
+    assert_eq!(v["error"]["name"], "VAULT_PARTS_E_ARG");
+}
+
+#[test]
+fn upload_json_failure_is_one_object_without_the_session_id() {
+    let files = Dir::new("vault_parts_cli_upload", "fail");
+    let path = files.file("f.bin", SIZE_12MB);
+    let sim = upload_sim(vec![Upload::from_file("res", "alice", &path, PART, 1).unwrap()]);
+    let stale = "SID-stale-0123456789abcdef";
+    for (cmd, args) in
+        [("upload", vec!["--json", path.as_str(), "/u/alice/x.bin"]), ("resume", vec!["--json", "res", path.as_str()])]
+    {
+        let r = upload_cmd(&sim, stale, cmd, &args);
+        assert_eq!(r.code, 12, "{cmd}: {}", r.stderr);
+        assert_eq!(r.stdout.lines().count(), 1, "{cmd}: only the error object:\n{}", r.stdout);
+        let v: serde_json::Value = serde_json::from_str(r.stdout.trim_end()).unwrap();
+        let e = v["error"].as_object().unwrap_or_else(|| panic!("{cmd}: {}", r.stdout));
+        assert_eq!(e["code"], 2);
+        assert_eq!(e["name"], "VAULT_PARTS_E_AUTH");
+        assert!(e["message"].as_str().unwrap().contains("INVALID_SESSION_ID"), "{cmd}: {}", r.stdout);
+        assert!(!e.contains_key("http_status"), "an upload handle has no HTTP status accessor");
+        assert!(!r.stdout.contains(stale) && !r.stderr.contains(stale), "{cmd}: the session ID was printed");
+        assert_eq!(r.stderr.lines().count(), 1, "{cmd}: {}", r.stderr);
+        assert!(r.stderr.starts_with("vault-parts: session ID rejected: "), "{cmd}: {}", r.stderr);
+    }
+    // A missing local file: status 22, the object names the path (escaped as JSON).
+    let missing = files.0.join("no \"such\".bin").display().to_string();
+    let r = upload_cmd(&sim, ALICE, "upload", &["--json", &missing, "/u/alice/x.bin"]);
+    assert_eq!(r.code, 22, "{}", r.stderr);
+    let v: serde_json::Value =
+        serde_json::from_str(r.stdout.trim_end()).unwrap_or_else(|e| panic!("{}: {e}", r.stdout));
+    assert_eq!(v["error"]["name"], "VAULT_PARTS_E_IO");
+    assert!(v["error"]["message"].as_str().unwrap().contains(&missing), "{}", r.stdout);
+}
+
+#[test]
+fn upload_help_lists_the_commands_and_statuses() {
+    let help = tool(&["upload", "--help"], &[]);
+    assert_eq!(help.code, 0);
+    for text in [
+        "upload FILE STAGING_PATH",
+        "resume UPLOAD_SESSION_ID FILE",
+        "--no-commit",
+        "--no-wait",
+        "--poll SECONDS",
+        "--overwrite",
+        "8MiB",
+        "23 cancelled",
+        "24 conflict",
+        "25 integrity",
+    ] {
+        assert!(help.stdout.contains(text), "help lacks {text:?}");
+    }
+}
+
+/// SIGINT while a part is on the wire: the upload stops, status 23 (10 + E_CANCELLED), after
+/// the ID was printed, and nothing is committed.
+#[test]
+fn sigint_interrupts_an_upload() {
+    use vault_sim::{Action, Endpoint, When};
+    let files = Dir::new("vault_parts_cli_upload", "sigint");
+    let path = files.file("f.bin", SIZE_12MB);
+    let config = Config::default().user(ALICE, "alice", false).fault_on(
+        Endpoint::Put,
+        When::Always,
+        Action::Delay(std::time::Duration::from_millis(5000)),
+    );
+    let sim = Sim::start(config).unwrap();
+    let url = sim.url();
+    let child = Command::new(program(TOOL))
+        .args(["upload", "--part-size", "5MiB", &path, "/u/alice/int.bin"])
+        .env("VAULT_URL", &url)
+        .env("VAULT_SESSION_ID", ALICE)
+        .env_remove("HTTP_PROXY")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("ALL_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("https_proxy")
+        .env_remove("all_proxy")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !sim.requests().iter().any(|q| q.method == "PUT") {
+        assert!(std::time::Instant::now() < deadline, "no PUT arrived");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let started = std::time::Instant::now();
+    // SAFETY: kill(2) on the child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "took {:?}", started.elapsed());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(23), "{stderr}");
+    assert!(stdout.starts_with("upload session: "), "{stdout}");
+    assert_eq!(stdout.lines().count(), 1, "no summary after a failure: {stdout}");
+    assert!(stderr.starts_with("vault-parts: "), "{stderr}");
+    assert!(sim.staged("/u/alice/int.bin").is_none());
+}
+
+/// upload is clean under ASan+UBSan and valgrind, for a new session and a resumed one.
+#[test]
+fn upload_is_clean_under_sanitizers_and_valgrind() {
+    let files = Dir::new("vault_parts_cli_upload", "clean");
+    let path = files.file("f.bin", PART + 100);
+    let sim = upload_sim(vec![Upload::from_file("res", "alice", &path, PART, 1).unwrap()]);
+    let url = sim.url();
+    for mode in Mode::all() {
+        let exe = program_for(TOOL, mode == Mode::Sanitized);
+        for (args, code) in [
+            (vec!["upload", "--json", "--no-commit", path.as_str(), "/u/alice/c.bin"], 0),
+            (vec!["resume", "--no-commit", "--verbose", "res", path.as_str()], 0),
+            (vec!["upload", "--part-size=1M", path.as_str(), "/u/alice/c.bin"], 64),
+        ] {
+            let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            let r = run(mode, &exe, &args, &[("VAULT_URL", &url), ("VAULT_SESSION_ID", ALICE)]);
+            assert_eq!(r.code, code, "{mode:?} {args:?}:\n{}", r.stderr);
+            assert!(!r.stderr.contains("Sanitizer"), "{mode:?} {args:?}:\n{}", r.stderr);
+        }
+    }
+}

@@ -3,17 +3,24 @@
  *
  *   VAULT_URL=https://myvault.veevavault.com VAULT_SESSION_ID=... vault-parts list [options] UPLOAD_SESSION_ID
  *   VAULT_URL=... VAULT_SESSION_ID=... vault-parts verify [options] UPLOAD_SESSION_ID FILE
+ *   VAULT_URL=... VAULT_SESSION_ID=... vault-parts upload [options] FILE STAGING_PATH
+ *   VAULT_URL=... VAULT_SESSION_ID=... vault-parts resume [options] UPLOAD_SESSION_ID FILE
  *
  * Commands are dispatched from one table: a command is a row and a function.
  * Exit status: 0 success (verify: commit-ready); verify's answers 1 resumable, 2 mismatches
  * found, 3 not resumable; 64 usage error (including a value the library refuses before any
- * request); otherwise 10 + the library's error code (11 bad argument ... 22 local file).
+ * request); otherwise 10 + the library's error code (11 bad argument ... 25 integrity).
  * See docs/vault-parts.1.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include "vault_parts.h"
 
 #define PROG "vault-parts"
@@ -30,42 +37,66 @@ static const char usage_text[] =
     "Commands:\n"
     "  list UPLOAD_SESSION_ID          print the parts uploaded to a Vault resumable upload session\n"
     "  verify UPLOAD_SESSION_ID FILE   check FILE against those parts: which to (re)upload, and\n"
-    "                                  whether the session can still be completed\n\n"
+    "                                  whether the session can still be completed\n"
+    "  upload FILE STAGING_PATH        upload FILE to a new upload session, then commit it to\n"
+    "                                  STAGING_PATH on file staging (/u/alice/big.bin)\n"
+    "  resume UPLOAD_SESSION_ID FILE   upload the parts of FILE the session lacks or holds\n"
+    "                                  damaged, then commit\n\n"
     "The Vault comes from VAULT_URL, the session ID from VAULT_SESSION_ID (never a flag, so it\n"
     "stays out of the process list). VAULT_URL is https://HOST[:PORT]; a bare HOST means https;\n"
     "http:// is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost). A user name or\n"
     "password in the URL is refused.\n\n"
-    "Options of list and verify (--opt VALUE and --opt=VALUE both work):\n"
+    "Options of every command (--opt VALUE and --opt=VALUE both work):\n"
     "  --limit N           parts per page, 1 to 1000 (default: Vault's, 1000)\n"
     "  --json              one JSON object per line instead of a table\n"
     "  --timeout SECONDS   time per HTTP attempt, like 30 or 0.5 (default 60)\n"
-    "  --max-attempts N    attempts per page, at least 1 (default 3)\n"
+    "  --max-attempts N    attempts per request, at least 1 (default 3)\n"
     "  --api-version V     Vault API version, like v25.3 (default v25.3)\n"
     "  --client-id ID      X-VaultAPI-ClientID to send (default libvault_parts-VERSION)\n"
     "  --ca-file PEM       trust only the certificates in PEM (a private CA)\n"
     "  --add-ca-file PEM   trust the built-in roots and the certificates in PEM (a TLS proxy)\n"
     "  --system-roots      trust the system's store (SSL_CERT_FILE, SSL_CERT_DIR honoured)\n"
-    "  --verbose           log requests, retries and pages to stderr (verify: print every part)\n"
+    "  --verbose           log requests, retries and pages to stderr (verify: print every part;\n"
+    "                      upload, resume: print every part event)\n"
     "  --help              this text\n\n"
+    "Options of verify, upload and resume:\n"
+    "  --part-size N       bytes in every part but the last: a number of bytes, or with a binary\n"
+    "                      unit K/KiB (1024), M/MiB (1048576), G/GiB, like 8M or 8MiB; upload\n"
+    "                      and resume take 5MiB to 50MiB (default: read off the listing, or\n"
+    "                      the library's choice for a new session)\n"
     "Options of verify:\n"
-    "  --part-size N       bytes in every part but the last (default: read off the listing)\n"
-    "  --threads N         hashing threads, 1 to 16 (default: one per core)\n\n"
-    "verify prints one line per part that is not OK (every part with --verbose) and a summary.\n\n"
-    "Exit status: 0 done (verify: commit-ready, every part uploaded intact); verify: 1 resumable\n"
+    "  --threads N         hashing threads, 1 to 16 (default: one per core)\n"
+    "Options of upload and resume:\n"
+    "  --no-commit         stop once every part is on Vault (no commit)\n"
+    "  --no-wait           commit, but do not wait for the commit's job to end\n"
+    "  --poll SECONDS      how often to ask for the commit's job, 0.1 to 600 (default 10)\n"
+    "  --overwrite         upload only: let the commit replace a file at STAGING_PATH\n\n"
+    "verify prints one line per part that is not OK (every part with --verbose) and a summary.\n"
+    "upload and resume print the upload session ID first (\"upload session: ID\"), one line per\n"
+    "part with --verbose, a progress line on stderr when it is a terminal, then a summary.\n"
+    "With --json, upload and resume print JSON lines, and a failure as {\"error\":{...}}.\n"
+    "SIGINT or SIGTERM stops an upload (status 23); resume it with its ID.\n\n"
+    "Exit status: 0 done (verify: commit-ready, every part uploaded intact; upload, resume:\n"
+    "every part on Vault, and committed unless --no-commit); verify: 1 resumable\n"
     "(only MISSING parts to upload), 2 mismatches found (uploaded parts differ: upload them\n"
     "again), 3 not resumable (Vault lists parts past the file's end); 64 usage error; otherwise\n"
     "10 + the library's error code (11 bad argument, 12 session rejected, 13 access denied,\n"
     "14 rate limited, 15 Vault error, 16 HTTP status, 17 network, 18 timeout, 19 TLS,\n"
-    "20 protocol, 21 internal, 22 local file). See vault-parts(1).\n";
+    "20 protocol, 21 internal, 22 local file, 23 cancelled, 24 conflict: the file cannot\n"
+    "complete the session, 25 integrity: Vault stored other bytes). See vault-parts(1).\n";
 
 /* What a command was asked to do, from its arguments. */
+enum command { CMD_LIST, CMD_VERIFY, CMD_UPLOAD, CMD_RESUME };
+
 struct opts {
-    /* Which command: verify takes a FILE and two more options. */
+    /* Which command: verify takes a FILE and two more options; upload a FILE and a STAGING_PATH;
+     * resume an upload session ID and a FILE. */
+    enum command cmd;
     int verify;
-    const char *upload, *file, *api_version, *client_id, *ca_file, *add_ca_file;
-    unsigned long limit, timeout_ms, max_attempts, threads;
+    const char *upload, *file, *staging, *api_version, *client_id, *ca_file, *add_ca_file;
+    unsigned long limit, timeout_ms, max_attempts, threads, poll_ms;
     unsigned long long part_size;
-    int json, verbose, system_roots;
+    int json, verbose, system_roots, overwrite, no_commit, no_wait;
 };
 
 /* Each "[redacted]" (10 bytes) replaces at least VAULT_PARTS_MIN_SESSION_ID_LEN bytes, so a
@@ -142,16 +173,28 @@ static int parse_count(const char *s, unsigned long min, unsigned long max, unsi
     return 1;
 }
 
-/* A byte count from 1 to UINT64_MAX, the whole string. */
+/* A byte count from 1 to UINT64_MAX, the whole string: plain bytes, or a number with a binary
+ * unit K/KiB (1024), M/MiB (1048576), G/GiB (1073741824). */
 static int parse_bytes(const char *s, unsigned long long *out) {
+    static const struct {
+        const char *suffix;
+        unsigned long long scale;
+    } units[] = {{"", 1},          {"K", 1ULL << 10}, {"KiB", 1ULL << 10}, {"M", 1ULL << 20},
+                 {"MiB", 1ULL << 20}, {"G", 1ULL << 30}, {"GiB", 1ULL << 30}};
     char *end;
     unsigned long long v;
+    size_t k;
     if (*s < '0' || *s > '9') return 0;
     errno = 0;
     v = strtoull(s, &end, 10);
-    if (*end != '\0' || errno == ERANGE || v == 0) return 0;
-    *out = v;
-    return 1;
+    if (errno == ERANGE || v == 0) return 0;
+    for (k = 0; k < sizeof units / sizeof *units; k++)
+        if (strcmp(end, units[k].suffix) == 0) {
+            if (v > ~0ULL / units[k].scale) return 0;
+            *out = v * units[k].scale;
+            return 1;
+        }
+    return 0;
 }
 
 /* Seconds (decimals allowed) to whole milliseconds, at least 1, at most UINT32_MAX. */
@@ -182,19 +225,31 @@ static const char *option_value(int argc, char **argv, int *i, const char *name,
 
 /* "--json=..." and the like: a known flag given a value it does not take. */
 static int is_flag_with_value(const char *a) {
-    static const char *const flags[] = {"--json=", "--verbose=", "--system-roots=", "--help="};
+    static const char *const flags[] = {"--json=",   "--verbose=",   "--system-roots=", "--help=",
+                                        "--no-commit=", "--no-wait=", "--overwrite="};
     size_t k;
     for (k = 0; k < sizeof flags / sizeof *flags; k++)
         if (strncmp(a, flags[k], strlen(flags[k])) == 0) return 1;
     return 0;
 }
 
-/* The positional arguments: the upload session ID, then (verify) the file. */
+/* The positional arguments: the upload session ID, then (verify, resume) the file; upload's
+ * are the file and the staging path. */
 static int take_argument(struct opts *o, const char *a) {
-    if (o->upload == NULL) {
+    if (o->cmd == CMD_UPLOAD) {
+        if (o->file == NULL) {
+            o->file = a;
+        } else if (o->staging == NULL) {
+            o->staging = a;
+        } else {
+            return usage_error("upload takes a file and a staging path ('%s' is extra)", a);
+        }
+    } else if (o->upload == NULL) {
         o->upload = a;
-    } else if (o->verify && o->file == NULL) {
+    } else if ((o->verify || o->cmd == CMD_RESUME) && o->file == NULL) {
         o->file = a;
+    } else if (o->cmd == CMD_RESUME) {
+        return usage_error("resume takes an upload session ID and a file ('%s' is extra)", a);
     } else {
         return usage_error(o->verify ? "verify takes an upload session ID and a file ('%s' is extra)"
                                      : "only one upload session ID may be given ('%s' is extra)",
@@ -203,13 +258,15 @@ static int take_argument(struct opts *o, const char *a) {
     return 0;
 }
 
-/* Parses a command's arguments into *o (o->verify set); returns 0, or the exit status of a
- * usage error. */
+/* Parses a command's arguments into *o (o->cmd and o->verify set); returns 0, or the exit
+ * status of a usage error. */
 static int parse_args(int argc, char **argv, struct opts *o) {
-    /* verify's own options come last, so that list stops the search before them. */
-    static const char *const valued[] = {"--limit",     "--timeout", "--max-attempts", "--api-version", "--client-id",
-                                         "--ca-file",   "--add-ca-file", "--part-size", "--threads"};
-    const int n_valued = o->verify ? 9 : 7;
+    /* verify's own options come last, so that list stops the search before them; upload and
+     * resume take --part-size and --poll (see `allowed`). */
+    static const char *const valued[] = {"--limit",     "--timeout",     "--max-attempts", "--api-version", "--client-id",
+                                         "--ca-file",   "--add-ca-file", "--part-size",    "--threads",     "--poll"};
+    const int n_valued = 10;
+    const int uploading = o->cmd == CMD_UPLOAD || o->cmd == CMD_RESUME;
     int i, k, missing, status, only_args = 0;
     for (i = 0; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
@@ -222,6 +279,8 @@ static int parse_args(int argc, char **argv, struct opts *o) {
             continue;
         }
         for (k = 0; k < n_valued; k++) {
+            /* Options another command takes are unknown here. */
+            if ((k == 7 && o->cmd == CMD_LIST) || (k == 8 && !o->verify) || (k == 9 && !uploading)) continue;
             v = option_value(argc, argv, &i, valued[k], &missing);
             if (missing) return usage_error("option '%s' needs a value", valued[k]);
             if (v != NULL) break;
@@ -247,10 +306,21 @@ static int parse_args(int argc, char **argv, struct opts *o) {
                 if (!parse_bytes(v, &o->part_size))
                     return usage_error("--part-size takes a number of bytes of at least 1, not '%s'", v);
                 break;
-            default:
+            case 8:
                 if (!parse_count(v, 1, 16, &o->threads)) return usage_error("--threads takes a number from 1 to 16, not '%s'", v);
                 break;
+            default:
+                /* 0 is refused here; the library checks the range (0.1 to 600 seconds). */
+                if (!parse_seconds(v, &o->poll_ms))
+                    return usage_error("--poll takes seconds from 0.1 to 600, like 10 or 0.5, not '%s'", v);
+                break;
             }
+        } else if (uploading && strcmp(a, "--no-commit") == 0) {
+            o->no_commit = 1;
+        } else if (uploading && strcmp(a, "--no-wait") == 0) {
+            o->no_wait = 1;
+        } else if (o->cmd == CMD_UPLOAD && strcmp(a, "--overwrite") == 0) {
+            o->overwrite = 1;
         } else if (strcmp(a, "--json") == 0) {
             o->json = 1;
         } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
@@ -266,8 +336,15 @@ static int parse_args(int argc, char **argv, struct opts *o) {
             return usage_error("unknown option '%s'", a);
         }
     }
-    if (o->upload == NULL || o->upload[0] == '\0') return usage_error("the upload session ID is missing", NULL);
+    if (o->cmd == CMD_UPLOAD) {
+        if (o->file == NULL || o->file[0] == '\0') return usage_error("the file to upload is missing", NULL);
+        if (o->staging == NULL || o->staging[0] == '\0') return usage_error("the staging path is missing", NULL);
+    } else if (o->upload == NULL || o->upload[0] == '\0') {
+        return usage_error("the upload session ID is missing", NULL);
+    }
     if (o->verify && (o->file == NULL || o->file[0] == '\0')) return usage_error("the file to verify is missing", NULL);
+    if (o->cmd == CMD_RESUME && (o->file == NULL || o->file[0] == '\0')) return usage_error("the file to upload is missing", NULL);
+    if (o->no_commit && o->no_wait) return usage_error("choose one of --no-commit and --no-wait", NULL);
     if ((o->ca_file != NULL) + (o->add_ca_file != NULL) + o->system_roots > 1)
         return usage_error("choose one of --ca-file, --add-ca-file and --system-roots", NULL);
     return 0;
@@ -322,6 +399,75 @@ static int report_failure(const char *msg, int rc, int before_io) {
     return before_io && rc == VAULT_PARTS_E_ARG ? EXIT_USAGE : 10 + rc;
 }
 
+/* The C API's names of the error codes, indexed by code. */
+static const char *const error_names[] = {
+    "VAULT_PARTS_OK",        "VAULT_PARTS_E_ARG",      "VAULT_PARTS_E_AUTH",     "VAULT_PARTS_E_ACCESS",
+    "VAULT_PARTS_E_RATE_LIMIT", "VAULT_PARTS_E_VAULT", "VAULT_PARTS_E_HTTP",     "VAULT_PARTS_E_NETWORK",
+    "VAULT_PARTS_E_TIMEOUT", "VAULT_PARTS_E_TLS",      "VAULT_PARTS_E_PROTOCOL", "VAULT_PARTS_E_INTERNAL",
+    "VAULT_PARTS_E_IO",      "VAULT_PARTS_E_CANCELLED", "VAULT_PARTS_E_CONFLICT", "VAULT_PARTS_E_INTEGRITY"};
+
+static const char *error_name(int rc) {
+    return rc >= 0 && (size_t)rc < sizeof error_names / sizeof *error_names ? error_names[rc] : "VAULT_PARTS_E_UNKNOWN";
+}
+
+/* The length of the well-formed UTF-8 sequence at `p` (no overlongs, surrogates or code points
+ * past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *p) {
+    if (p[0] < 0x80) return 1;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF) return (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+        if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
+        if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0)) return 0;
+        return 3;
+    }
+    if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+        if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
+        if ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90)) return 0;
+        return 4;
+    }
+    return 0;
+}
+
+/* `s` as a JSON string, quotes included: '"', '\\' and control characters escaped, a byte that
+ * is not part of well-formed UTF-8 (a file name may hold any bytes) written as U+FFFD. */
+static void json_string(FILE *f, const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n;
+    putc('"', f);
+    while (*p != '\0') {
+        if (*p == '"' || *p == '\\') {
+            putc('\\', f);
+            putc(*p++, f);
+        } else if (*p == '\n') {
+            fputs("\\n", f), p++;
+        } else if (*p == '\r') {
+            fputs("\\r", f), p++;
+        } else if (*p == '\t') {
+            fputs("\\t", f), p++;
+        } else if (*p < 0x20 || *p == 0x7F) {
+            fprintf(f, "\\u%04x", *p++);
+        } else if ((n = utf8_len(p)) == 0) {
+            fputs("\\ufffd", f), p++;
+        } else {
+            fwrite(p, 1, n, f);
+            p += n;
+        }
+    }
+    putc('"', f);
+}
+
+/* --json's failure object on stdout: the code, its name, the message; and the HTTP status and
+ * Retry-After of the iterator when there is one (an upload handle has no such accessors). */
+static void print_json_error(int rc, const char *msg, const vault_parts_iter *it) {
+    printf("{\"error\":{\"code\":%d,\"name\":\"%s\",\"message\":", rc, error_name(rc));
+    json_string(stdout, msg);
+    if (it != NULL)
+        printf(",\"http_status\":%d,\"retry_after_ms\":%lld", vault_parts_http_status(it),
+               (long long)vault_parts_retry_after_ms(it));
+    fputs("}}\n", stdout);
+    fflush(stdout);
+}
+
 /* Parses the arguments and opens a configured iterator into *it. Returns 0, or the exit
  * status of a failure already reported (and *it freed). */
 static int open_listing(int argc, char **argv, struct opts *o, vault_parts_iter **it) {
@@ -333,9 +479,13 @@ static int open_listing(int argc, char **argv, struct opts *o, vault_parts_iter 
     if (sid == NULL || *sid == '\0') return usage_error("VAULT_SESSION_ID is not set", NULL);
     if (has_userinfo(url))
         return usage_error("VAULT_URL must not hold a user name or password; the session ID goes in VAULT_SESSION_ID", NULL);
-    rc = vault_parts_open(it, url, sid, o->upload);
+    if (o->cmd == CMD_UPLOAD)
+        rc = vault_parts_open_new(it, url, sid, o->staging, o->overwrite);
+    else
+        rc = vault_parts_open(it, url, sid, o->upload);
     if (rc == VAULT_PARTS_OK) rc = configure(*it, o);
     if (rc == VAULT_PARTS_OK) return 0;
+    if (o->json && (o->cmd == CMD_UPLOAD || o->cmd == CMD_RESUME)) print_json_error(rc, vault_parts_errmsg(*it), *it);
     status = report_failure(vault_parts_errmsg(*it), rc, 1);
     vault_parts_free(*it);
     *it = NULL;
@@ -465,6 +615,7 @@ static int cmd_verify(int argc, char **argv) {
     int rc, status;
 
     memset(&o, 0, sizeof o);
+    o.cmd = CMD_VERIFY;
     o.verify = 1;
     if ((status = open_listing(argc, argv, &o, &it)) != 0) return status;
     /* Takes `it` over, even when it fails. */
@@ -487,15 +638,227 @@ static int cmd_verify(int argc, char **argv) {
     return status;
 }
 
+/* The upload a SIGINT or SIGTERM interrupts: set once it exists, cleared before it is freed.
+ * vault_parts_upload_interrupt only raises an atomic flag, so the handler may call it. */
+static vault_parts_upload *volatile signal_upload;
+static volatile sig_atomic_t signal_upload_set;
+
+static void on_signal(int sig) {
+    (void)sig;
+    if (signal_upload_set) vault_parts_upload_interrupt(signal_upload);
+}
+
+static void catch_signals(vault_parts_upload *u) {
+    struct sigaction sa;
+    signal_upload = u;
+    signal_upload_set = 1;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* A second signal ends the process the default way, should the first not be enough. */
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void release_signals(void) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal_upload_set = 0;
+    signal_upload = NULL;
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* `bytes` for a person: "12.0 MiB". */
+static void human_bytes(char *buf, size_t len, double bytes) {
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    size_t k = 0;
+    while (bytes >= 1024.0 && k + 1 < sizeof units / sizeof *units) {
+        bytes /= 1024.0;
+        k++;
+    }
+    snprintf(buf, len, k == 0 ? "%.0f %s" : "%.1f %s", bytes, units[k]);
+}
+
+static void human_duration(char *buf, size_t len, double s) {
+    unsigned long t = s > 0 && s < 3.6e7 ? (unsigned long)(s + 0.5) : 0;
+    if (t >= 3600)
+        snprintf(buf, len, "%luh%02lum", t / 3600, t / 60 % 60);
+    else if (t >= 60)
+        snprintf(buf, len, "%lum%02lus", t / 60, t % 60);
+    else
+        snprintf(buf, len, "%lus", t);
+}
+
+/* The progress line on a terminal's stderr: parts done of all, bytes, rate, time left;
+ * rewritten in place with \r. */
+struct progress {
+    int on, shown;
+    double started;
+    unsigned long long file_size;
+};
+
+static void show_progress(struct progress *pr, const vault_parts_upload *u, unsigned long long done_bytes) {
+    vault_parts_upload_totals t;
+    char done[32], total[32], rate[32], left[32];
+    double elapsed, bps;
+    if (!pr->on) return;
+    vault_parts_upload_summary(u, &t);
+    elapsed = now_seconds() - pr->started;
+    bps = elapsed > 0 ? (double)t.bytes_sent / elapsed : 0;
+    human_bytes(done, sizeof done, (double)done_bytes);
+    human_bytes(total, sizeof total, (double)pr->file_size);
+    human_bytes(rate, sizeof rate, bps);
+    if (bps > 0)
+        human_duration(left, sizeof left, (double)(pr->file_size - done_bytes) / bps);
+    else
+        snprintf(left, sizeof left, "?");
+    fprintf(stderr, "\r%u/%u parts, %s of %s, %s/s, %s left\033[K", t.kept + t.sent, t.parts, done, total, rate, left);
+    fflush(stderr);
+    pr->shown = 1;
+}
+
+/* Ends the progress line, so that what follows starts on a line of its own. */
+static void end_progress(struct progress *pr) {
+    if (pr->shown) fputc('\n', stderr);
+    pr->shown = 0;
+}
+
+static void print_part_event(const vault_part_upload *e, int json) {
+    const char *action = e->action == VAULT_PARTS_KEPT ? "KEPT" : "SENT";
+    if (json)
+        printf("{\"part_number\":%u,\"action\":\"%s\",\"verdict\":\"%s\",\"offset\":%llu,\"size\":%llu,\"md5\":\"%s\","
+               "\"attempts\":%u}\n",
+               e->part_number, action, verdict_name(e->verdict), (unsigned long long)e->offset,
+               (unsigned long long)e->size, e->md5, e->attempts);
+    else
+        printf("part %u %s %s offset %llu size %llu md5 %s attempts %u\n", e->part_number, action,
+               verdict_name(e->verdict), (unsigned long long)e->offset, (unsigned long long)e->size, e->md5, e->attempts);
+}
+
+static void print_upload_summary(const vault_parts_upload *u, int json) {
+    vault_parts_upload_totals t;
+    const char *id = vault_parts_upload_id(u);
+    vault_parts_upload_summary(u, &t);
+    if (json) {
+        fputs("{\"upload_session_id\":", stdout);
+        json_string(stdout, id != NULL ? id : "");
+        printf(",\"parts\":%u,\"kept\":%u,\"sent\":%u,\"bytes_sent\":%llu,\"bytes_hashed\":%llu,\"job_id\":%llu,"
+               "\"committed\":%s}\n",
+               t.parts, t.kept, t.sent, (unsigned long long)t.bytes_sent, (unsigned long long)t.bytes_hashed,
+               (unsigned long long)t.job_id, t.committed ? "true" : "false");
+        return;
+    }
+    printf("%u part%s: %u kept, %u sent; %llu bytes sent; job id %llu; committed %d\n", t.parts, t.parts == 1 ? "" : "s",
+           t.kept, t.sent, (unsigned long long)t.bytes_sent, (unsigned long long)t.job_id, t.committed);
+}
+
+/* A failed upload: the JSON object (with --json), then the message on stderr. */
+static int upload_failure(vault_parts_upload *u, int rc, int before_io, const struct opts *o) {
+    const char *msg = vault_parts_upload_errmsg(u);
+    if (o->json) print_json_error(rc, msg, NULL);
+    fflush(stdout);
+    return report_failure(msg, rc, before_io);
+}
+
+/* upload and resume: the iterator (new or existing session) taken over by an upload. */
+static int run_upload(int argc, char **argv, enum command cmd) {
+    struct opts o;
+    vault_parts_iter *it;
+    vault_parts_upload *u = NULL;
+    vault_part_upload e;
+    struct progress pr;
+    struct stat st;
+    const char *id;
+    int rc, start_rc, status;
+
+    memset(&o, 0, sizeof o);
+    memset(&pr, 0, sizeof pr);
+    o.cmd = cmd;
+    if ((status = open_listing(argc, argv, &o, &it)) != 0) return status;
+    /* Takes `it` over, even when it fails. Refusals before any I/O (a part size or poll interval
+     * out of range) are usage errors. */
+    rc = vault_parts_upload_open(&u, it, o.file, o.part_size);
+    if (rc == VAULT_PARTS_OK)
+        rc = vault_parts_upload_set_commit(u, o.no_commit ? VAULT_PARTS_COMMIT_NONE
+                                              : o.no_wait ? VAULT_PARTS_COMMIT
+                                                          : VAULT_PARTS_COMMIT_WAIT);
+    if (rc == VAULT_PARTS_OK && o.poll_ms) rc = vault_parts_upload_set_poll_ms(u, (uint32_t)o.poll_ms);
+    if (rc != VAULT_PARTS_OK) {
+        status = upload_failure(u, rc, 1, &o);
+        vault_parts_upload_free(u);
+        return status;
+    }
+    catch_signals(u);
+    rc = start_rc = vault_parts_upload_start(u);
+    id = vault_parts_upload_id(u);
+    /* The ID first, before any part is sent: a crash or a signal after it leaves a session the
+     * user can resume. A new session's ID is printed even when the start failed after the
+     * create; a resumed session's (the argument) only once the start succeeded. */
+    if (id != NULL && (rc == VAULT_PARTS_OK || cmd == CMD_UPLOAD)) {
+        if (o.json) {
+            fputs("{\"upload_session_id\":", stdout);
+            json_string(stdout, id);
+            fputs("}\n", stdout);
+        } else {
+            printf("upload session: %s\n", id);
+        }
+        fflush(stdout);
+    }
+    if (rc == VAULT_PARTS_OK) {
+        pr.on = isatty(fileno(stderr));
+        pr.started = now_seconds();
+        if (pr.on && stat(o.file, &st) == 0) pr.file_size = (unsigned long long)st.st_size;
+        show_progress(&pr, u, 0);
+        while ((rc = vault_parts_upload_next(u, &e)) == VAULT_PARTS_ROW) {
+            if (o.verbose || o.json) {
+                end_progress(&pr);
+                print_part_event(&e, o.json);
+                fflush(stdout);
+            }
+            show_progress(&pr, u, (unsigned long long)(e.offset + e.size));
+        }
+        end_progress(&pr);
+    }
+    release_signals();
+    if (rc != VAULT_PARTS_DONE) {
+        /* The start refuses a --part-size outside Vault's limits with E_ARG before any request:
+         * a usage error, as a value a setter refuses. Its other E_ARGs (an empty file, a file
+         * too large for Vault) are about the file: 11, as verify's empty file. */
+        status = upload_failure(u, rc,
+                                start_rc == VAULT_PARTS_E_ARG && o.part_size != 0 &&
+                                    strncmp(vault_parts_upload_errmsg(u), "part_size ", 10) == 0,
+                                &o);
+        vault_parts_upload_free(u);
+        return status;
+    }
+    print_upload_summary(u, o.json);
+    vault_parts_upload_free(u);
+    return 0;
+}
+
+static int cmd_upload(int argc, char **argv) {
+    return run_upload(argc, argv, CMD_UPLOAD);
+}
+
+static int cmd_resume(int argc, char **argv) {
+    return run_upload(argc, argv, CMD_RESUME);
+}
+
 /* One row per subcommand. */
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
-} commands[] = {{"list", cmd_list}, {"verify", cmd_verify}};
+} commands[] = {{"list", cmd_list}, {"verify", cmd_verify}, {"upload", cmd_upload}, {"resume", cmd_resume}};
 
 int main(int argc, char **argv) {
     size_t k;
-    if (argc < 2) return usage_error("a command is missing (list, verify)", NULL);
+    if (argc < 2) return usage_error("a command is missing (list, verify, upload, resume)", NULL);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(usage_text, stdout);
         return 0;
@@ -507,5 +870,5 @@ int main(int argc, char **argv) {
     for (k = 0; k < sizeof commands / sizeof *commands; k++)
         if (strcmp(argv[1], commands[k].name) == 0) return commands[k].run(argc - 2, argv + 2);
     if (argv[1][0] == '-') return usage_error("unknown option '%s' (options follow the command)", argv[1]);
-    return usage_error("unknown command '%s' (commands: list, verify)", argv[1]);
+    return usage_error("unknown command '%s' (commands: list, verify, upload, resume)", argv[1]);
 }
