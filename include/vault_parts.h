@@ -306,8 +306,8 @@ typedef struct vault_parts_iter vault_parts_iter;
  * One local file uploaded to one upload session. Opaque: create it with
  * vault_parts_upload_open. The caller owns the handle and must pass it to
  * vault_parts_upload_free. A handle may move between threads but is used by one thread at a
- * time (every call on it, the accessors included, vault_parts_upload_interrupt excepted);
- * separate handles run in parallel, also on one vault_parts_client.
+ * time: every call on it, the accessors included, except vault_parts_upload_interrupt.
+ * Separate handles run in parallel, also on one vault_parts_client.
  */
 typedef struct vault_parts_upload vault_parts_upload;
 
@@ -1073,7 +1073,7 @@ int vault_parts_open_new_with_client(struct vault_parts_iter **out, struct vault
  * 50 MiB, 500 GB) fails with VAULT_PARTS_E_ARG before any request.
  *
  * Memory: flat in the file size. Parts are streamed from the file and hashed ahead in small
- * reads, never held whole (peak RSS at most 2 x part size + 32 MiB, measured by make bench).
+ * reads, never held whole.
  *
  * On return *out holds a new handle, even when the arguments were bad: then the handle is in
  * the error state and vault_parts_upload_errmsg explains. The caller owns the handle and must
@@ -1116,9 +1116,9 @@ int vault_parts_upload_set_poll_ms(struct vault_parts_upload *u, uint32_t ms);
  * second call does nothing and returns the same result.
  *
  * Returns VAULT_PARTS_OK, or an error code, kept for every later call: the listing's codes,
- * VAULT_PARTS_E_CONFLICT, VAULT_PARTS_E_IO (the file is missing, not a regular file,
- * unreadable or empty), VAULT_PARTS_E_ARG (a part size or file size outside Vault's limits,
- * also for a NULL `u`).
+ * VAULT_PARTS_E_CONFLICT, VAULT_PARTS_E_IO (the file is missing, not a regular file or
+ * unreadable), VAULT_PARTS_E_ARG (an empty file, a part size or file size outside Vault's
+ * limits; also for a NULL `u`).
  */
 int vault_parts_upload_start(struct vault_parts_upload *u);
 

@@ -231,23 +231,50 @@ pub unsafe extern "C" fn vault_parts_open_with_client(
     session_id: *const c_char,
     upload_session_id: *const c_char,
 ) -> c_int {
+    // SAFETY: the pointers are NULL or valid, per the C contract.
+    unsafe {
+        open_iter(
+            out,
+            Some(client),
+            || open_args(vault_url, session_id, upload_session_id),
+            |(url, sid, upload), shared| existing_session(url, sid, upload, shared),
+        )
+    }
+}
+
+/// Every open function of an iterator: `out` checked, the arguments read by `args`, the
+/// listing made by `make` inside the panic boundary (on `client` when the function takes one:
+/// Some, its pointer possibly NULL), and the handle stored. Bad arguments make a failed handle.
+///
+/// # Safety
+/// `out` is NULL or writable; `client` is None, or Some(NULL or a live client); `args` reads
+/// only pointers valid for the call.
+pub(super) unsafe fn open_iter<A>(
+    out: *mut *mut vault_parts_iter,
+    client: Option<*mut vault_parts_client>,
+    args: impl FnOnce() -> Result<A, Error>,
+    make: impl FnOnce(A, Option<Client>) -> Listing,
+) -> c_int {
     if out.is_null() {
         return VAULT_PARTS_E_ARG;
     }
-    let listing = guard(None, || {
-        // SAFETY: each pointer is NULL or a NUL-terminated string, per the C contract.
-        Some(match unsafe { open_args(vault_url, session_id, upload_session_id) } {
-            // SAFETY: NULL or a live client, per the C contract.
-            Ok((url, sid, upload)) => unsafe {
-                on_client(client, |shared| match shared {
-                    Some(shared) => Listing::with_client(url, sid, upload, shared),
-                    None => Listing::new(url, sid, upload),
-                })
-            },
-            Err(e) => Listing::failed(e),
+    let made = guard(None, || {
+        Some(match (args(), client) {
+            (Ok(a), None) => make(a, None),
+            // SAFETY: NULL or a live client, per this function's contract.
+            (Ok(a), Some(client)) => unsafe { on_client(client, |shared| make(a, shared)) },
+            (Err(e), _) => Listing::failed(e),
         })
     });
-    store(out, listing)
+    store(out, made)
+}
+
+/// The listing of an existing session's parts, on `shared` when given.
+pub(super) fn existing_session(url: &str, sid: &str, upload: &str, shared: Option<Client>) -> Listing {
+    match shared {
+        Some(shared) => Listing::with_client(url, sid, upload, shared),
+        None => Listing::new(url, sid, upload),
+    }
 }
 
 /// A listing `make` opens on `client` (already checked arguments): on the built client, or,
@@ -256,10 +283,7 @@ pub unsafe extern "C" fn vault_parts_open_with_client(
 ///
 /// # Safety
 /// `client` is NULL or a live client.
-pub(super) unsafe fn on_client(
-    client: *mut vault_parts_client,
-    make: impl FnOnce(Option<Client>) -> Listing,
-) -> Listing {
+unsafe fn on_client(client: *mut vault_parts_client, make: impl FnOnce(Option<Client>) -> Listing) -> Listing {
     // SAFETY: per this function's contract.
     let shared =
         unsafe { client.cast_const().as_ref() }.ok_or_else(|| Error::arg("client is NULL")).and_then(use_client);

@@ -22,7 +22,7 @@ use crate::error::{Error, ErrorKind};
 use crate::listing::{Listing, MAX_EMPTY_PAGES, MAX_PAGES};
 use crate::log::Level;
 use crate::settings::Settings;
-use boundary::{c_str, call, code_of, guard, read, store, with_text};
+use boundary::{c_str, call, code_of, read, with_text};
 pub use client::*;
 use handle::{opaque, Handle};
 pub use service::*;
@@ -197,17 +197,15 @@ pub unsafe extern "C" fn vault_parts_open(
     session_id: *const c_char,
     upload_session_id: *const c_char,
 ) -> c_int {
-    if out.is_null() {
-        return ErrorKind::Arg.code();
+    // SAFETY: the pointers are NULL or valid, per the C contract.
+    unsafe {
+        client::open_iter(
+            out,
+            None,
+            || open_args(vault_url, session_id, upload_session_id),
+            |(url, sid, up), c| client::existing_session(url, sid, up, c),
+        )
     }
-    let made = guard(None, || {
-        // SAFETY: each pointer is NULL or a NUL-terminated string, per the C contract.
-        Some(match unsafe { open_args(vault_url, session_id, upload_session_id) } {
-            Ok((url, sid, upload)) => Listing::new(url, sid, upload),
-            Err(e) => Listing::failed(e),
-        })
-    });
-    store(out, made)
 }
 
 /// The three strings of vault_parts_open, checked in order.

@@ -1,8 +1,8 @@
 //! The C ABI of the session-level calls that are not an upload: aborting a session and listing
 //! the user's upload sessions, both on an iterator (its settings, client and errors).
 
-use super::boundary::{c_str, call, code_of, guard, store};
-use super::client::on_client;
+use super::boundary::{c_str, call, code_of};
+use super::client::open_iter;
 use super::{
     vault_parts_client, vault_parts_iter, VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_OK, VAULT_PARTS_ROW,
 };
@@ -48,17 +48,10 @@ pub unsafe extern "C" fn vault_parts_open_sessions(
     vault_url: *const c_char,
     session_id: *const c_char,
 ) -> c_int {
-    if out.is_null() {
-        return VAULT_PARTS_E_ARG;
+    // SAFETY: the pointers are NULL or valid, per the C contract.
+    unsafe {
+        open_iter(out, None, || account_args(vault_url, session_id), |(url, sid), c| Listing::for_sessions(url, sid, c))
     }
-    let made = guard(None, || {
-        // SAFETY: each pointer is NULL or a NUL-terminated string, per the C contract.
-        Some(match unsafe { account_args(vault_url, session_id) } {
-            Ok((url, sid)) => Listing::for_sessions(url, sid, None),
-            Err(e) => Listing::failed(e),
-        })
-    });
-    store(out, made)
 }
 
 /// As vault_parts_open_sessions, on `client`'s connections (see vault_parts_open_with_client:
@@ -75,18 +68,15 @@ pub unsafe extern "C" fn vault_parts_open_sessions_with_client(
     vault_url: *const c_char,
     session_id: *const c_char,
 ) -> c_int {
-    if out.is_null() {
-        return VAULT_PARTS_E_ARG;
+    // SAFETY: the pointers are NULL or valid, per the C contract.
+    unsafe {
+        open_iter(
+            out,
+            Some(client),
+            || account_args(vault_url, session_id),
+            |(url, sid), c| Listing::for_sessions(url, sid, c),
+        )
     }
-    let made = guard(None, || {
-        // SAFETY: each pointer is NULL or a NUL-terminated string, per the C contract.
-        Some(match unsafe { account_args(vault_url, session_id) } {
-            // SAFETY: NULL or a live client, per the C contract.
-            Ok((url, sid)) => unsafe { on_client(client, |shared| Listing::for_sessions(url, sid, shared)) },
-            Err(e) => Listing::failed(e),
-        })
-    });
-    store(out, made)
 }
 
 /// # Safety

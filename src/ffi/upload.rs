@@ -2,7 +2,7 @@
 //! structs, and delegates to [`crate::upload::Upload`].
 
 use super::boundary::{self, c_str, call, code_of, guard, read, store, take};
-use super::client::on_client;
+use super::client::open_iter;
 use super::handle::{opaque, Handle};
 use super::verify::c_path;
 use super::{
@@ -65,8 +65,8 @@ impl UploadCore {
 /// One local file uploaded to one upload session. Opaque: create it with
 /// vault_parts_upload_open. The caller owns the handle and must pass it to
 /// vault_parts_upload_free. A handle may move between threads but is used by one thread at a
-/// time (every call on it, the accessors included, vault_parts_upload_interrupt excepted);
-/// separate handles run in parallel, also on one vault_parts_client.
+/// time: every call on it, the accessors included, except vault_parts_upload_interrupt.
+/// Separate handles run in parallel, also on one vault_parts_client.
 pub struct vault_parts_upload(Handle<UploadCore>);
 opaque!(vault_parts_upload, UploadCore);
 
@@ -138,17 +138,15 @@ pub unsafe extern "C" fn vault_parts_open_new(
     staging_path: *const c_char,
     overwrite: c_int,
 ) -> c_int {
-    if out.is_null() {
-        return VAULT_PARTS_E_ARG;
+    // SAFETY: the pointers are NULL or valid, per the C contract.
+    unsafe {
+        open_iter(
+            out,
+            None,
+            || new_args(vault_url, session_id, staging_path, overwrite),
+            |(url, sid, path, ow), c| Listing::for_new_session(url, sid, path, ow, c),
+        )
     }
-    let made = guard(None, || {
-        // SAFETY: each pointer is NULL or a NUL-terminated string, per the C contract.
-        Some(match unsafe { new_args(vault_url, session_id, staging_path, overwrite) } {
-            Ok((url, sid, path, overwrite)) => Listing::for_new_session(url, sid, path, overwrite, None),
-            Err(e) => Listing::failed(e),
-        })
-    });
-    store(out, made)
 }
 
 /// As vault_parts_open_new, but the upload uses `client`'s connections, name cache and TLS
@@ -170,20 +168,15 @@ pub unsafe extern "C" fn vault_parts_open_new_with_client(
     staging_path: *const c_char,
     overwrite: c_int,
 ) -> c_int {
-    if out.is_null() {
-        return VAULT_PARTS_E_ARG;
+    // SAFETY: the pointers are NULL or valid, per the C contract.
+    unsafe {
+        open_iter(
+            out,
+            Some(client),
+            || new_args(vault_url, session_id, staging_path, overwrite),
+            |(url, sid, path, ow), c| Listing::for_new_session(url, sid, path, ow, c),
+        )
     }
-    let made = guard(None, || {
-        // SAFETY: each pointer is NULL or a NUL-terminated string, per the C contract.
-        Some(match unsafe { new_args(vault_url, session_id, staging_path, overwrite) } {
-            // SAFETY: NULL or a live client, per the C contract.
-            Ok((url, sid, path, ow)) => unsafe {
-                on_client(client, |shared| Listing::for_new_session(url, sid, path, ow, shared))
-            },
-            Err(e) => Listing::failed(e),
-        })
-    });
-    store(out, made)
 }
 
 /// The arguments of vault_parts_open_new, checked in order.
@@ -231,7 +224,7 @@ unsafe fn new_args<'a>(
 /// 50 MiB, 500 GB) fails with VAULT_PARTS_E_ARG before any request.
 ///
 /// Memory: flat in the file size. Parts are streamed from the file and hashed ahead in small
-/// reads, never held whole (peak RSS at most 2 x part size + 32 MiB, measured by make bench).
+/// reads, never held whole.
 ///
 /// On return *out holds a new handle, even when the arguments were bad: then the handle is in
 /// the error state and vault_parts_upload_errmsg explains. The caller owns the handle and must
@@ -310,9 +303,9 @@ pub unsafe extern "C" fn vault_parts_upload_set_poll_ms(u: *mut vault_parts_uplo
 /// second call does nothing and returns the same result.
 ///
 /// Returns VAULT_PARTS_OK, or an error code, kept for every later call: the listing's codes,
-/// VAULT_PARTS_E_CONFLICT, VAULT_PARTS_E_IO (the file is missing, not a regular file,
-/// unreadable or empty), VAULT_PARTS_E_ARG (a part size or file size outside Vault's limits,
-/// also for a NULL `u`).
+/// VAULT_PARTS_E_CONFLICT, VAULT_PARTS_E_IO (the file is missing, not a regular file or
+/// unreadable), VAULT_PARTS_E_ARG (an empty file, a part size or file size outside Vault's
+/// limits; also for a NULL `u`).
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_upload_start(u: *mut vault_parts_upload) -> c_int {
     call(u, |core| code_of(core.upload.start(), VAULT_PARTS_OK))
