@@ -6,8 +6,9 @@ libvault_parts) and a summary line that asserts the targets; exits 1 when one is
 Then the V scenarios (bench/verify_bench.py: verifying a 2 GiB file against its parts).
 Then S4 (20 listings of a one-page session over HTTPS against vault-sim: one shared client
 against 20 separate handles).
+Then the U scenarios (bench/upload_bench.py: uploading against curl sending the same parts).
 Environment: ROUNDS (default 5), BENCH_DIR (default build/bench), BENCH_ONLY=V (V scenarios
-only) or BENCH_ONLY=S4 (S4 only).
+only), BENCH_ONLY=S4 (S4 only) or BENCH_ONLY=U (U scenarios only).
 """
 import json
 import os
@@ -20,6 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import upload_bench  # noqa: E402  (the U scenarios: vault_parts_upload)
 import verify_bench  # noqa: E402  (the V scenarios: vault_parts_verify)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -149,6 +151,8 @@ def fmt(seconds):
 def main():
     if os.environ.get("BENCH_ONLY") == "V":
         return verify_bench.main()
+    if os.environ.get("BENCH_ONLY") == "U":
+        return upload_bench.main()
     if os.environ.get("BENCH_ONLY") == "S4":
         os.makedirs(WORK, exist_ok=True)
         targets = s4()
@@ -232,6 +236,7 @@ def main():
     ]
     targets += verify_bench.run(WORK, ROUNDS)
     targets += s4()
+    targets += upload_bench.run(WORK, ROUNDS)
     for what, ok, value in targets:
         print(f"{'met   ' if ok else 'MISSED'} {what}: {value}")
     met = sum(ok for _, ok, _ in targets)

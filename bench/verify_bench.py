@@ -23,14 +23,14 @@ PART = 5 * 1024 * 1024
 SIZE = 2 * 1024 * 1024 * 1024
 
 
-def build(work):
-    """Compiles the C drivers against the release library; returns their paths."""
+def build(work, names=("verify_file", "list_count")):
+    """Compiles the C drivers `names` (bench/NAME.c) against the release library; returns their paths."""
     release = os.path.join(ROOT, "target", "release")
     lib = os.path.join(release, "libvault_parts.so.0")
     if not os.path.exists(lib):
         os.symlink("libvault_parts.so", lib)
     exes = {}
-    for name in ["verify_file", "list_count"]:
+    for name in names:
         exe = os.path.join(work, name)
         subprocess.run(["cc", "-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-O2",
                         "-I" + os.path.join(ROOT, "include"), "-I" + os.path.join(ROOT, "tests-c"),
