@@ -546,9 +546,18 @@ impl Pager {
                 "page {page_no}: next_page {url} was fetched before: a pagination loop"
             )));
         }
+        let limit = asked_limit(&url);
         let request = Request::new(Method::Get, url);
         let what = format!("page {page_no}");
-        conn.call(&request, &what, log, traffic, read)
+        let page = conn.call(&request, &what, log, traffic, read)?;
+        if page.parts.len() > limit as usize {
+            // A handle keeps its page: the header's memory bound holds only for pages as asked.
+            return Err(Error::protocol(format!(
+                "page {page_no}: {} parts, more than the limit of {limit} its request asked for",
+                page.parts.len()
+            )));
+        }
+        Ok(page)
     }
 
     /// Queues a fetched page's parts, ending the listing when empty pages keep linking on.
@@ -569,6 +578,17 @@ impl Pager {
         self.next_link = page.next_page;
         Ok(())
     }
+}
+
+/// The `limit` a page request asks for (the first page's from vault_parts_set_limit, a later
+/// one's from the server's next_page link); Vault's default, its largest, when it names none.
+fn asked_limit(url: &str) -> u32 {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("limit=")?.parse::<u32>().ok())
+        .map_or(page::MAX_PAGE_PARTS, |n| n.min(page::MAX_PAGE_PARTS))
 }
 
 /// A 200 body as a page, or the failure it reports.
@@ -604,6 +624,17 @@ impl Iterator for Listing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_limit_a_page_may_hold_is_the_one_its_url_asks_for() {
+        let base = "http://127.0.0.1:9/api/v25.3/services/file_staging/upload/u/parts";
+        assert_eq!(asked_limit(&format!("{base}?limit=2")), 2);
+        assert_eq!(asked_limit(&format!("{base}?cursor=abc&limit=5")), 5);
+        assert_eq!(asked_limit(&format!("{base}?cursor=abc&xlimit=5")), 1000, "another parameter");
+        assert_eq!(asked_limit(&format!("{base}?limit=2#limit=9")), 2, "not the fragment");
+        assert_eq!(asked_limit(&format!("{base}?limit=5000")), 1000, "Vault's largest");
+        assert_eq!(asked_limit(base), 1000, "none named: Vault's default");
+    }
 
     fn pager() -> Pager {
         Pager::new("u", &Settings::default())

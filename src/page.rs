@@ -9,6 +9,10 @@ use serde::Deserialize;
 use std::borrow::Cow;
 use std::fmt;
 
+/// The most parts a page holds: the largest `limit` Vault accepts. A page past it is refused
+/// while it is parsed, so a hostile page costs no more memory than a full one.
+pub(crate) const MAX_PAGE_PARTS: u32 = 1000;
+
 /// One uploaded part.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Part {
@@ -92,6 +96,10 @@ impl<'de> Visitor<'de> for DataVisitor {
         let mut violation = None;
         let mut index = 0usize;
         while let Some(raw) = seq.next_element::<Object<RawPart>>()? {
+            if violation.is_none() && index == MAX_PAGE_PARTS as usize {
+                violation = Some(format!("data holds more than {MAX_PAGE_PARTS} parts, the most a Vault page holds"));
+                parts = Vec::new();
+            }
             if violation.is_none() {
                 let part = raw.get(format_args!("data[{index}]"));
                 match part.and_then(|raw| raw.validate().map_err(|why| format!("data[{index}].{why}"))) {
@@ -210,6 +218,22 @@ mod tests {
         assert_eq!(p.parts[1].part_number, 2);
         assert_eq!(p.parts[1].md5_hex(), "d6762077325b9ec3b75ada3b269e17d3");
         assert!(p.next_page.unwrap().ends_with("%2BC7Q0B8UHdPxfJ7U%3D&limit=2"));
+    }
+
+    #[test]
+    fn a_page_holds_at_most_vaults_largest_limit() {
+        let body = |n: u32| {
+            let items: Vec<String> = (1..=n).map(|k| format!(r#"{{"part_number":{k},"size":5}}"#)).collect();
+            format!(r#"{{"responseStatus":"SUCCESS","data":[{}]}}"#, items.join(","))
+        };
+        assert_eq!(page(&body(MAX_PAGE_PARTS)).parts.len(), 1000);
+        assert_eq!(
+            violation(&body(MAX_PAGE_PARTS + 1)),
+            "data holds more than 1000 parts, the most a Vault page holds"
+        );
+        // A FAILURE page's data does not matter, however long.
+        let failed = body(MAX_PAGE_PARTS + 1).replace("SUCCESS", "FAILURE");
+        assert!(matches!(parse(failed.as_bytes()), Ok(Outcome::Failed(_))));
     }
 
     #[test]

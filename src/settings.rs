@@ -100,8 +100,9 @@ impl Default for Settings {
 
 impl Settings {
     pub fn set_limit(&mut self, limit: u32) -> Result<(), Error> {
-        if !(1..=1000).contains(&limit) {
-            return Err(Error::arg(format!("limit {limit} is out of range: Vault accepts 1 to 1000")));
+        if !(1..=crate::page::MAX_PAGE_PARTS).contains(&limit) {
+            let max = crate::page::MAX_PAGE_PARTS;
+            return Err(Error::arg(format!("limit {limit} is out of range: Vault accepts 1 to {max}")));
         }
         self.limit = Some(limit);
         Ok(())

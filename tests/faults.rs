@@ -298,6 +298,14 @@ fn cases() -> Vec<Case> {
             .on(Always, Action::Redirect("http://127.0.0.2:9/api/v25.3/services/file_staging/upload/f/parts".into())),
         case("redirect_loop", "E_PROTOCOL", 6, "more than 5 redirects", "redirects are capped")
             .on(Always, Action::Redirect(FIRST_URL.into())),
+        case(
+            "page_over_limit",
+            "E_PROTOCOL",
+            1,
+            "page 1: 3 parts, more than the limit of 2 its request asked for",
+            "a page longer than the limit asked for: a handle holds one page, so its memory stays bounded",
+        )
+        .on(Always, items(&format!(r#"{ok_item},{ok_item},{ok_item}"#))),
         case("part_number_negative", "E_PROTOCOL", 1, "data[0].part_number is -1", "part numbers are positive")
             .on(Always, items(r#"{"part_number":-1,"size":5}"#)),
         case("part_number_zero", "E_PROTOCOL", 1, "data[0].part_number is 0", "parts are numbered from 1")

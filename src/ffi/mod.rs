@@ -240,8 +240,11 @@ unsafe fn open_args<'a>(
 ///
 /// The work of one call is bounded: each attempt at a page (redirects included) ends within
 /// the timeout, each page gets at most vault_parts_set_max_attempts attempts, and a listing
-/// fetches at most VAULT_PARTS_MAX_PAGES pages. After its first page an open handle holds
-/// about 260 KiB (measured; mostly the connection's buffers), whatever the listing's length.
+/// fetches at most VAULT_PARTS_MAX_PAGES pages. A page holding more parts than its request's
+/// `limit` (vault_parts_set_limit for the first page, the next_page link's for later ones,
+/// Vault's 1000 when none is named) is VAULT_PARTS_E_PROTOCOL, so after its first page an
+/// open handle holds about 260 KiB (measured; mostly the connection's buffers), whatever the
+/// listing's length or the server's pages.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_next(it: *mut vault_parts_iter, out: *mut vault_part) -> c_int {
     call(it, |listing| {
