@@ -214,18 +214,14 @@ fn read_pem_certs(path: &str) -> Result<Vec<Vec<u8>>, Error> {
 /// open does not block (a FIFO would wait for a writer), and a device (/dev/zero) or a FIFO
 /// is refused before a byte is read.
 fn read_ca_file(path: &str) -> Result<Vec<u8>, Error> {
+    use crate::local::{open_regular, NotRegular};
     use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
     let refused = |why: String| Error::arg(format!("ca_file {} {why}", quote(path)));
     let unreadable = |e: std::io::Error| refused(format!("cannot be read: {e}"));
-    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(unreadable)?;
-    let meta = file.metadata().map_err(unreadable)?;
-    if meta.is_dir() {
-        return Err(refused("is a directory".into()));
-    }
-    if !meta.is_file() {
-        return Err(refused("is not a regular file".into()));
-    }
+    let (file, meta) = open_regular(path.as_ref()).map_err(|refusal| match refusal {
+        NotRegular::Io(_, e) => unreadable(e),
+        other => refused(other.is().into()),
+    })?;
     let cap = VAULT_PARTS_MAX_CA_FILE_SIZE;
     let too_large = || refused(format!("is larger than {cap} bytes (VAULT_PARTS_MAX_CA_FILE_SIZE)"));
     if meta.len() > cap as u64 {

@@ -63,19 +63,10 @@ impl LocalFile {
     /// no permission is [`ErrorKind::Io`]; an empty file is [`ErrorKind::Arg`].
     pub fn open(path: impl AsRef<Path>, purpose: Purpose) -> Result<LocalFile, Error> {
         let (path, shown) = (path.as_ref(), path.as_ref().to_string_lossy().into_owned());
-        use std::os::unix::fs::OpenOptionsExt;
-        // Non-blocking, so a FIFO's open returns at once (and is refused below) instead of
-        // waiting forever for a writer; for a regular file the flag changes nothing.
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(path)
-            .map_err(|e| io_error(&shown, "cannot open", &e))?;
-        let meta = file.metadata().map_err(|e| io_error(&shown, "cannot stat", &e))?;
-        if !meta.is_file() {
-            let what = if meta.is_dir() { "a directory" } else { "not a regular file" };
-            return Err(Error::new(ErrorKind::Io, format!("{shown} is {what}")));
-        }
+        let (file, meta) = open_regular(path).map_err(|refusal| match refusal {
+            NotRegular::Io(what, e) => io_error(&shown, what, &e),
+            other => Error::new(ErrorKind::Io, format!("{shown} {}", other.is())),
+        })?;
         if meta.len() == 0 {
             return Err(Error::arg(format!("{shown} is empty: there is nothing to {}", purpose.verb())));
         }
@@ -134,6 +125,47 @@ impl LocalFile {
 
     fn changed(&self, how: &str) -> Error {
         Error::new(ErrorKind::Io, format!("{}: changed while {} ({how})", self.shown, self.purpose.doing()))
+    }
+}
+
+/// Why a path did not open as a regular file.
+#[derive(Debug)]
+pub enum NotRegular {
+    /// The open or the stat failed: "cannot open" or "cannot stat", and why.
+    Io(&'static str, std::io::Error),
+    Directory,
+    /// A FIFO, a device, a socket.
+    Other,
+}
+
+impl NotRegular {
+    /// "is a directory" or "is not a regular file" (Io is reported by the caller its way).
+    pub fn is(&self) -> &'static str {
+        match self {
+            NotRegular::Directory => "is a directory",
+            _ => "is not a regular file",
+        }
+    }
+}
+
+/// Opens `path` for reading if it is a regular file, with its metadata. Every file the
+/// library reads (local files, CA files) opens here. Non-blocking, so a FIFO's open returns
+/// at once (and is refused) instead of waiting forever for a writer, and a device such as
+/// /dev/zero is refused before a byte is read; for a regular file the flag changes nothing.
+pub fn open_regular(path: &Path) -> Result<(File, Metadata), NotRegular> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| NotRegular::Io("cannot open", e))?;
+    let meta = file.metadata().map_err(|e| NotRegular::Io("cannot stat", e))?;
+    if meta.is_file() {
+        Ok((file, meta))
+    } else if meta.is_dir() {
+        Err(NotRegular::Directory)
+    } else {
+        Err(NotRegular::Other)
     }
 }
 

@@ -10,7 +10,7 @@ mod part;
 mod pool;
 
 pub use ahead::{DigestsAhead, Lookahead};
-pub use file::{LocalFile, Purpose};
+pub use file::{open_regular, LocalFile, NotRegular, Purpose};
 pub(crate) use geometry::MAX_PART_NUMBER;
 pub use geometry::{check_upload_part_size, choose_part_size, Geometry, Inference};
 pub(crate) use hash::LANES;
