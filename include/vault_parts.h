@@ -642,9 +642,13 @@ int vault_parts_set_limit(struct vault_parts_iter *it, uint32_t limit);
 int vault_parts_set_api_version(struct vault_parts_iter *it, const char *version);
 
 /**
- * Sets the time one HTTP attempt may take, in milliseconds (at least 1): one deadline from
- * the connection to the last byte of the final body, across every redirect hop. The default
- * is 60000. Only before the first vault_parts_next.
+ * Sets how long one HTTP attempt may go without progress, in milliseconds (at least 1). An
+ * attempt (every redirect hop of it: connect, TLS, request, answer) fails with
+ * VAULT_PARTS_E_TIMEOUT once this long passes with no body byte moved: a part upload's body
+ * sent or an answer's body received. A 50 MiB part on a slow link that keeps moving never
+ * times out; a server that stops does, within this long. The whole listing or upload is
+ * bounded by vault_parts_set_deadline_ms instead. The default is 60000. Applies to every
+ * request the handle makes (an upload's too). Only before the first vault_parts_next.
  *
  * Returns VAULT_PARTS_OK; VAULT_PARTS_E_ARG for a bad value (and the handle keeps that error)
  * or after the first vault_parts_next (a misuse that changes nothing); or the handle's error.
