@@ -275,6 +275,7 @@ impl<In: Transport> Connector<In> for NetConnector {
         if let Some(transport) = chained {
             return Ok(Some(Either::A(transport)));
         }
+        refuse_socks(details)?;
         let limit = Limit::of(details.timeout)?;
         let stream = connect_any(&details.addrs, &limit)?;
         if details.config.no_delay() {
@@ -287,6 +288,24 @@ impl<In: Transport> Connector<In> for NetConnector {
         let config = details.config;
         let buffers = LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size());
         Ok(Some(Either::B(NetTransport { stream, buffers, read_armed: None, write_armed: None })))
+    }
+}
+
+/// Traffic never goes around a proxy it was told to use. Only CONNECT proxies run in this
+/// chain (ureq's SOCKS connector would open its own sockets, outside the interrupt and the
+/// timeouts), so a SOCKS proxy that applies to this host fails the connection here instead of
+/// reaching the host directly. The message names no proxy URL: it may hold credentials.
+fn refuse_socks(details: &ConnectionDetails) -> Result<(), Error> {
+    use ureq::ProxyProtocol::{Http, Https};
+    match details.config.proxy() {
+        Some(proxy) if !matches!(proxy.protocol(), Http | Https) && !proxy.is_no_proxy(details.uri) => {
+            Err(Error::Io(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a SOCKS proxy is set (ALL_PROXY, HTTPS_PROXY or HTTP_PROXY) and SOCKS is not supported: \
+                 name an HTTP CONNECT proxy (http://host:port) or list the host in NO_PROXY",
+            )))
+        }
+        _ => Ok(()),
     }
 }
 

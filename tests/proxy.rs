@@ -111,3 +111,42 @@ fn plain_http_to_loopback_never_uses_a_proxy() {
     assert!(proxy.upstream_bytes.lock().unwrap().is_empty());
     assert_eq!(sim.requests().len(), 4);
 }
+
+/// A SOCKS proxy in the environment is refused, never bypassed: the listing fails with
+/// E_NETWORK saying so, before any connection (neither the proxy's listener nor Vault sees
+/// one), for every SOCKS scheme ureq reads; NO_PROXY still exempts a host.
+#[test]
+fn a_socks_proxy_is_refused_never_bypassed() {
+    let ca = TestCa::new("socks test CA");
+    let ca_file = std::env::temp_dir().join(format!("vault_parts_socks_ca_{}.pem", std::process::id()));
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let mut config = Config::default().user(SID, "alice", false).upload(Upload::new("sx", "alice", 3));
+    config.tls = Some(ca.identity(&["127.0.0.1"]));
+    let sim = Sim::start(config).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let ca_opt = format!("ca_file={}", ca_file.display());
+    let args = list_args(&sim, SID, "sx", &["attempts=1", &ca_opt]);
+    for scheme in ["socks4", "socks4a", "socks5", "socks5h"] {
+        for var in ["ALL_PROXY", "HTTPS_PROXY", "https_proxy"] {
+            let proxy = format!("{scheme}://user:pw-secret@127.0.0.1:{port}");
+            let r = run(Mode::Native, &program("tests-c/list.c"), &args, &[(var, &proxy)]);
+            let what = format!("{var}={scheme}://...: {}{}", r.stdout, r.stderr);
+            assert_eq!(r.field("result"), "E_NETWORK", "{what}");
+            assert!(r.field("errmsg").contains("SOCKS is not supported"), "{what}");
+            assert!(!r.stdout.contains("pw-secret") && !r.stderr.contains("pw-secret"), "{what}");
+        }
+    }
+    assert_eq!(sim.requests().len(), 0, "a request went around the proxy");
+    assert!(listener.accept().is_err(), "nothing dials the SOCKS proxy either");
+    let exempt = run(
+        Mode::Native,
+        &program("tests-c/list.c"),
+        &args,
+        &[("ALL_PROXY", &format!("socks5://127.0.0.1:{port}")), ("NO_PROXY", "127.0.0.1")],
+    );
+    std::fs::remove_file(&ca_file).unwrap();
+    assert_eq!(exempt.field("result"), "DONE", "NO_PROXY exempts the host: {}", exempt.stdout);
+    assert_eq!(sim.requests().len(), 1);
+}
