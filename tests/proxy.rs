@@ -150,3 +150,89 @@ fn a_socks_proxy_is_refused_never_bypassed() {
     assert_eq!(exempt.field("result"), "DONE", "NO_PROXY exempts the host: {}", exempt.stdout);
     assert_eq!(sim.requests().len(), 1);
 }
+
+/// tinyproxy, killed when dropped.
+struct Tinyproxy {
+    child: std::process::Child,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Tinyproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts Debian's tinyproxy on loopback with BasicAuth `user`/`password`, tunnelling only to
+/// `connect_port`. Fails (never skips) when tinyproxy is missing: .ci/run installs it.
+fn tinyproxy(user: &str, password: &str, connect_port: u16) -> Tinyproxy {
+    let dir = std::env::temp_dir().join(format!("vault_parts_tinyproxy_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = dir.join("tinyproxy.log");
+    let conf = dir.join("tinyproxy.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 16\nBasicAuth {user} {password}\n\
+             ConnectPort {connect_port}\nAllow 127.0.0.1\nLogLevel Connect\nLogFile \"{}\"\nPidFile \"{}\"\n",
+            log.display(),
+            dir.join("tinyproxy.pid").display()
+        ),
+    )
+    .unwrap();
+    let child = std::process::Command::new("tinyproxy")
+        .arg("-d")
+        .arg("-c")
+        .arg(&conf)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start tinyproxy ({e}): .ci/run installs it (apt-get install tinyproxy)"));
+    let proxy = Tinyproxy { child, port, log };
+    let started = std::time::Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "tinyproxy did not listen on {port}");
+        thread::sleep(std::time::Duration::from_millis(20));
+    }
+    proxy
+}
+
+/// Corporate proxies want credentials: `HTTPS_PROXY=http://user:password@host:port` reaches a
+/// real proxy users run (tinyproxy with BasicAuth), and the userinfo is a secret: it appears
+/// in no errmsg, log line or output, whether the proxy accepts it or refuses it.
+#[test]
+fn proxy_credentials_reach_tinyproxy_and_stay_secret() {
+    let ca = TestCa::new("tinyproxy test CA");
+    let ca_file = std::env::temp_dir().join(format!("vault_parts_tinyproxy_ca_{}.pem", std::process::id()));
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let mut config = Config::default().user(SID, "alice", false).upload(Upload::new("tp", "alice", 5));
+    config.tls = Some(ca.identity(&["127.0.0.1"]));
+    let sim = Sim::start(config).unwrap();
+    let sim_port = sim.addr().port();
+    let password = "Pr0xy-pw-7c1e";
+    let proxy = tinyproxy("corp-user", password, sim_port);
+    let ca_opt = format!("ca_file={}", ca_file.display());
+    let args = list_args(&sim, SID, "tp", &["limit=2", "attempts=1", "log=1", &ca_opt]);
+    let list = |userinfo: &str| {
+        let url = format!("http://{userinfo}@127.0.0.1:{}", proxy.port);
+        run(Mode::Native, &program("tests-c/list.c"), &args, &[("HTTPS_PROXY", &url)])
+    };
+    let ok = list(&format!("corp-user:{password}"));
+    assert_eq!(ok.field("result"), "DONE", "{}{}", ok.stdout, ok.stderr);
+    assert_eq!(ok.parts().lines().count(), 5);
+    assert_eq!(sim.requests().len(), 3, "three pages, through the proxy");
+    let log = std::fs::read_to_string(&proxy.log).unwrap_or_default();
+    assert!(log.contains(&format!("CONNECT 127.0.0.1:{sim_port}")), "tinyproxy tunnelled nothing: {log}");
+    let refused = list("corp-user:wrong-pw-93ab");
+    assert_eq!(refused.field("result"), "E_NETWORK", "{}{}", refused.stdout, refused.stderr);
+    assert_eq!(sim.requests().len(), 3, "a refused proxy reaches nothing");
+    std::fs::remove_file(&ca_file).unwrap();
+    for (r, secret) in [(&ok, password), (&refused, "wrong-pw-93ab")] {
+        for text in [&r.stdout, &r.stderr] {
+            assert!(!text.contains(secret) && !text.contains("corp-user:"), "the proxy's userinfo leaked: {text}");
+        }
+    }
+}
