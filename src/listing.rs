@@ -519,8 +519,9 @@ impl Pager {
             let Some(link) = self.next_link.take() else { return Ok(None) };
             let page_no = tally.pages + 1;
             let page = self.fetch(conn, &link, page_no, log, &mut tally.traffic)?;
-            tally.pages = page_no;
+            // Counted once accepted, as vault_parts_stats says: a refused page is not.
             self.accept(page, page_no, log)?;
+            tally.pages = page_no;
         }
     }
 

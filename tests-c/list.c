@@ -66,6 +66,12 @@ int main(int argc, char **argv) {
     printf("error_type %s\n", vault_parts_error_type(it));
     printf("burst %lld\n", (long long)vault_parts_burst_remaining(it));
     printf("maxrss %ld\n", peak_rss_kib());
+    {
+        vault_parts_statistics st;
+        CHECK_CODE(vault_parts_stats(it, &st), VAULT_PARTS_OK);
+        printf("stats requests %llu retries %llu pages %llu\n", (unsigned long long)st.requests,
+               (unsigned long long)st.retries, (unsigned long long)st.pages);
+    }
     fflush(stdout);
 
     /* The outcome is sticky: DONE stays DONE, an error stays the same error and message. */

@@ -692,6 +692,8 @@ struct Hostile {
     why: &'static str,
     /// False only where valgrind would take minutes (10,000 requests); native and ASan run it.
     valgrind: bool,
+    /// Pages vault_parts_stats counts ("received and accepted"), when the case checks them.
+    pages: Option<u64>,
 }
 
 fn hostile(name: &'static str, serve: fn(u32) -> Answer, code: &'static str, requests: usize) -> Hostile {
@@ -708,6 +710,7 @@ fn hostile(name: &'static str, serve: fn(u32) -> Answer, code: &'static str, req
         max: ms(1500),
         why: "",
         valgrind: true,
+        pages: None,
     }
 }
 
@@ -715,6 +718,10 @@ impl Hostile {
     fn says(mut self, needle: &'static str, why: &'static str) -> Self {
         self.needle = needle;
         self.why = why;
+        self
+    }
+    fn pages(mut self, pages: u64) -> Self {
+        self.pages = Some(pages);
         self
     }
     fn sid(mut self, sid: &'static str) -> Self {
@@ -778,7 +785,8 @@ fn hostile_cases() -> Vec<Hostile> {
             "E_PROTOCOL",
             11,
         )
-        .says("VAULT_PARTS_MAX_EMPTY_PAGES", "a new cursor on every empty page: at most 10 empty pages in a row"),
+        .says("VAULT_PARTS_MAX_EMPTY_PAGES", "a new cursor on every empty page: at most 10 empty pages in a row")
+        .pages(10),
         hostile(
             "endless_cursors_with_parts",
             |_| every(|n, _| endless(n, 10_100, page(json!([part(n)]), Some(format!("/p?c={}", n + 1))))),
@@ -1000,6 +1008,10 @@ fn check_hostile(c: &Hostile, requests: usize, run: &Run) {
         assert!(!run.stdout.contains(forged), "{ctx}: U+{:04X} reached the output", forged as u32);
     }
     assert_eq!(requests, c.requests, "{ctx}: requests");
+    if let Some(pages) = c.pages {
+        let stats = run.field("stats");
+        assert!(stats.ends_with(&format!(" pages {pages}")), "{ctx}: stats {stats:?}, want {pages} pages accepted");
+    }
     assert_eq!(run.parts().lines().count(), c.parts, "{ctx}: parts");
     assert!(run.elapsed >= c.min, "{ctx}: took {:?}, expected at least {:?}", run.elapsed, c.min);
     let bound = c.max + run.mode.slack() - Mode::Native.slack();
