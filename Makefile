@@ -76,22 +76,34 @@ $(BUILD):
 $(BUILD)/demo.bin: | $(BUILD)
 	@seq 5000000 | head -c 31757280 > $@
 
-# Builds, starts vault-sim with a 7-part demo session, lists it 3 parts a page; then verifies
-# build/demo.bin against a session holding its first 5 parts, part 3 corrupted; stops vault-sim.
+# Builds, starts vault-sim with three sessions and runs the tool on each: lists a 7-part demo
+# session, 3 parts a page; verifies build/demo.bin against a session holding its first 5 parts,
+# part 3 corrupted (nothing is sent); then resumes the upload of build/demo.bin into a session
+# holding its first 4 parts, part 2 corrupted: the intact parts are kept, the others sent, the
+# file committed and the commit's job (1.5 s in vault-sim) polled every 0.5 s until the file is
+# on file staging. Stops vault-sim; exits with the resume's status.
+DEMO_ENV = $(NO_PROXY_ENV) VAULT_URL=$$(cat $(BUILD)/sim.url) VAULT_SESSION_ID=demo-session-id
 demo: $(BUILD)/vault-parts $(BUILD)/demo.bin
-	@rm -f $(BUILD)/sim.url
+	@rm -f $(BUILD)/sim.url $(BUILD)/demo-resume.status
 	@$(DEBUG)/vault-sim --port 0 --url-file $(BUILD)/sim.url \
 		--user demo-session-id:alice --upload 3f9c2e71demo:alice:7:5242880:1048576 \
-		--upload-file 5d0e8a44verify:alice:$(BUILD)/demo.bin:5242880:5 --part-fault 5d0e8a44verify:md5=3 >/dev/null & \
+		--upload-file 5d0e8a44verify:alice:$(BUILD)/demo.bin:5242880:5 --part-fault 5d0e8a44verify:md5=3 \
+		--upload-file 7b21c9d0resume:alice:$(BUILD)/demo.bin:5242880:4 --part-fault 7b21c9d0resume:md5=2 \
+		--job-delay-ms 1500 --job-poll-window-ms 400 >/dev/null & \
 	sim=$$!; trap 'kill $$sim 2>/dev/null' EXIT; \
 	for i in $$(seq 100); do [ -s $(BUILD)/sim.url ] && break; sleep 0.05; done; \
 	echo "vault-sim at $$(cat $(BUILD)/sim.url); listing upload session 3f9c2e71demo, 3 parts a page:"; \
-	$(NO_PROXY_ENV) VAULT_URL=$$(cat $(BUILD)/sim.url) VAULT_SESSION_ID=demo-session-id \
-		$(BUILD)/vault-parts list --limit 3 --verbose 3f9c2e71demo 2>&1 | grep -v ' debug: '; \
+	$(DEMO_ENV) $(BUILD)/vault-parts list --limit 3 --verbose 3f9c2e71demo 2>&1 | grep -v ' debug: '; \
 	echo; echo "verifying $(BUILD)/demo.bin against upload session 5d0e8a44verify (parts 1-5 uploaded, part 3 corrupted):"; \
-	$(NO_PROXY_ENV) VAULT_URL=$$(cat $(BUILD)/sim.url) VAULT_SESSION_ID=demo-session-id \
-		$(BUILD)/vault-parts verify 5d0e8a44verify $(BUILD)/demo.bin; \
-	echo "exit status $$? (0 commit-ready, 1 resumable, 2 mismatches found, 3 not resumable)"
+	$(DEMO_ENV) $(BUILD)/vault-parts verify 5d0e8a44verify $(BUILD)/demo.bin; \
+	echo "exit status $$? (0 commit-ready, 1 resumable, 2 mismatches found, 3 not resumable)"; \
+	echo; echo "resuming the upload of $(BUILD)/demo.bin to upload session 7b21c9d0resume (parts 1-4 uploaded,"; \
+	echo "part 2 corrupted): parts Vault holds intact are kept, the others sent, then the file is committed:"; \
+	{ $(DEMO_ENV) $(BUILD)/vault-parts resume --verbose --poll 0.5 7b21c9d0resume $(BUILD)/demo.bin 2>&1; \
+		echo $$? > $(BUILD)/demo-resume.status; } | grep -v ' debug: '; \
+	status=$$(cat $(BUILD)/demo-resume.status); \
+	echo "exit status $$status (0: every part on Vault and the file on file staging)"; \
+	exit $$status
 
 # Everything CI runs.
 test: lint check-header

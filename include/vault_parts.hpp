@@ -16,6 +16,14 @@
 //   vault_parts::verify check(std::move(parts), "/data/big.iso");   // takes the listing over
 //   for (const vault_part_verdict &v : check) { ... }              // throws vault_parts::error
 //   vault_parts_verify_totals t = check.summary();                 // t.resumable, t.first_to_upload
+//
+//   auto up = vault_parts::upload::create(url, session_id, "/u/alice/big.iso", false, "/data/big.iso");
+//   save(up.start().id());                      // the new upload session's ID, before any part is sent
+//   for (const vault_part_upload &e : up) { ... }   // one event per part; the commit at the end
+//   auto again = vault_parts::upload::resume(url, session_id, saved_id, "/data/big.iso");
+//
+// upload owns its vault_parts_upload handle (move-only) and throws vault_parts::error like the
+// rest; interrupt() is callable from any thread.
 #ifndef VAULT_PARTS_HPP
 #define VAULT_PARTS_HPP
 
@@ -130,6 +138,7 @@ private:
 }  // namespace detail
 
 class verify;
+class upload;
 
 /// The parts of one upload session, fetched page by page as they are iterated.
 class listing {
@@ -153,6 +162,31 @@ public:
             vault_parts_free(it_);
             throw e;
         }
+    }
+    /// An iterator for an upload session that does not exist yet (vault_parts_open_new): the
+    /// session is created by the upload it is given to, for a file to be committed at
+    /// `staging_path` (absolute, naming a file), replacing a file there only if `overwrite`.
+    /// Only vault_parts::upload accepts it (iterating it throws VAULT_PARTS_E_ARG); its setters
+    /// (timeout, backoff, deadline, log, trust...) apply to the upload. No I/O; throws error
+    /// with VAULT_PARTS_E_ARG when an argument is bad.
+    static listing new_session(const std::string &vault_url, const std::string &session_id,
+                               const std::string &staging_path, bool overwrite) {
+        vault_parts_iter *it = nullptr;
+        int rc = vault_parts_open_new(&it, vault_url.c_str(), session_id.c_str(), staging_path.c_str(),
+                                      overwrite ? 1 : 0);
+        listing made(it);  // owns the handle from here, failed or not
+        if (rc != VAULT_PARTS_OK) throw made.make_error(rc);
+        return made;
+    }
+    /// As above, over `shared`'s connections (vault_parts_open_new_with_client).
+    static listing new_session(const client &shared, const std::string &vault_url, const std::string &session_id,
+                               const std::string &staging_path, bool overwrite) {
+        vault_parts_iter *it = nullptr;
+        int rc = vault_parts_open_new_with_client(&it, shared.native_handle(), vault_url.c_str(), session_id.c_str(),
+                                                  staging_path.c_str(), overwrite ? 1 : 0);
+        listing made(it);
+        if (rc != VAULT_PARTS_OK) throw made.make_error(rc);
+        return made;
     }
     listing(const listing &) = delete;
     listing &operator=(const listing &) = delete;
@@ -241,6 +275,8 @@ public:
 
 private:
     friend class verify;  // takes the handle and the log function over
+    friend class upload;  // the same
+    explicit listing(vault_parts_iter *it) noexcept : it_(it) {}
     static std::uint32_t to_ms(const char *what, std::chrono::milliseconds t) {
         if (t.count() < 0 || t.count() > static_cast<std::chrono::milliseconds::rep>(
                                               std::numeric_limits<std::uint32_t>::max()))
@@ -342,6 +378,155 @@ private:
     }
 
     vault_parts_verify *v_ = nullptr;
+    std::unique_ptr<log_function> log_;
+};
+
+
+/// One local file uploaded to one upload session (vault_parts_upload_*): a new session,
+/// created by start(), or an existing one resumed, whose intact parts are kept. Iterating
+/// yields one vault_part_upload per part of the file, in order (action VAULT_PARTS_KEPT or
+/// VAULT_PARTS_SENT); the end of the range comes once the commit step the mode asks for is
+/// done (by default the commit's job has ended and the file is on file staging). Owns the
+/// upload handle (move-only) and frees it; the session stays on Vault, to be resumed by its ID.
+///
+/// Every failure throws error with the library's code, Vault's error type and the message:
+/// the factories and the constructor (bad arguments), the setters (a value out of range, or
+/// called after the start), start() and iteration (VAULT_PARTS_E_AUTH, _CONFLICT, _IO,
+/// _INTEGRITY, _CANCELLED...). Errors are sticky: once one is thrown, every later call throws
+/// it again.
+/// Threads: like the handle it wraps, an upload may move between threads but is used by one
+/// thread at a time; interrupt() is the exception, callable from any thread.
+class upload {
+public:
+    /// Takes `session` over (its handle and log function), always, even when it throws:
+    /// `session` is left empty. `session` comes from listing::new_session (a new session) or
+    /// a listing constructor (resume that session), configured but not iterated. `path` is
+    /// the local file; part_size is 5 MiB to 50 MiB, or 0: read off the listing (resume) or
+    /// the library's choice (a new session). Reads and sends nothing; throws error when
+    /// `session` already failed (its code and message) or has started (VAULT_PARTS_E_ARG).
+    upload(listing &&session, const std::string &path, std::uint64_t part_size = 0)
+        : log_(std::move(session.log_)) {
+        int rc = vault_parts_upload_open(&u_, std::exchange(session.it_, nullptr), path.c_str(), part_size);
+        if (rc != VAULT_PARTS_OK) {
+            error e = make_error(rc, "vault_parts::upload");
+            vault_parts_upload_free(std::exchange(u_, nullptr));
+            throw e;
+        }
+    }
+    /// A new upload session for the file at `path`, to be committed at `staging_path` (see
+    /// listing::new_session), with the listing's default settings. Nothing is created before
+    /// start() or the first iteration.
+    static upload create(const std::string &vault_url, const std::string &session_id,
+                         const std::string &staging_path, bool overwrite, const std::string &path,
+                         std::uint64_t part_size = 0) {
+        return upload(listing::new_session(vault_url, session_id, staging_path, overwrite), path, part_size);
+    }
+    /// As above, over `shared`'s connections.
+    static upload create(const client &shared, const std::string &vault_url, const std::string &session_id,
+                         const std::string &staging_path, bool overwrite, const std::string &path,
+                         std::uint64_t part_size = 0) {
+        return upload(listing::new_session(shared, vault_url, session_id, staging_path, overwrite), path,
+                      part_size);
+    }
+    /// The existing session `upload_session_id` completed from the file at `path`: parts
+    /// Vault holds intact are kept, the others sent, then the commit.
+    static upload resume(const std::string &vault_url, const std::string &session_id,
+                         const std::string &upload_session_id, const std::string &path, std::uint64_t part_size = 0) {
+        return upload(listing(vault_url, session_id, upload_session_id), path, part_size);
+    }
+    /// As above, over `shared`'s connections.
+    static upload resume(const client &shared, const std::string &vault_url, const std::string &session_id,
+                         const std::string &upload_session_id, const std::string &path, std::uint64_t part_size = 0) {
+        return upload(listing(shared, vault_url, session_id, upload_session_id), path, part_size);
+    }
+    upload(const upload &) = delete;
+    upload &operator=(const upload &) = delete;
+    upload(upload &&other) noexcept : u_(std::exchange(other.u_, nullptr)), log_(std::move(other.log_)) {}
+    upload &operator=(upload &&other) noexcept {
+        if (this != &other) {
+            vault_parts_upload_free(u_);
+            u_ = std::exchange(other.u_, nullptr);
+            log_ = std::move(other.log_);
+        }
+        return *this;
+    }
+    // The upload (which may still log) goes before the log function it calls.
+    ~upload() { vault_parts_upload_free(u_); }
+
+    /// What follows the last part: VAULT_PARTS_COMMIT_NONE, VAULT_PARTS_COMMIT or
+    /// VAULT_PARTS_COMMIT_WAIT (the default). Only before the start; throws error
+    /// (VAULT_PARTS_E_ARG) otherwise, and for another value (which the handle keeps).
+    upload &commit_mode(int mode) { return check(vault_parts_upload_set_commit(u_, mode), "commit_mode"); }
+    /// At most one job status request per `every` under VAULT_PARTS_COMMIT_WAIT: 100 ms to
+    /// 600 s (default 10 s, Vault's limit). Only before the start. A duration past UINT32_MAX ms
+    /// or negative throws before the library is called (the handle is unchanged); another one
+    /// out of range is kept as the handle's error.
+    upload &poll_interval(std::chrono::milliseconds every) {
+        return check(vault_parts_upload_set_poll_ms(u_, listing::to_ms("poll interval", every)), "poll_interval");
+    }
+
+    /// The first I/O (vault_parts_upload_start): opens the file; a new session is created
+    /// (id() then returns its ID), an existing one's details and parts are read and checked
+    /// against the file (VAULT_PARTS_E_CONFLICT when it cannot complete it, nothing sent).
+    /// Optional: iteration runs it. Call it to save id() before any part is sent; a second
+    /// call does nothing. Throws error on failure.
+    upload &start() { return check(vault_parts_upload_start(u_), "start"); }
+
+    /// The upload session's ID: "" for a new session until start() created it (or when its
+    /// create failed); for a resumed session the ID it was given. Not secret.
+    std::string id() const {
+        const char *id = vault_parts_upload_id(u_);
+        return id != nullptr ? id : "";
+    }
+
+    /// The next part's event, or nullopt once every part is done and the commit step the mode
+    /// asks for has ended. Blocks while a part is sent, the commit made or its job polled;
+    /// throws error on failure.
+    std::optional<vault_part_upload> next() {
+        vault_part_upload e;
+        int rc = vault_parts_upload_next(u_, &e);
+        if (rc == VAULT_PARTS_ROW) return e;
+        if (rc == VAULT_PARTS_DONE) return std::nullopt;
+        throw make_error(rc, "vault_parts::upload::next");
+    }
+
+    /// What the upload has done so far (parts, kept, sent, bytes_sent, bytes_hashed, job_id,
+    /// committed); valid at any time, also after an error was thrown.
+    vault_parts_upload_totals summary() const {
+        vault_parts_upload_totals t{};
+        int rc = vault_parts_upload_summary(u_, &t);
+        if (rc != VAULT_PARTS_OK) throw make_error(rc, "vault_parts::upload::summary");
+        return t;
+    }
+
+    /// Stops the upload: a call blocked on another thread (a part on the wire, a retry's or a
+    /// poll's wait) throws error(VAULT_PARTS_E_CANCELLED) within 100 ms, and so does every later
+    /// one; nothing is committed after it. The one member any thread may call while another
+    /// iterates, until the upload is destroyed or moved from.
+    void interrupt() const noexcept { vault_parts_upload_interrupt(u_); }
+
+    /// The C handle, still owned by this object (NULL once moved from).
+    vault_parts_upload *native_handle() const noexcept { return u_; }
+
+    /// A single-pass input iterator; incrementing may send a part, commit and throw error.
+    using iterator = detail::pull_iterator<upload, vault_part_upload>;
+    /// Starts the upload (if start() was not called): the events can be iterated once.
+    iterator begin() { return iterator(this); }
+    iterator end() { return iterator(); }
+
+private:
+    upload &check(int rc, const char *what) {
+        if (rc != VAULT_PARTS_OK) throw make_error(rc, std::string("vault_parts::upload::") + what);
+        return *this;
+    }
+    // A call refused for its timing changes nothing, so the handle has no message for it.
+    error make_error(int rc, const std::string &what) const {
+        std::string message = vault_parts_upload_errcode(u_) == rc ? vault_parts_upload_errmsg(u_) : "";
+        if (message.empty()) message = what + ": " + vault_parts_errstr(rc);
+        return error(rc, vault_parts_upload_errcode(u_) == rc ? vault_parts_upload_error_type(u_) : "", message);
+    }
+
+    vault_parts_upload *u_ = nullptr;
     std::unique_ptr<log_function> log_;
 };
 

@@ -746,3 +746,86 @@ fn a_create_refused_for_the_session_id_is_an_auth_error_with_no_upload_id() {
         },
     );
 }
+
+/// The C++ wrapper (include/vault_parts.hpp, tests-c/cxx_wrapper_upload.cpp): vault_parts::upload
+/// creating a session (start() then id(), before any part), committed and waited for; a resume
+/// on a client from a configured listing, part 1 sent again, part 2 kept, part 3 sent; E_CONFLICT
+/// for a file of another size, E_AUTH with Vault's type for a refused create, E_ARG for bad
+/// arguments and a started listing, E_CANCELLED for interrupt() before the start and from another
+/// thread during a hung PUT. The server saw exactly the sessions meant to reach it.
+#[test]
+fn cxx_wrapper_uploads_resumes_and_throws() {
+    const UNKNOWN: &str = "SID-nobody-cxx-7f3a19c2";
+    let dir = Dir::new("vp-upload-c", "cxx");
+    let file = Local::new(&dir, "f", SIZE);
+    let conflict = Local::new(&dir, "other", SIZE + 1);
+    let mut resume = vault_sim::Upload::from_file("up-cxx-res", "alice", &file.path, P, 2).unwrap();
+    resume.part_fault(PartFault::WrongMd5(1));
+    let resume = resume.staging_path("/u/alice/cxx-resume.bin");
+    let hang = vault_sim::Upload::from_file("up-cxx-hang", "alice", &file.path, P, 0).unwrap().fault_on(
+        Endpoint::Put,
+        When::Request(1),
+        Action::Hang,
+    );
+    scenario(
+        "cxx wrapper",
+        || Config { job_delay: Duration::from_millis(300), ..config() }.upload(resume.clone()).upload(hang.clone()),
+        "tests-c/cxx_wrapper_upload.cpp",
+        |s, mode| {
+            let wait = if mode == Mode::Valgrind { "3000" } else { "300" };
+            [s.url(), SID.into(), file.path.clone(), "up-cxx-res".into(), conflict.path.clone()]
+                .into_iter()
+                .chain(["up-cxx-hang".into(), wait.into(), UNKNOWN.into()])
+                .collect()
+        },
+        |sim, run| {
+            assert_ran(run);
+            assert!(!run.stdout.contains(UNKNOWN) && !run.stderr.contains(UNKNOWN), "({:?}) leaked", run.mode);
+            let staged = sim.staged("/u/alice/cxx-new.bin").expect("the new upload is on staging");
+            assert_eq!(staged.md5().unwrap(), file.md5());
+            let tail = SIZE - 2 * P;
+            let want = [
+                format!("new {}", staged.upload_id),
+                format!("new {}", file.sent(1, "MISSING", 1)),
+                format!("new {}", file.sent(2, "MISSING", 1)),
+                format!("new {}", file.sent(3, "MISSING", 1)),
+                format!("new summary 3 0 3 {SIZE} {SIZE} 1"),
+                "conflict E_CONFLICT -".into(),
+                format!("resume {}", file.sent(1, "MD5_MISMATCH", 1)),
+                format!("resume {}", file.event(2, P, "OK", "KEPT", 0)),
+                format!("resume {}", file.sent(3, "MISSING", 1)),
+                format!("resume summary 3 1 2 {} {SIZE} 1", P + tail),
+                "auth E_AUTH INVALID_SESSION_ID".into(),
+                "staging_path E_ARG -".into(),
+                "commit_mode E_ARG -".into(),
+                "part_size E_ARG -".into(),
+                "started E_ARG -".into(),
+                "interrupt E_CANCELLED -".into(),
+                "hang E_CANCELLED -".into(),
+                "cxx_wrapper_upload: 6 events, 0 failed checks".into(),
+            ];
+            assert_eq!(run.stdout.lines().collect::<Vec<_>>(), want, "({:?}):\n{}", run.mode, run.stderr);
+
+            assert_eq!(sim.staged("/u/alice/cxx-resume.bin").unwrap().md5().unwrap(), file.md5());
+            let resumed = sim.session("up-cxx-res").unwrap();
+            assert_eq!(resumed.put_order, [1, 3]);
+            assert!(matches!(resumed.state, SessionState::Committed { .. }), "{:?}", resumed.state);
+            assert_eq!(sim.session("up-cxx-hang").unwrap().put_order, [1], "interrupted during PUT 1");
+            assert_eq!(sim.session("up-cxx-hang").unwrap().state, SessionState::Open);
+            // One create reached the server and made a session (the refused one made none);
+            // the uploads freed or stopped before their start made nothing.
+            assert_eq!(creates(sim), 2, "{:?}", sim.requests());
+            let mut paths: Vec<String> = sim.sessions().into_iter().map(|s| s.path).collect();
+            paths.sort();
+            assert_eq!(paths, ["/u/alice/cxx-new.bin", "/u/alice/cxx-resume.bin", "/u/alice/up-cxx-hang"]);
+            assert!(
+                sim.requests().iter().any(|r| r.header("x-vaultapi-clientid") == Some("cxx-upload-test")),
+                "the resume went through the client"
+            );
+            for id in [staged.upload_id.as_str(), "up-cxx-res"] {
+                let job = sim.job(sim.session(id).unwrap().jobs[0]).unwrap();
+                assert!(job.polls.iter().all(|p| !p.refused), "({:?}) polled every 100 ms: {:?}", run.mode, job.polls);
+            }
+        },
+    );
+}
