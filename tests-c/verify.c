@@ -6,7 +6,7 @@
  * usage: verify URL SESSION_ID UPLOAD_SESSION_ID PATH PART_SIZE [limit=N] [threads=N]
  *               [free_after=K] [rewrite_after=K] [log=1] [hash_all=1]
  * prints: "verdict N STATUS OFFSET LOCAL_SIZE REMOTE_SIZE LOCAL_MD5 REMOTE_MD5" per part ("-"
- *         for an empty MD5), then "result CODE", "errmsg ...", "error_type ...",
+ *         for an empty MD5), then "result CODE", "code N" (its number), "errmsg ...", "error_type ...",
  *         "summary OK MISSING SIZE MD5 UNVERIFIED EXTRA BYTES_HASHED FIRST RESUMABLE";
  *         with free_after=K it frees the verifier after K verdicts and prints "result FREED".
  *         rewrite_after=K rewrites the file's first byte (same size) after K verdicts.
@@ -111,6 +111,7 @@ int main(int argc, char **argv) {
     CHECK(memcmp(&verdict, &sentinel, sizeof verdict) == 0);
     CHECK_CODE(vault_parts_verify_summary(v, &totals), VAULT_PARTS_OK);
     printf("result %s\n", name(rc));
+    printf("code %d\n", rc);
     printf("errmsg %s\n", vault_parts_verify_errmsg(v));
     printf("error_type %s\n", vault_parts_verify_error_type(v));
     printf("summary %u %u %u %u %u %u %llu %u %d\n", totals.count[0], totals.count[1], totals.count[2],

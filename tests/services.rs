@@ -424,7 +424,7 @@ fn a_verifier_interrupt_stops_its_listing() {
     let file = std::env::temp_dir().join(format!("vault_parts_services_verify_{}", std::process::id()));
     std::fs::write(&file, vec![7u8; 3 * 1024 * 1024]).unwrap();
     let path = file.display().to_string();
-    let u = Upload::new("hung", "alice", 3).fault(When::Always, Action::Hang);
+    let u = Upload::new("hung", "alice", 3).declared_size(3 * 1024 * 1024).fault(When::Always, Action::Hang);
     scenario(
         with(u),
         |s| args("verify_cancel", s, "hung", &[&path, "interrupt_after=300"]),

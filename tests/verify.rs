@@ -25,13 +25,20 @@ fn md5_hex(data: &[u8]) -> String {
     Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// An upload listing `parts` of `path` (its true parts, then `faults`).
+/// An upload of the file at `path`, created for its size, listing its first `uploaded` true
+/// parts, then changed by `faults`.
 fn upload(id: &str, path: &str, part_size: u64, uploaded: u32, faults: &[PartFault]) -> Upload {
     let mut u = Upload::with_parts(id, "alice", parts_of_file(path, part_size, uploaded).unwrap());
     for f in faults {
         u.part_fault(*f);
     }
-    u
+    declared(u, path)
+}
+
+/// `u` created for the size of the file at `path`, as a session of that file is (vault-sim
+/// declares the listed parts' sum by default). verify asks for the declared size first.
+fn declared(u: Upload, path: &str) -> Upload {
+    u.declared_size(std::fs::metadata(path).unwrap().len())
 }
 
 fn config(uploads: Vec<Upload>) -> impl Fn() -> Config {
@@ -107,7 +114,7 @@ fn every_verdict_with_a_shorter_last_part_and_with_hash_all() {
                 assert_eq!(verdicts(run), want, "({:?}, hash_all {hash_all})", run.mode);
                 assert_eq!(run.field("result"), "DONE");
                 assert_eq!(run.field("summary"), format!("3 1 1 1 1 2 {hashed} 2 0"));
-                assert_eq!(sim.requests().len(), 4, "8 parts listed (part 4 is not), 2 a page");
+                assert_eq!(sim.requests().len(), 5, "the details, then 8 parts listed (part 4 is not), 2 a page");
                 assert!(
                     run.log_lines().iter().any(|l| l.starts_with("log 3 page 1: 2 parts")),
                     "{:?}",
@@ -175,7 +182,7 @@ fn a_session_with_no_parts_gets_the_librarys_part_size() {
     let path = dir.0.join("sparse").to_string_lossy().into_owned();
     std::fs::File::create(&path).unwrap().set_len(20 * MIB).unwrap();
     scenario(
-        config(vec![Upload::with_parts("up-none", "alice", Vec::new())]),
+        config(vec![Upload::from_file("up-none", "alice", &path, 8 * MIB, 0).unwrap()]),
         VERIFY,
         |s| args(s, "up-none", &path, 0, &[]),
         |sim, run| {
@@ -184,7 +191,7 @@ fn a_session_with_no_parts_gets_the_librarys_part_size() {
                 .map(|(n, len)| format!("verdict {n} MISSING {} {len} 0 - -", (n - 1) * 8 * MIB));
             assert_eq!(verdicts(run), want, "({:?})", run.mode);
             assert_eq!(run.field("summary"), "0 3 0 0 0 0 0 1 1");
-            assert_eq!(sim.requests().len(), 1, "one page, empty");
+            assert_eq!(sim.requests().len(), 2, "the details, then one page, empty");
         },
     );
 }
@@ -219,7 +226,7 @@ fn an_implied_part_size_below_vaults_minimum_is_a_protocol_error() {
     std::fs::File::create(&path).unwrap().set_len(20_000_000).unwrap();
     let parts = (1..=2).map(|number| SimPart { number, size: 1, md5: Some(md5_hex(b"\0")) }).collect();
     scenario(
-        config(vec![Upload::with_parts("up-flood", "alice", parts)]),
+        config(vec![declared(Upload::with_parts("up-flood", "alice", parts), &path)]),
         VERIFY,
         |s| args(s, "up-flood", &path, 0, &[]),
         |_, run| {
@@ -302,7 +309,7 @@ fn a_sparse_file_over_4_gib() {
         SimPart { number: 65, size: tail.len() as u64, md5: Some(m65.clone()) },
     ];
     scenario(
-        config(vec![Upload::with_parts("up-big", "alice", parts)]),
+        config(vec![declared(Upload::with_parts("up-big", "alice", parts), &path)]),
         VERIFY,
         |s| args(s, "up-big", &path, PART, &[]),
         |_, run| {
@@ -336,12 +343,10 @@ fn local_file_errors() {
         ("/dev/null".to_owned(), "E_IO", "/dev/null is not a regular file".to_owned()),
         (empty.clone(), "E_ARG", format!("{empty} is empty: there is nothing to verify")),
     ];
-    if root {
-        // Root reads any file whatever its mode bits: the case cannot fail as intended here.
-        eprintln!("running as root: the no-permission case is skipped");
-    } else {
-        cases.push((unreadable.clone(), "E_IO", format!("{unreadable}: cannot open: Permission denied (os error 13)")));
-    }
+    // Root reads any file whatever its mode bits, but not a write-only sysctl: procfs refuses
+    // the open with EACCES to root too, so the no-permission case runs as root (CI) as well.
+    let unreadable = if root { "/proc/sys/vm/drop_caches".to_owned() } else { unreadable };
+    cases.push((unreadable.clone(), "E_IO", format!("{unreadable}: cannot open: Permission denied (os error 13)")));
     let u = Upload::new("up-io", "alice", 2);
     for (path, code, msg) in cases {
         scenario(
@@ -425,8 +430,8 @@ fn eight_threads_each_verify_their_own_file() {
         |sim, run| {
             assert_eq!(run.code, 0, "({:?}):\n{}{}", run.mode, run.stdout, run.stderr);
             assert_eq!(run.stdout.lines().filter(|l| l.ends_with(" DONE")).count(), 8, "{}", run.stdout);
-            // Listing i has i + 1 parts, 3 a page.
-            assert_eq!(sim.requests().len(), 17);
+            // Each verifier asks for its session's details; listing i has i + 1 parts, 3 a page.
+            assert_eq!(sim.requests().len(), 8 + 17);
         },
     );
 }
@@ -585,7 +590,7 @@ fn a_part_number_past_the_cap_is_a_protocol_error() {
     let path = dir.file("f", 3 * K64);
     let mut parts = parts_of_file(&path, K64, 2).unwrap();
     parts.push(SimPart { number: 100_001, size: K64, md5: None });
-    let u = Upload::with_parts("up-cap", "alice", parts);
+    let u = declared(Upload::with_parts("up-cap", "alice", parts), &path);
     scenario(
         config(vec![u]),
         VERIFY,
@@ -596,6 +601,121 @@ fn a_part_number_past_the_cap_is_a_protocol_error() {
             assert_eq!(run.field("errmsg"), "the listing has part 100001: Vault sessions have at most 100000 parts");
             let v = verdicts(run);
             assert!(v.len() <= 2 && v.iter().all(|l| l.contains(" OK ")), "{v:?}");
+        },
+    );
+}
+
+/// Issue 14: verify asks for the session's details first (one GET of .../upload/{id}, before
+/// the listing), as the upload does: a file of another size than the session was created for
+/// is VAULT_PARTS_E_CONFLICT (14), with the upload's message, no verdict, and no listing.
+#[test]
+fn a_declared_size_other_than_the_files_is_a_conflict() {
+    let dir = Dir::new("vp-verify-c", "declared");
+    let path = dir.file("f", 3 * K64 + 5);
+    let listed = upload("up-size", &path, K64, 2, &[]);
+    for (declared, part_size) in [(3 * K64 + 6, K64), (3 * K64 + 4, 0), (1, 0)] {
+        let u = listed.clone().declared_size(declared);
+        scenario(
+            config(vec![u]),
+            VERIFY,
+            |s| args(s, "up-size", &path, part_size, &["log=1", "hash_all=1"]),
+            |sim, run| {
+                assert_contract(run);
+                let ctx = format!("({:?}, declared {declared}, part size {part_size})", run.mode);
+                assert_eq!((run.field("result"), run.field("code")), ("E_CONFLICT", "14"), "{ctx}");
+                let msg = format!(
+                    "this file cannot complete this session: the session was created for {declared} bytes, the file \
+                     has {}; nothing was sent",
+                    3 * K64 + 5
+                );
+                assert_eq!(run.field("errmsg"), msg, "{ctx}");
+                assert!(!run.field("errmsg").contains("up-size"), "no upload session ID in the message");
+                assert_eq!(run.field("error_type"), "", "{ctx}: not Vault's error");
+                assert!(verdicts(run).is_empty(), "{ctx}");
+                assert_eq!(run.field("summary"), "0 0 0 0 0 0 0 0 0", "{ctx}");
+                let errors: Vec<&str> = run.log_lines().into_iter().filter(|l| l.starts_with("log 1 ")).collect();
+                assert_eq!(errors, [format!("log 1 {msg}")], "{ctx}: logged once");
+                let requests = sim.requests();
+                let seen: Vec<(&str, &str)> = requests.iter().map(|r| (r.method.as_str(), r.path.as_str())).collect();
+                assert_eq!(
+                    seen,
+                    [("GET", "/api/v25.3/services/file_staging/upload/up-size")],
+                    "{ctx}: the details only"
+                );
+            },
+        );
+    }
+}
+
+/// Issue 14: part size 0 on a session with no parts (vault-sim's --upload-file with UPLOADED
+/// 0): every verdict MISSING, cut at the part size the upload would choose for this file (here
+/// past 2,000 parts of 8 MiB, so 9 MiB: 1,778 parts), after the details and one empty page.
+#[test]
+fn part_size_0_on_a_session_with_no_parts_cuts_as_the_upload_would() {
+    const MIB: u64 = 1 << 20;
+    let dir = Dir::new("vp-verify-c", "zero-none");
+    let path = dir.0.join("sparse").to_string_lossy().into_owned();
+    let size = 2000 * 8 * MIB + 1;
+    std::fs::File::create(&path).unwrap().set_len(size).unwrap();
+    let parts = size.div_ceil(9 * MIB);
+    assert_eq!(parts, 1778);
+    scenario(
+        config(vec![Upload::from_file("up-zero", "alice", &path, 8 * MIB, 0).unwrap()]),
+        VERIFY,
+        |s| args(s, "up-zero", &path, 0, &["limit=1000"]),
+        |sim, run| {
+            assert_contract(run);
+            assert_eq!(run.field("result"), "DONE", "({:?}) {}", run.mode, run.field("errmsg"));
+            let v = verdicts(run);
+            assert_eq!(v.len() as u64, parts, "({:?})", run.mode);
+            for (i, l) in v.iter().enumerate() {
+                let n = i as u64 + 1;
+                let len = if n == parts { size - (parts - 1) * 9 * MIB } else { 9 * MIB };
+                assert_eq!(l, &format!("verdict {n} MISSING {} {len} 0 - -", (n - 1) * 9 * MIB));
+            }
+            assert_eq!(run.field("summary"), format!("0 {parts} 0 0 0 0 0 1 1"));
+            let requests = sim.requests();
+            let seen: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+            assert_eq!(
+                seen,
+                [
+                    "/api/v25.3/services/file_staging/upload/up-zero",
+                    "/api/v25.3/services/file_staging/upload/up-zero/parts"
+                ],
+                "the details, then one empty page"
+            );
+        },
+    );
+}
+
+/// Issue 14: part size 0 with only part 1 uploaded (--upload-file with UPLOADED 1) and the
+/// file longer than part 1: part 1's size is the part size, part 1 OK, the rest MISSING.
+#[test]
+fn part_size_0_with_only_part_1_uploaded() {
+    let dir = Dir::new("vp-verify-c", "zero-one");
+    let part = MIB5 + 3;
+    let path = dir.file("f", 2 * part + 10);
+    let data = std::fs::read(&path).unwrap();
+    let m1 = md5_hex(&data[..part as usize]);
+    scenario(
+        config(vec![Upload::from_file("up-one1", "alice", &path, part, 1).unwrap()]),
+        VERIFY,
+        |s| args(s, "up-one1", &path, 0, &["threads=2"]),
+        |sim, run| {
+            assert_contract(run);
+            assert_eq!(
+                verdicts(run),
+                [
+                    line(1, "OK", part, part, part, &m1, &m1),
+                    line(2, "MISSING", part, part, 0, "", ""),
+                    line(3, "MISSING", part, 10, 0, "", ""),
+                ],
+                "({:?})",
+                run.mode
+            );
+            assert_eq!(run.field("result"), "DONE");
+            assert_eq!(run.field("summary"), format!("1 2 0 0 0 0 {part} 2 1"));
+            assert_eq!(sim.requests().len(), 2, "the details, then one page");
         },
     );
 }

@@ -204,13 +204,7 @@ impl<V: Vault> Machine<V> {
         }
         let declared = self.vault.declared_size()?;
         if declared != size {
-            return Err(Error::new(
-                ErrorKind::Conflict,
-                format!(
-                    "this file cannot complete this session: the session was created for {declared} bytes, \
-                     the file has {size}; nothing was sent"
-                ),
-            ));
+            return Err(crate::verify::size_conflict(declared, size));
         }
         let mut listed = Listed::default();
         while let Some(part) = self.vault.next_listed()? {

@@ -77,7 +77,7 @@ impl Vault for VaultCalls {
 
     fn declared_size(&mut self) -> Result<u64, Error> {
         let id = self.id()?;
-        Ok(self.listing.calls()?.details(&id)?.size)
+        crate::verify::declared_size(&mut self.listing, &id)
     }
 
     fn next_listed(&mut self) -> Result<Option<Part>, Error> {

@@ -7,10 +7,13 @@
 
 mod hashing;
 mod plan;
+mod session;
 
 pub use plan::{Remote, Status, Verdict};
 // The upload decides KEPT or SENT by the same rules.
 pub(crate) use plan::verdict;
+// The upload asks for the declared size the same way.
+pub(crate) use session::{declared_size, size_conflict};
 
 use crate::cancel::Interrupt;
 use crate::error::{Error, ErrorKind, Redactor};
@@ -160,9 +163,10 @@ impl Verifier {
         Ok(())
     }
 
-    /// The session has no parts (it was just created): nothing is listed and every part is
-    /// MISSING; a part size of 0 is the one [`choose_part_size`] gives. Only before the first
-    /// verdict: later it is refused and changes nothing.
+    /// The session has no parts (it was just created): nothing is requested (neither its
+    /// details, whose declared size is the file's by construction, nor its listing) and every
+    /// part is MISSING; a part size of 0 is the one [`choose_part_size`] gives. Only before the
+    /// first verdict: later it is refused and changes nothing.
     pub fn set_no_remote_parts(&mut self) -> Result<(), Error> {
         self.before_start("no remote parts")?.no_remote_parts = true;
         Ok(())
@@ -233,7 +237,8 @@ impl Verifier {
         }
     }
 
-    /// Opens the file and starts the hashing threads; a failure is the listing's to log.
+    /// Opens the file, starts the hashing threads and checks the session's declared size
+    /// against the file's (see [`Run::begin`]); a failure is the listing's to log.
     fn start(&mut self) -> Result<State, Error> {
         let State::Ready(start) = std::mem::replace(&mut self.state, State::Done) else {
             return Err(Error::new(ErrorKind::Internal, "start outside Ready"));
@@ -298,11 +303,22 @@ struct Run {
 }
 
 impl Run {
-    /// Cuts the file when `part_size` gives the size; with no remote parts, the listing is
-    /// complete before it starts.
+    /// Checks a given `part_size` (before any request), then the session's declared size
+    /// against the file's (one details request, before the listing; skipped with no remote
+    /// parts: a session just created has the file's size by construction), then cuts the file
+    /// when `part_size` gives the size; with no remote parts, the listing is complete before it
+    /// starts.
     fn begin(&mut self, part_size: u64, no_remote_parts: bool) -> Result<(), Error> {
-        if part_size != 0 {
-            self.set_geometry(Geometry::new(self.file.size(), part_size)?)?;
+        let size = self.file.size();
+        let given = match part_size {
+            0 => None,
+            _ => Some(Geometry::new(size, part_size)?),
+        };
+        if !no_remote_parts {
+            session::check_declared_size(&mut self.listing, size)?;
+        }
+        if let Some(g) = given {
+            self.set_geometry(g)?;
         }
         match no_remote_parts {
             true => self.listing_complete(),

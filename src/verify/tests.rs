@@ -31,7 +31,13 @@ fn sim_for(file: &TempFile, part_size: u64, uploaded: u32, faults: &[PartFault])
     for f in faults {
         upload.part_fault(*f);
     }
-    Sim::start(Config::default().user(SID, "alice", false).upload(upload)).unwrap()
+    Sim::start(Config::default().user(SID, "alice", false).upload(declared(upload, file))).unwrap()
+}
+
+/// `upload` created for `file`'s size, as a session of that file is (by default the simulator
+/// declares the listed parts' sum).
+fn declared(upload: Upload, file: &TempFile) -> Upload {
+    upload.declared_size(std::fs::metadata(&file.0).unwrap().len())
 }
 
 fn verifier(sim: &Sim, file: &TempFile, part_size: u64, limit: u32) -> Verifier {
@@ -75,7 +81,7 @@ fn an_intact_upload_is_ok_part_by_part_with_a_shorter_last_part() {
         t,
         Totals { count: [11, 0, 0, 0, 0, 0], bytes_hashed: 10 * 64 * KB + 1000, first_to_upload: 0, resumable: true }
     );
-    assert_eq!(sim.requests().len(), 3, "11 parts at limit 4");
+    assert_eq!(sim.requests().len(), 4, "the session's details, then 11 parts at limit 4");
     assert_eq!(v.next_verdict(), Ok(None), "DONE stays DONE");
 }
 
@@ -177,9 +183,8 @@ fn an_implied_part_size_below_vaults_minimum_is_a_protocol_error() {
     let file = TempFile::new("tiny", 1);
     std::fs::File::options().write(true).open(&file.0).unwrap().set_len(20_000_000).unwrap();
     let parts = (1..=2).map(|number| vault_sim::SimPart { number, size: 1, md5: None }).collect();
-    let sim =
-        Sim::start(Config::default().user(SID, "alice", false).upload(Upload::with_parts("up-v", "alice", parts)))
-            .unwrap();
+    let upload = declared(Upload::with_parts("up-v", "alice", parts), &file);
+    let sim = Sim::start(Config::default().user(SID, "alice", false).upload(upload)).unwrap();
     let mut v = verifier(&sim, &file, 0, 1000);
     let (verdicts, err) = drain(&mut v);
     assert!(verdicts.is_empty(), "{} verdicts", verdicts.len());
@@ -232,7 +237,8 @@ fn a_part_listed_twice_is_a_protocol_error() {
 fn verdicts_stream_before_the_last_page() {
     let file = TempFile::new("stream", 20 * 64 * KB);
     let mut upload = Upload::with_parts("up-v", "alice", parts_of_file(&file.0, 64 * KB, 20).unwrap());
-    upload = upload.fault(vault_sim::When::Always, vault_sim::Action::Delay(std::time::Duration::from_millis(50)));
+    upload = declared(upload, &file)
+        .fault(vault_sim::When::Always, vault_sim::Action::Delay(std::time::Duration::from_millis(50)));
     let sim = Sim::start(Config::default().user(SID, "alice", false).upload(upload)).unwrap();
     let mut v = verifier(&sim, &file, 64 * KB, 2);
     let first = v.next_verdict().unwrap().unwrap();
@@ -316,7 +322,7 @@ fn a_part_number_past_the_cap_is_a_protocol_error() {
     let mut parts = parts_of_file(&file.0, KB, 1).unwrap();
     parts.push(vault_sim::SimPart { number: MAX_PART_NUMBER, size: KB, md5: None });
     parts.push(vault_sim::SimPart { number: MAX_PART_NUMBER + 1, size: KB, md5: None });
-    let upload = Upload::with_parts("up-v", "alice", parts);
+    let upload = declared(Upload::with_parts("up-v", "alice", parts), &file);
     let sim = Sim::start(Config::default().user(SID, "alice", false).upload(upload)).unwrap();
     let (verdicts, err) = drain(&mut verifier(&sim, &file, KB, 10));
     // Part 1's verdict may come out before the listing reaches the bad part, or not.
@@ -413,4 +419,67 @@ fn options_are_fixed_at_the_first_verdict() {
     let second = v.next_verdict().unwrap().unwrap();
     assert_eq!((second.part_number, second.status, second.local_md5.is_some()), (2, Status::Ok, true));
     assert_eq!(v.next_verdict(), Ok(None));
+}
+
+/// Issue 14: the session's details come first (one GET of .../upload/{id}); a file of another
+/// size than the session declares is E_CONFLICT before the listing, the message built as the
+/// upload's.
+#[test]
+fn a_declared_size_other_than_the_files_is_a_conflict_before_the_listing() {
+    let file = TempFile::new("declared", 3 * 64 * KB);
+    let upload = Upload::with_parts("up-v", "alice", parts_of_file(&file.0, 64 * KB, 2).unwrap());
+    let sim =
+        Sim::start(Config::default().user(SID, "alice", false).upload(upload.declared_size(3 * 64 * KB + 1))).unwrap();
+    let mut v = verifier(&sim, &file, 0, 1000);
+    let (verdicts, err) = drain(&mut v);
+    assert!(verdicts.is_empty());
+    let err = err.unwrap();
+    assert_eq!(
+        (err.kind(), err.message()),
+        (
+            ErrorKind::Conflict,
+            "this file cannot complete this session: the session was created for 196609 bytes, the file has 196608; \
+             nothing was sent"
+        )
+    );
+    assert_eq!(v.next_verdict(), Err(err), "sticky");
+    let requests = sim.requests();
+    let paths: Vec<(&str, &str)> = requests.iter().map(|r| (r.method.as_str(), r.path.as_str())).collect();
+    assert_eq!(paths, [("GET", "/api/v25.3/services/file_staging/upload/up-v")], "the details only, no listing");
+
+    // The same session verified with the right size: details, then the listing.
+    let sim = sim_for(&file, 64 * KB, 2, &[]);
+    let (verdicts, err) = drain(&mut verifier(&sim, &file, 64 * KB, 1000));
+    assert_eq!((statuses(&verdicts).len(), err), (3, None));
+    let requests = sim.requests();
+    let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["/api/v25.3/services/file_staging/upload/up-v", "/api/v25.3/services/file_staging/upload/up-v/parts"]
+    );
+}
+
+/// Part size 0 on a session with no parts: every verdict MISSING, cut at the part size the
+/// upload chooses for this file (the one rule, choose_part_size); with only part 1 uploaded
+/// and shorter than the file, part 1's size is the part size.
+#[test]
+fn part_size_0_on_a_session_with_no_parts_or_only_part_1() {
+    let file = TempFile::new("zero", 1);
+    std::fs::File::options().write(true).open(&file.0).unwrap().set_len(2000 * 9 * MIB).unwrap();
+    let chosen = choose_part_size(2000 * 9 * MIB).unwrap();
+    assert_eq!(chosen, 9 * MIB, "more than 2,000 parts of 8 MiB: the upload chooses 9 MiB");
+    let sim = sim_for(&file, MIB, 0, &[]);
+    let (verdicts, err) = drain(&mut verifier(&sim, &file, 0, 1000));
+    assert_eq!(err, None);
+    assert_eq!(verdicts.len(), 2000);
+    assert!(verdicts.iter().all(|v| v.status == Status::Missing && v.local_size == chosen));
+    assert_eq!(sim.requests().len(), 2, "details, then one empty page");
+
+    let file = TempFile::new("zero1", 2 * 5 * MIB + 7);
+    let sim = sim_for(&file, 6 * MIB, 1, &[]);
+    let (verdicts, err) = drain(&mut verifier(&sim, &file, 0, 1000));
+    assert_eq!(err, None);
+    use Status::*;
+    assert_eq!(statuses(&verdicts), [(1, Ok), (2, Missing)]);
+    assert_eq!((verdicts[1].offset, verdicts[1].local_size), (6 * MIB, 4 * MIB + 7));
 }
