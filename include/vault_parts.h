@@ -1166,6 +1166,29 @@ int vault_parts_upload_next(struct vault_parts_upload *u, struct vault_part_uplo
 int vault_parts_upload_summary(const struct vault_parts_upload *u, struct vault_parts_upload_totals *out);
 
 /**
+ * The HTTP status of the last response the upload received (any of its requests: create,
+ * details, listing pages, part PUTs, commit, job status; redirects included), as
+ * vault_parts_http_status for an iterator: 0 before any response or for a NULL handle. After
+ * a failure, the status that failed (or the last one seen before a network failure).
+ *
+ * Thread safety: one thread at a time per handle, as every call but
+ * vault_parts_upload_interrupt.
+ */
+int vault_parts_upload_http_status(const struct vault_parts_upload *u);
+
+/**
+ * The wait, in milliseconds, the server asked for (Retry-After) on the failure that stopped
+ * the upload, as vault_parts_retry_after_ms for an iterator, so a caller can schedule its own
+ * resume: set after VAULT_PARTS_E_RATE_LIMIT or VAULT_PARTS_E_HTTP (503 and the like) when
+ * the last answer carried Retry-After. -1 when there is none, while the upload has not
+ * failed, or for a NULL handle.
+ *
+ * Thread safety: one thread at a time per handle, as every call but
+ * vault_parts_upload_interrupt.
+ */
+int64_t vault_parts_upload_retry_after_ms(const struct vault_parts_upload *u);
+
+/**
  * Explains the handle's error for a person: "" while there is none and for a NULL handle.
  * Never NULL, never contains the session ID, at most VAULT_PARTS_MAX_MESSAGE bytes. The
  * library owns the string; it stays valid until vault_parts_upload_free.
@@ -1208,8 +1231,11 @@ void vault_parts_upload_free(struct vault_parts_upload *u);
 
 /**
  * Creates a verifier of the local file at `path` against the parts `it` lists. Reads and
- * fetches nothing: the file is opened and the first page fetched by the first
- * vault_parts_verify_next.
+ * fetches nothing: the first vault_parts_verify_next opens the file, then asks for the
+ * session's details (one GET of .../file_staging/upload/{upload_session_id}, with `it`'s
+ * retries, timeouts, deadline and interrupt, as vault_parts_upload_start does), then fetches
+ * the first page of the listing. A session created for another size than the file's is
+ * VAULT_PARTS_E_CONFLICT there, before any page (see vault_parts_verify_next).
  *
  * `it` is an iterator from vault_parts_open, configured (limit, timeouts, log callback...)
  * but whose first vault_parts_next has not run. This call takes it over, always, even when it
@@ -1231,15 +1257,22 @@ void vault_parts_upload_free(struct vault_parts_upload *u);
  * `path` names a regular file, in any bytes the file system allows (it need not be UTF-8;
  * messages show bytes that are not as U+FFFD). The library copies the string. `part_size` is the size of
  * every part but the last, in bytes, cutting the file into at most 100000 parts (else
- * vault_parts_verify_next fails with VAULT_PARTS_E_ARG). 0 reads it off the listing: a listed
- * part below the highest listed one has it, and so does part 1 alone (a full part, or the
- * whole file); a listing with no parts at all gets the part size an upload would choose (the
- * smallest whole MiB from 8 MiB that keeps the file within 2,000 parts, at most 50 MiB).
- * vault_parts_verify_next then fails with VAULT_PARTS_E_ARG when the listing cannot tell (only
- * one part other than part 1, or a first part of size 0), and with VAULT_PARTS_E_PROTOCOL when
- * the part size it implies is below Vault's 5 MiB minimum (5242880 bytes) while the file has
- * more than one part. A part_size that contradicts the listed sizes gives
- * VAULT_PARTS_PART_SIZE_MISMATCH verdicts, not an error.
+ * vault_parts_verify_next fails with VAULT_PARTS_E_ARG, before any request). 0 means "the part
+ * size of this session", found in this order:
+ * - a listed part below the highest listed one has it;
+ * - part 1 listed alone has it: it is a full part when the file is longer than it (so a
+ *   session with only part 1 uploaded works), or the whole file;
+ * - a session with no parts listed at all gets the part size vault_parts_upload_open would
+ *   choose for this file with part size 0 (the same rule, not a copy: the smallest whole MiB
+ *   from 8 MiB that keeps the file within 2,000 parts, at most 50 MiB, so 8 MiB up to
+ *   16,777,216,000 bytes), and every verdict is VAULT_PARTS_PART_MISSING, with as many parts as
+ *   that upload would send.
+ *
+ * Otherwise vault_parts_verify_next fails with VAULT_PARTS_E_ARG when the listing cannot tell
+ * (only one part other than part 1, or a first part of size 0), and with
+ * VAULT_PARTS_E_PROTOCOL when the part size it implies is below Vault's 5 MiB minimum (5242880
+ * bytes) while the file has more than one part. A part_size that contradicts the listed sizes
+ * gives VAULT_PARTS_PART_SIZE_MISMATCH verdicts, not an error.
  *
  * On return *out holds a new handle, even when the arguments were bad: then the handle is in
  * the error state and vault_parts_verify_errmsg explains. The caller owns the handle and must
@@ -1285,7 +1318,11 @@ int vault_parts_verify_set_hash_all(struct vault_parts_verify *v, int on);
  *
  * Returns VAULT_PARTS_ROW after filling *out; VAULT_PARTS_DONE after the last verdict (and
  * again on every later call); or an error code, kept for every later call: the listing's
- * codes, VAULT_PARTS_E_PROTOCOL for a part listed twice or numbered above 100000 (Vault
+ * codes (the details request's too: it is the first request, made by the first call),
+ * VAULT_PARTS_E_CONFLICT (14) when the session was created for another size than the local
+ * file's (the file cannot complete the session; no verdict is returned, no page fetched; the
+ * message names both sizes, never the session ID, as vault_parts_upload_start's does),
+ * VAULT_PARTS_E_PROTOCOL for a part listed twice or numbered above 100000 (Vault
  * allows 9,616 parts per session as of v26.2; the cap bounds the verifier's memory),
  * VAULT_PARTS_E_IO when the file is missing, a directory, unreadable, or changed while
  * verifying (its size, modification time or identity differ from when it was opened; the

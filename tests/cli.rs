@@ -216,6 +216,10 @@ fn the_tool_is_clean_under_sanitizers_and_valgrind() {
             (&["list", "--limit=2", "ex"], BOB, 13),
             (&["list", "--bogus"], ALICE, 64),
             (&["list", "a/b"], ALICE, 64),
+            (&["sessions"], ALICE, 0),
+            (&["sessions", "--json"], BOB, 0),
+            (&["abort", "--json", "nope"], ALICE, 15),
+            (&["sessions", "extra"], ALICE, 64),
         ] {
             if mode == Mode::Valgrind && code == 64 {
                 continue; // no listing happens; the sanitized build covers these paths
@@ -348,7 +352,7 @@ fn file_upload(id: &str, path: &str, uploaded: u32, faults: &[PartFault]) -> Upl
     for f in faults {
         u.part_fault(*f);
     }
-    u
+    u.declared_size(std::fs::metadata(path).unwrap().len())
 }
 
 fn verify(sim: &Sim, sid: &str, args: &[&str]) -> Run {
@@ -516,7 +520,7 @@ fn verify_flags_reach_the_library() {
     assert!(r.stderr.contains("vault-parts: info: listing complete after 3 pages\n"), "{}", r.stderr);
     assert!(!r.stderr.contains(ALICE));
     let requests = sim.requests();
-    assert_eq!(requests.len(), 3, "--limit=2: 6 parts in 3 pages");
+    assert_eq!(requests.len(), 4, "the details, then --limit=2: 6 parts in 3 pages");
     assert!(requests.iter().all(|q| q.header("x-vaultapi-clientid") == Some("cli-verify")));
 
     // A part size that contradicts the listed sizes: SIZE_MISMATCH verdicts, exit 2.
@@ -777,8 +781,10 @@ fn upload_part_size_units_no_commit_and_usage_errors() {
     // Usage errors, the library's refusals before any request included: 64, nothing sent.
     let before = sim.requests().len();
     for (args, needle) in [
-        (&["--part-size", "1M", &path, "/u/a.bin"][..], "part_size 1048576"),
-        (&["--part-size", "51MiB", &path, "/u/a.bin"], "part_size 53477376"),
+        (&["--part-size", "1M", &path, "/u/a.bin"][..], "vault-parts: --part-size takes 5MiB to 50MiB (5242880 to 52428800 bytes) for upload and resume, not '1M'\n"),
+        (&["--part-size", "51MiB", &path, "/u/a.bin"], "not '51MiB'"),
+        (&["--part-size", "5242879", &path, "/u/a.bin"], "not '5242879'"),
+        (&["--part-size", "52428801", &path, "/u/a.bin"], "not '52428801'"),
         (&["--part-size", "8X", &path, "/u/a.bin"], "not '8X'"),
         (&["--part-size", "8 MiB", &path, "/u/a.bin"], "not '8 MiB'"),
         (&["--part-size", "99999999999999999999G", &path, "/u/a.bin"], "--part-size"),
@@ -801,7 +807,10 @@ fn upload_part_size_units_no_commit_and_usage_errors() {
     for (args, needle) in [
         (&["--overwrite", "x", &path][..], "unknown option '--overwrite'"),
         (&["x"], "the file to upload is missing"),
-        (&["--part-size=4MiB", "x", &path], "part_size 4194304"),
+        (
+            &["--part-size=4MiB", "x", &path],
+            "5MiB to 50MiB (5242880 to 52428800 bytes) for upload and resume, not '4MiB'",
+        ),
     ] {
         let r = upload_cmd(&sim, ALICE, "resume", args);
         assert_eq!(r.code, 64, "{args:?}: {}", r.stderr);
@@ -819,12 +828,22 @@ fn upload_part_size_units_no_commit_and_usage_errors() {
     assert_eq!(e.code, 11, "{}", e.stderr);
     assert!(e.stderr.contains("empty"), "{}", e.stderr);
 
-    // --json: the library's refusal is also a JSON object on stdout.
-    let j = upload_cmd(&sim, ALICE, "upload", &["--json", "--part-size", "1M", &path, "/u/a.bin"]);
+    // The range's ends are taken: 5 MiB and 50 MiB.
+    for size in ["5MiB", "50MiB"] {
+        let r = upload_cmd(&sim, ALICE, "upload", &["--no-commit", "--part-size", size, &path, "/u/alice/ends.bin"]);
+        assert_eq!(r.code, 0, "{size}: {}", r.stderr);
+    }
+
+    // --json: the library's refusal is also a JSON object on stdout, with no HTTP status (no
+    // request was made); a usage error the tool finds itself prints nothing there.
+    let j = upload_cmd(&sim, ALICE, "upload", &["--json", "--poll", "0.05", &path, "/u/a.bin"]);
     assert_eq!(j.code, 64, "{}", j.stderr);
     let v: serde_json::Value = serde_json::from_str(j.stdout.trim_end()).unwrap();
     assert_eq!(v["error"]["code"], 1);
     assert_eq!(v["error"]["name"], "VAULT_PARTS_E_ARG");
+    assert_eq!((v["error"]["http_status"].as_i64(), v["error"]["retry_after_ms"].as_i64()), (Some(0), Some(-1)));
+    let k = upload_cmd(&sim, ALICE, "upload", &["--json", "--part-size", "1M", &path, "/u/a.bin"]);
+    assert_eq!((k.code, k.stdout.as_str()), (64, ""), "{}", k.stderr);
 }
 
 #[test]
@@ -844,7 +863,8 @@ fn upload_json_failure_is_one_object_without_the_session_id() {
         assert_eq!(e["code"], 2);
         assert_eq!(e["name"], "VAULT_PARTS_E_AUTH");
         assert!(e["message"].as_str().unwrap().contains("INVALID_SESSION_ID"), "{cmd}: {}", r.stdout);
-        assert!(!e.contains_key("http_status"), "an upload handle has no HTTP status accessor");
+        // Vault answers INVALID_SESSION_ID with HTTP 200; no Retry-After.
+        assert_eq!((e["http_status"].as_i64(), e["retry_after_ms"].as_i64()), (Some(200), Some(-1)), "{cmd}");
         assert!(!r.stdout.contains(stale) && !r.stderr.contains(stale), "{cmd}: the session ID was printed");
         assert_eq!(r.stderr.lines().count(), 1, "{cmd}: {}", r.stderr);
         assert!(r.stderr.starts_with("vault-parts: session ID rejected: "), "{cmd}: {}", r.stderr);
@@ -874,6 +894,9 @@ fn upload_help_lists_the_commands_and_statuses() {
         "23 cancelled",
         "24 conflict",
         "25 integrity",
+        "abort UPLOAD_SESSION_ID",
+        "sessions                        print your upload sessions, one tab-separated line each",
+        "(with the HTTP status and Retry-After); so do abort and sessions",
     ] {
         assert!(help.stdout.contains(text), "help lacks {text:?}");
     }
@@ -946,4 +969,381 @@ fn upload_is_clean_under_sanitizers_and_valgrind() {
             assert!(!r.stderr.contains("Sanitizer"), "{mode:?} {args:?}:\n{}", r.stderr);
         }
     }
+}
+
+// ---- abort and sessions ----
+
+/// The base URL (no trailing slash) the library's messages quote.
+fn base_of(sim: &Sim) -> String {
+    sim.url().trim_end_matches('/').to_owned()
+}
+
+fn account_cmd(sim: &Sim, sid: &str, args: &[&str]) -> Run {
+    let url = sim.url();
+    tool(args, &[("VAULT_URL", &url), ("VAULT_SESSION_ID", sid)])
+}
+
+/// What vault-sim answers for an upload session ID it does not know (or no longer knows).
+const NO_SESSION: &str = "Vault answered FAILURE: INVALID_DATA: Invalid upload session ID.";
+
+/// The IDs of `sessions --json`'s lines.
+fn session_ids(r: &Run) -> Vec<String> {
+    r.stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+            v["id"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn abort_purges_the_session_and_then_it_is_gone() {
+    let sim = sim(3);
+    let base = base_of(&sim);
+    let r = account_cmd(&sim, ALICE, &["abort", "ex"]);
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "aborted upload session ex\n", ""));
+    let gone = sim.session("ex").unwrap();
+    assert_eq!(gone.state, vault_sim::SessionState::Aborted);
+    assert!(gone.parts.is_empty(), "its parts are purged");
+    let deletes: Vec<_> = sim.requests().into_iter().filter(|q| q.method == "DELETE").collect();
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0].path, "/api/v25.3/services/file_staging/upload/ex");
+
+    // A second abort, and a listing, fail as for any unknown session: 10 + E_VAULT.
+    let again = account_cmd(&sim, ALICE, &["abort", "ex"]);
+    assert_eq!((again.code, again.stdout.as_str()), (15, ""), "{}", again.stderr);
+    assert_eq!(
+        again.stderr,
+        format!(
+            "vault-parts: Vault reported an error: abort (DELETE {base}/api/v25.3/services/file_staging/upload/ex): {NO_SESSION}\n"
+        )
+    );
+    let listed = list(&sim, ALICE, &["ex"]);
+    assert_eq!((listed.code, listed.stdout.as_str()), (15, ""), "{}", listed.stderr);
+    assert_eq!(
+        listed.stderr,
+        format!(
+            "vault-parts: Vault reported an error: page 1 (GET {base}/api/v25.3/services/file_staging/upload/ex/parts): {NO_SESSION}\n"
+        )
+    );
+    let left = account_cmd(&sim, ALICE, &["sessions", "--json"]);
+    assert_eq!((left.code, left.stderr.as_str()), (0, ""));
+    assert_eq!(session_ids(&left), ["one", "none"], "the aborted session is no longer listed");
+}
+
+#[test]
+fn abort_of_an_unknown_id_json_forms_and_usage_errors() {
+    let sim = sim(3);
+    let base = base_of(&sim);
+    let message = format!("abort (DELETE {base}/api/v25.3/services/file_staging/upload/nope): {NO_SESSION}");
+    let r = account_cmd(&sim, ALICE, &["abort", "nope"]);
+    assert_eq!((r.code, r.stdout.as_str()), (15, ""), "{}", r.stderr);
+    assert_eq!(r.stderr, format!("vault-parts: Vault reported an error: {message}\n"));
+
+    let j = account_cmd(&sim, ALICE, &["abort", "--json", "nope"]);
+    assert_eq!(j.code, 15, "{}", j.stderr);
+    assert_eq!(
+        j.stdout,
+        format!(
+            "{{\"error\":{{\"code\":5,\"name\":\"VAULT_PARTS_E_VAULT\",\"message\":\"{message}\",\"http_status\":200,\"retry_after_ms\":-1}}}}\n"
+        )
+    );
+    assert_eq!(j.stderr, format!("vault-parts: Vault reported an error: {message}\n"));
+
+    let ok = account_cmd(&sim, ALICE, &["abort", "--json", "--client-id", "cli-abort", "one"]);
+    assert_eq!(
+        (ok.code, ok.stdout.as_str(), ok.stderr.as_str()),
+        (0, "{\"upload_session_id\":\"one\",\"aborted\":true}\n", "")
+    );
+    assert_eq!(sim.session("one").unwrap().state, vault_sim::SessionState::Aborted);
+    let delete = sim.requests().into_iter().rfind(|q| q.method == "DELETE").unwrap();
+    assert_eq!(delete.header("x-vaultapi-clientid"), Some("cli-abort"));
+
+    let before = sim.requests().len();
+    for (args, stderr) in [
+        (&["abort"][..], "vault-parts: the upload session ID is missing\n"),
+        (&["abort", "ex", "b"], "vault-parts: only one upload session ID may be given ('b' is extra)\n"),
+        (&["abort", "--limit=2", "ex"], "vault-parts: unknown option '--limit=2'\n"),
+        (&["abort", "--part-size=5MiB", "ex"], "vault-parts: unknown option '--part-size=5MiB'\n"),
+        (&["abort", "--json=1", "ex"], "vault-parts: option '--json=1' takes no value\n"),
+        (&["sessions", "ex"], "vault-parts: sessions takes no arguments ('ex' is extra)\n"),
+        (&["sessions", "--limit", "5"], "vault-parts: unknown option '--limit'\n"),
+    ] {
+        let r = account_cmd(&sim, ALICE, args);
+        assert_eq!((r.code, r.stdout.as_str()), (64, ""), "{args:?}: {}", r.stderr);
+        assert_eq!(r.stderr, format!("{stderr}Try 'vault-parts --help'.\n"), "{args:?}");
+    }
+    assert_eq!(sim.requests().len(), before, "no usage error reaches the network");
+    assert_eq!(sim.session("ex").unwrap().state, vault_sim::SessionState::Open);
+
+    // The session ID pasted as the upload session ID: Vault knows no such upload, and neither
+    // output quotes it.
+    let pasted = account_cmd(&sim, ALICE, &["abort", "--json", ALICE]);
+    assert_eq!(pasted.code, 15, "{}", pasted.stderr);
+    assert!(!pasted.stdout.contains(ALICE) && !pasted.stderr.contains(ALICE), "{}{}", pasted.stdout, pasted.stderr);
+    assert!(pasted.stderr.contains("/upload/[redacted]): "), "{}", pasted.stderr);
+}
+
+#[test]
+fn sessions_prints_one_tab_separated_line_per_session() {
+    use harness::raw::{ok as raw_ok, RawServer};
+    use std::sync::{Arc, Mutex};
+    const BODY: &str = concat!(
+        r#"{"responseStatus":"SUCCESS","data":["#,
+        r#"{"path":"/u/alice/big.iso","name":"big.iso","id":"98f46c04fa7a65ff2e5eaf90fdf613ab","#,
+        r#""expiration_date":"2026-01-04T10:00:00.000Z","created_date":"2026-01-01T10:00:00.000Z","#,
+        r#""last_uploaded_date":"2026-01-01T11:00:00.000Z","owner":61603,"uploaded_parts":3,"size":104857600,"#,
+        r#""uploaded":15728640,"overwrite":false},"#,
+        r#"{"path":"/u/alice/two words.bin","name":"two words.bin","id":"AAAAbbbb.CCCCdddd-eeee_ffff","#,
+        r#""expiration_date":"2026-02-04T08:30:00.000Z","created_date":"2026-02-01T08:30:00.000Z","#,
+        r#""last_uploaded_date":"2026-02-01T08:30:00.000Z","owner":61603,"uploaded_parts":0,"size":60000000,"#,
+        r#""uploaded":0,"overwrite":true}]}"#
+    );
+    let targets = Arc::new(Mutex::new(Vec::new()));
+    let seen = targets.clone();
+    let server = RawServer::start(Arc::new(move |_, target: &str| {
+        seen.lock().unwrap().push(target.to_owned());
+        (std::time::Duration::ZERO, raw_ok(BODY))
+    }));
+    let url = server.url();
+    let env = [("VAULT_URL", url.as_str()), ("VAULT_SESSION_ID", ALICE)];
+
+    let plain = tool(&["sessions"], &env);
+    assert_eq!((plain.code, plain.stderr.as_str()), (0, ""));
+    assert_eq!(
+        plain.stdout,
+        concat!(
+            "98f46c04fa7a65ff2e5eaf90fdf613ab\t/u/alice/big.iso\t104857600\t3\t15728640\t",
+            "2026-01-01T10:00:00.000Z\t2026-01-04T10:00:00.000Z\n",
+            "AAAAbbbb.CCCCdddd-eeee_ffff\t/u/alice/two words.bin\t60000000\t0\t0\t",
+            "2026-02-01T08:30:00.000Z\t2026-02-04T08:30:00.000Z\n"
+        )
+    );
+    let json = tool(&["sessions", "--json", "--api-version", "v24.1"], &env);
+    assert_eq!((json.code, json.stderr.as_str()), (0, ""));
+    assert_eq!(
+        json.stdout,
+        concat!(
+            r#"{"id":"98f46c04fa7a65ff2e5eaf90fdf613ab","path":"/u/alice/big.iso","size":104857600,"uploaded_parts":3,"#,
+            r#""uploaded_bytes":15728640,"created_date":"2026-01-01T10:00:00.000Z","expiration_date":"2026-01-04T10:00:00.000Z"}"#,
+            "\n",
+            r#"{"id":"AAAAbbbb.CCCCdddd-eeee_ffff","path":"/u/alice/two words.bin","size":60000000,"uploaded_parts":0,"#,
+            r#""uploaded_bytes":0,"created_date":"2026-02-01T08:30:00.000Z","expiration_date":"2026-02-04T08:30:00.000Z"}"#,
+            "\n"
+        )
+    );
+    assert_eq!(
+        *targets.lock().unwrap(),
+        ["/api/v25.3/services/file_staging/upload", "/api/v24.1/services/file_staging/upload"],
+        "one request per listing"
+    );
+}
+
+#[test]
+fn sessions_lists_the_users_own_and_fails_with_a_json_object() {
+    use vault_sim::{Action, Endpoint, When};
+    let config = Config::default()
+        .user(ALICE, "alice", false)
+        .user(BOB, "bob", false)
+        .upload(Upload::new("ex", "alice", 2))
+        .upload(Upload::new("bobs", "bob", 1))
+        .fault_on(
+            Endpoint::Sessions,
+            When::Request(4),
+            Action::Status { code: 503, body: String::new(), retry_after: Some(7) },
+        );
+    let sim = Sim::start(config).unwrap();
+    let base = base_of(&sim);
+
+    // The JSON object's dates make the exact text line.
+    let j = account_cmd(&sim, ALICE, &["sessions", "--json"]);
+    assert_eq!((j.code, j.stderr.as_str()), (0, ""));
+    assert_eq!(j.stdout.lines().count(), 1, "{}", j.stdout);
+    let v: serde_json::Value = serde_json::from_str(j.stdout.trim_end()).unwrap();
+    let (created, expires) = (v["created_date"].as_str().unwrap(), v["expiration_date"].as_str().unwrap());
+    assert_eq!(
+        j.stdout,
+        format!(
+            "{{\"id\":\"ex\",\"path\":\"/u/alice/ex\",\"size\":10485760,\"uploaded_parts\":2,\"uploaded_bytes\":10485760,\"created_date\":\"{created}\",\"expiration_date\":\"{expires}\"}}\n"
+        )
+    );
+    let t = account_cmd(&sim, ALICE, &["sessions"]);
+    assert_eq!((t.code, t.stderr.as_str()), (0, ""));
+    assert_eq!(t.stdout, format!("ex\t/u/alice/ex\t10485760\t2\t10485760\t{created}\t{expires}\n"));
+    let b = account_cmd(&sim, BOB, &["sessions", "--json"]);
+    assert_eq!((b.code, b.stderr.as_str()), (0, ""));
+    assert_eq!(session_ids(&b), ["bobs"]);
+
+    // The fourth listing gets a 503 with Retry-After: 7; one attempt: 10 + E_HTTP.
+    let message = format!(
+        "list upload sessions (GET {base}/api/v25.3/services/file_staging/upload): HTTP 503 Service Unavailable from {base}"
+    );
+    let f = account_cmd(&sim, ALICE, &["sessions", "--json", "--max-attempts", "1"]);
+    assert_eq!(f.code, 16, "{}", f.stderr);
+    assert_eq!(
+        f.stdout,
+        format!(
+            "{{\"error\":{{\"code\":6,\"name\":\"VAULT_PARTS_E_HTTP\",\"message\":\"{message}\",\"http_status\":503,\"retry_after_ms\":7000}}}}\n"
+        )
+    );
+    assert_eq!(f.stderr, format!("vault-parts: unexpected HTTP status: {message}\n"));
+    // The fifth is answered again; without --json a failure prints nothing on stdout.
+    let t2 = account_cmd(&sim, ALICE, &["sessions"]);
+    assert_eq!((t2.code, t2.stdout.as_str()), (0, t.stdout.as_str()));
+}
+
+/// A sim with one user, fast commit jobs (as upload_sim) and one fault on every session a
+/// create makes.
+fn faulty_upload_sim(endpoint: vault_sim::Endpoint, when: vault_sim::When, action: vault_sim::Action) -> Sim {
+    let mut config = Config::default().user(ALICE, "alice", false).fault_on(endpoint, when, action);
+    config.job_delay = std::time::Duration::from_millis(200);
+    config.job_poll_window = std::time::Duration::from_millis(50);
+    Sim::start(config).unwrap()
+}
+
+/// The ID of the first --json line, {"upload_session_id":"..."}.
+fn json_id(r: &Run) -> String {
+    let first = r.stdout.lines().next().unwrap_or_else(|| panic!("no output: {}", r.stderr));
+    let v: serde_json::Value = serde_json::from_str(first).unwrap_or_else(|e| panic!("{first}: {e}"));
+    v["upload_session_id"].as_str().unwrap_or_else(|| panic!("{first}")).to_owned()
+}
+
+#[test]
+fn upload_json_failure_carries_the_http_status_and_retry_after() {
+    use vault_sim::{Action, Endpoint, When};
+    let files = Dir::new("vault_parts_cli_upload", "retry_after");
+    let path = files.file("f.bin", SIZE_12MB);
+    let sim = faulty_upload_sim(
+        Endpoint::Put,
+        When::Always,
+        Action::Status { code: 429, body: String::new(), retry_after: Some(3) },
+    );
+    let base = base_of(&sim);
+    let r = upload_cmd(
+        &sim,
+        ALICE,
+        "upload",
+        &["--json", "--max-attempts", "1", "--part-size", "5MiB", &path, "/u/alice/rl.bin"],
+    );
+    assert_eq!(r.code, 14, "10 + E_RATE_LIMIT: {}", r.stderr);
+    let id = json_id(&r);
+    let message = format!(
+        "part 1 (PUT {base}/api/v25.3/services/file_staging/upload/{id}): HTTP 429 Too Many Requests from {base}"
+    );
+    assert_eq!(
+        r.stdout,
+        format!(
+            "{{\"upload_session_id\":\"{id}\"}}\n{{\"error\":{{\"code\":4,\"name\":\"VAULT_PARTS_E_RATE_LIMIT\",\"message\":\"{message}\",\"http_status\":429,\"retry_after_ms\":3000}}}}\n"
+        )
+    );
+    assert_eq!(r.stderr, format!("vault-parts: rate limited: {message}\n"));
+    let session = sim.session(&id).unwrap();
+    assert_eq!(session.put_order, [1], "one attempt");
+    assert!(session.commits.is_empty());
+
+    // resume: a 503 with Retry-After: 2 on the session's PUTs, 10 + E_HTTP.
+    let res = Upload::from_file("res", "alice", &path, PART, 1).unwrap().fault_on(
+        Endpoint::Put,
+        When::Always,
+        Action::Status { code: 503, body: String::new(), retry_after: Some(2) },
+    );
+    let sim = upload_sim(vec![res]);
+    let base = base_of(&sim);
+    let r = upload_cmd(&sim, ALICE, "resume", &["--json", "--max-attempts=1", "res", &path]);
+    assert_eq!(r.code, 16, "{}", r.stderr);
+    let message = format!(
+        "part 2 (PUT {base}/api/v25.3/services/file_staging/upload/res): HTTP 503 Service Unavailable from {base}"
+    );
+    let md5 = &parts_of_file(&path, PART, 1).unwrap()[0].md5.clone().unwrap();
+    assert_eq!(
+        r.stdout,
+        format!(
+            concat!(
+                "{{\"upload_session_id\":\"res\"}}\n",
+                "{{\"part_number\":1,\"action\":\"KEPT\",\"verdict\":\"OK\",\"offset\":0,\"size\":{part},\"md5\":\"{md5}\",\"attempts\":0}}\n",
+                "{{\"error\":{{\"code\":6,\"name\":\"VAULT_PARTS_E_HTTP\",\"message\":\"{message}\",\"http_status\":503,\"retry_after_ms\":2000}}}}\n"
+            ),
+            part = PART,
+            md5 = md5,
+            message = message
+        )
+    );
+    assert_eq!(r.stderr, format!("vault-parts: unexpected HTTP status: {message}\n"));
+}
+
+#[test]
+fn upload_exits_25_when_vault_stores_other_bytes() {
+    use vault_sim::{Action, Endpoint, When};
+    let files = Dir::new("vault_parts_cli_upload", "integrity");
+    let path = files.file("f.bin", SIZE_12MB);
+    let local = parts_of_file(&path, PART, 1).unwrap()[0].md5.clone().unwrap();
+    let echoed = vault_sim::md5_for("echo", 1);
+    let sim = faulty_upload_sim(Endpoint::Put, When::Always, Action::EchoMd5);
+    let base = base_of(&sim);
+    let stored = |id: &str, attempts: &str| {
+        format!(
+            "part 1 (PUT {base}/api/v25.3/services/file_staging/upload/{id}){attempts}: Vault stored part 1 as {PART} bytes with MD5 {echoed}; the local part is {PART} bytes with MD5 {local}"
+        )
+    };
+
+    let r = upload_cmd(&sim, ALICE, "upload", &["--max-attempts", "1", "--part-size", "5MiB", &path, "/u/alice/i.bin"]);
+    assert_eq!(r.code, 25, "{}", r.stderr);
+    let id = printed_id(&r);
+    assert_eq!(r.stdout, format!("upload session: {id}\n"), "no summary after a failure");
+    assert_eq!(r.stderr, format!("vault-parts: part stored with other content: {}\n", stored(&id, "")));
+    assert!(sim.session(&id).unwrap().commits.is_empty(), "nothing committed");
+
+    let j = upload_cmd(
+        &sim,
+        ALICE,
+        "upload",
+        &["--json", "--max-attempts", "2", "--part-size", "5MiB", &path, "/u/alice/i.bin"],
+    );
+    assert_eq!(j.code, 25, "{}", j.stderr);
+    let id = json_id(&j);
+    let message = stored(&id, " (after 2 attempts)");
+    assert_eq!(
+        j.stdout,
+        format!(
+            "{{\"upload_session_id\":\"{id}\"}}\n{{\"error\":{{\"code\":15,\"name\":\"VAULT_PARTS_E_INTEGRITY\",\"message\":\"{message}\",\"http_status\":200,\"retry_after_ms\":-1}}}}\n"
+        )
+    );
+    assert_eq!(j.stderr, format!("vault-parts: part stored with other content: {message}\n"));
+    assert_eq!(sim.session(&id).unwrap().put_order, [1, 1]);
+    assert!(sim.staged("/u/alice/i.bin").is_none());
+}
+
+#[test]
+fn a_failed_commit_job_exits_15() {
+    use vault_sim::{Action, Endpoint, When};
+    let files = Dir::new("vault_parts_cli_upload", "job");
+    let path = files.file("f.bin", SIZE_12MB);
+    let sim = faulty_upload_sim(Endpoint::Commit, When::Request(1), Action::JobStatus("ERRORS_ENCOUNTERED".into()));
+    let failed = |job: u64| {
+        format!("the commit's job {job} ended with status \"ERRORS_ENCOUNTERED\": the file is not on staging")
+    };
+
+    let r = upload_cmd(&sim, ALICE, "upload", &["--poll", "0.1", "--part-size", "5MiB", &path, "/u/alice/j.bin"]);
+    assert_eq!(r.code, 15, "10 + E_VAULT: {}", r.stderr);
+    let id = printed_id(&r);
+    let job = sim.session(&id).unwrap().jobs[0];
+    assert_eq!(r.stdout, format!("upload session: {id}\n"));
+    assert_eq!(r.stderr, format!("vault-parts: Vault reported an error: {}\n", failed(job)));
+    assert!(sim.staged("/u/alice/j.bin").is_none());
+
+    let j = upload_cmd(&sim, ALICE, "upload", &["--json", "--poll=0.1", "--part-size=5MiB", &path, "/u/alice/j.bin"]);
+    assert_eq!(j.code, 15, "{}", j.stderr);
+    let id = json_id(&j);
+    let job = sim.session(&id).unwrap().jobs[0];
+    let lines: Vec<&str> = j.stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "the ID, 3 part events, the error:\n{}", j.stdout);
+    assert_eq!(
+        lines[4],
+        format!(
+            "{{\"error\":{{\"code\":5,\"name\":\"VAULT_PARTS_E_VAULT\",\"message\":\"{}\",\"http_status\":200,\"retry_after_ms\":-1}}}}",
+            failed(job).replace('"', "\\\"")
+        )
+    );
+    assert_eq!(j.stderr, format!("vault-parts: Vault reported an error: {}\n", failed(job)));
 }

@@ -5,6 +5,8 @@
  *   VAULT_URL=... VAULT_SESSION_ID=... vault-parts verify [options] UPLOAD_SESSION_ID FILE
  *   VAULT_URL=... VAULT_SESSION_ID=... vault-parts upload [options] FILE STAGING_PATH
  *   VAULT_URL=... VAULT_SESSION_ID=... vault-parts resume [options] UPLOAD_SESSION_ID FILE
+ *   VAULT_URL=... VAULT_SESSION_ID=... vault-parts abort [options] UPLOAD_SESSION_ID
+ *   VAULT_URL=... VAULT_SESSION_ID=... vault-parts sessions [options]
  *
  * Commands are dispatched from one table: a command is a row and a function.
  * Exit status: 0 success (verify: commit-ready); verify's answers 1 resumable, 2 mismatches
@@ -30,7 +32,12 @@
 #define EXIT_RESUMABLE 1
 #define EXIT_MISMATCHES 2
 #define EXIT_NOT_RESUMABLE 3
+/* The part sizes vault_parts_upload_open takes (its doc in vault_parts.h: 5 MiB to 50 MiB);
+ * upload and resume refuse others as usage errors before opening anything. */
+#define MIN_PART_SIZE 5242880ULL
+#define MAX_PART_SIZE 52428800ULL
 
+/* The usage text, printed by print_usage: the commands and options. */
 static const char usage_text[] =
     "usage: " PROG " COMMAND [options] ARGUMENTS\n"
     "       " PROG " --help | --version\n\n"
@@ -41,13 +48,18 @@ static const char usage_text[] =
     "  upload FILE STAGING_PATH        upload FILE to a new upload session, then commit it to\n"
     "                                  STAGING_PATH on file staging (/u/alice/big.bin)\n"
     "  resume UPLOAD_SESSION_ID FILE   upload the parts of FILE the session lacks or holds\n"
-    "                                  damaged, then commit\n\n"
+    "                                  damaged, then commit\n"
+    "  abort UPLOAD_SESSION_ID         abort the upload session: Vault purges its parts\n"
+    "  sessions                        print your upload sessions, one tab-separated line each:\n"
+    "                                  id, path, size, uploaded parts, uploaded bytes,\n"
+    "                                  created date, expiration date\n\n"
     "The Vault comes from VAULT_URL, the session ID from VAULT_SESSION_ID (never a flag, so it\n"
     "stays out of the process list). VAULT_URL is https://HOST[:PORT]; a bare HOST means https;\n"
     "http:// is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost). A user name or\n"
     "password in the URL is refused.\n\n"
     "Options of every command (--opt VALUE and --opt=VALUE both work):\n"
-    "  --limit N           parts per page, 1 to 1000 (default: Vault's, 1000)\n"
+    "  --limit N           list, verify, resume: parts per page, 1 to 1000 (default: Vault's,\n"
+    "                      1000)\n"
     "  --json              one JSON object per line instead of a table\n"
     "  --timeout SECONDS   time per HTTP attempt, like 30 or 0.5 (default 60)\n"
     "  --max-attempts N    attempts per request, at least 1 (default 3)\n"
@@ -74,8 +86,12 @@ static const char usage_text[] =
     "verify prints one line per part that is not OK (every part with --verbose) and a summary.\n"
     "upload and resume print the upload session ID first (\"upload session: ID\"), one line per\n"
     "part with --verbose, a progress line on stderr when it is a terminal, then a summary.\n"
-    "With --json, upload and resume print JSON lines, and a failure as {\"error\":{...}}.\n"
-    "SIGINT or SIGTERM stops an upload (status 23); resume it with its ID.\n\n"
+    "With --json, upload and resume print JSON lines, and a failure as {\"error\":{...}}\n"
+    "(with the HTTP status and Retry-After); so do abort and sessions.\n"
+    "SIGINT or SIGTERM stops an upload (status 23); resume it with its ID.\n\n";
+
+/* The rest of the usage text (one literal would pass the 4095 bytes C99 promises). */
+static const char usage_status_text[] =
     "Exit status: 0 done (verify: commit-ready, every part uploaded intact; upload, resume:\n"
     "every part on Vault, and committed unless --no-commit); verify: 1 resumable\n"
     "(only MISSING parts to upload), 2 mismatches found (uploaded parts differ: upload them\n"
@@ -85,8 +101,13 @@ static const char usage_text[] =
     "20 protocol, 21 internal, 22 local file, 23 cancelled, 24 conflict: the file cannot\n"
     "complete the session, 25 integrity: Vault stored other bytes). See vault-parts(1).\n";
 
+static void print_usage(void) {
+    fputs(usage_text, stdout);
+    fputs(usage_status_text, stdout);
+}
+
 /* What a command was asked to do, from its arguments. */
-enum command { CMD_LIST, CMD_VERIFY, CMD_UPLOAD, CMD_RESUME };
+enum command { CMD_LIST, CMD_VERIFY, CMD_UPLOAD, CMD_RESUME, CMD_ABORT, CMD_SESSIONS };
 
 struct opts {
     /* Which command: verify takes a FILE and two more options; upload a FILE and a STAGING_PATH;
@@ -236,6 +257,7 @@ static int is_flag_with_value(const char *a) {
 /* The positional arguments: the upload session ID, then (verify, resume) the file; upload's
  * are the file and the staging path. */
 static int take_argument(struct opts *o, const char *a) {
+    if (o->cmd == CMD_SESSIONS) return usage_error("sessions takes no arguments ('%s' is extra)", a);
     if (o->cmd == CMD_UPLOAD) {
         if (o->file == NULL) {
             o->file = a;
@@ -280,7 +302,10 @@ static int parse_args(int argc, char **argv, struct opts *o) {
         }
         for (k = 0; k < n_valued; k++) {
             /* Options another command takes are unknown here. */
-            if ((k == 7 && o->cmd == CMD_LIST) || (k == 8 && !o->verify) || (k == 9 && !uploading)) continue;
+            if ((k == 0 && (o->cmd == CMD_ABORT || o->cmd == CMD_SESSIONS)) ||
+                (k == 7 && (o->cmd == CMD_LIST || o->cmd == CMD_ABORT || o->cmd == CMD_SESSIONS)) ||
+                (k == 8 && !o->verify) || (k == 9 && !uploading))
+                continue;
             v = option_value(argc, argv, &i, valued[k], &missing);
             if (missing) return usage_error("option '%s' needs a value", valued[k]);
             if (v != NULL) break;
@@ -305,6 +330,10 @@ static int parse_args(int argc, char **argv, struct opts *o) {
             case 7:
                 if (!parse_bytes(v, &o->part_size))
                     return usage_error("--part-size takes a number of bytes of at least 1, not '%s'", v);
+                if (uploading && (o->part_size < MIN_PART_SIZE || o->part_size > MAX_PART_SIZE))
+                    return usage_error("--part-size takes 5MiB to 50MiB (5242880 to 52428800 bytes) for upload "
+                                       "and resume, not '%s'",
+                                       v);
                 break;
             case 8:
                 if (!parse_count(v, 1, 16, &o->threads)) return usage_error("--threads takes a number from 1 to 16, not '%s'", v);
@@ -328,7 +357,7 @@ static int parse_args(int argc, char **argv, struct opts *o) {
         } else if (strcmp(a, "--system-roots") == 0) {
             o->system_roots = 1;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage_text, stdout);
+            print_usage();
             exit(0);
         } else if (is_flag_with_value(a)) {
             return usage_error("option '%s' takes no value", a);
@@ -339,7 +368,7 @@ static int parse_args(int argc, char **argv, struct opts *o) {
     if (o->cmd == CMD_UPLOAD) {
         if (o->file == NULL || o->file[0] == '\0') return usage_error("the file to upload is missing", NULL);
         if (o->staging == NULL || o->staging[0] == '\0') return usage_error("the staging path is missing", NULL);
-    } else if (o->upload == NULL || o->upload[0] == '\0') {
+    } else if (o->cmd != CMD_SESSIONS && (o->upload == NULL || o->upload[0] == '\0')) {
         return usage_error("the upload session ID is missing", NULL);
     }
     if (o->verify && (o->file == NULL || o->file[0] == '\0')) return usage_error("the file to verify is missing", NULL);
@@ -456,16 +485,22 @@ static void json_string(FILE *f, const char *s) {
     putc('"', f);
 }
 
-/* --json's failure object on stdout: the code, its name, the message; and the HTTP status and
- * Retry-After of the iterator when there is one (an upload handle has no such accessors). */
-static void print_json_error(int rc, const char *msg, const vault_parts_iter *it) {
+/* --json's failure object on stdout: the code, its name, the message, the HTTP status of the
+ * last response (0 before any) and the Retry-After the failure carried in ms (-1 for none),
+ * from the handle's accessors. */
+static void print_json_error(int rc, const char *msg, int http_status, long long retry_after_ms) {
     printf("{\"error\":{\"code\":%d,\"name\":\"%s\",\"message\":", rc, error_name(rc));
     json_string(stdout, msg);
-    if (it != NULL)
-        printf(",\"http_status\":%d,\"retry_after_ms\":%lld", vault_parts_http_status(it),
-               (long long)vault_parts_retry_after_ms(it));
-    fputs("}}\n", stdout);
+    printf(",\"http_status\":%d,\"retry_after_ms\":%lld}}\n", http_status, retry_after_ms);
     fflush(stdout);
+}
+
+/* An iterator's failure: with --json its object on stdout, then the message on stderr. */
+static int iter_failure(vault_parts_iter *it, int rc, int before_io, int json) {
+    const char *msg = vault_parts_errmsg(it);
+    if (json) print_json_error(rc, msg, vault_parts_http_status(it), (long long)vault_parts_retry_after_ms(it));
+    fflush(stdout);
+    return report_failure(msg, rc, before_io);
 }
 
 /* Parses the arguments and opens a configured iterator into *it. Returns 0, or the exit
@@ -481,12 +516,14 @@ static int open_listing(int argc, char **argv, struct opts *o, vault_parts_iter 
         return usage_error("VAULT_URL must not hold a user name or password; the session ID goes in VAULT_SESSION_ID", NULL);
     if (o->cmd == CMD_UPLOAD)
         rc = vault_parts_open_new(it, url, sid, o->staging, o->overwrite);
+    else if (o->cmd == CMD_SESSIONS)
+        rc = vault_parts_open_sessions(it, url, sid);
     else
         rc = vault_parts_open(it, url, sid, o->upload);
     if (rc == VAULT_PARTS_OK) rc = configure(*it, o);
     if (rc == VAULT_PARTS_OK) return 0;
-    if (o->json && (o->cmd == CMD_UPLOAD || o->cmd == CMD_RESUME)) print_json_error(rc, vault_parts_errmsg(*it), *it);
-    status = report_failure(vault_parts_errmsg(*it), rc, 1);
+    /* list and verify print no JSON failure object (their output is rows only). */
+    status = iter_failure(*it, rc, 1, o->json && o->cmd != CMD_LIST && o->cmd != CMD_VERIFY);
     vault_parts_free(*it);
     *it = NULL;
     return status;
@@ -761,7 +798,8 @@ static void print_upload_summary(const vault_parts_upload *u, int json) {
 /* A failed upload: the JSON object (with --json), then the message on stderr. */
 static int upload_failure(vault_parts_upload *u, int rc, int before_io, const struct opts *o) {
     const char *msg = vault_parts_upload_errmsg(u);
-    if (o->json) print_json_error(rc, msg, NULL);
+    if (o->json)
+        print_json_error(rc, msg, vault_parts_upload_http_status(u), (long long)vault_parts_upload_retry_after_ms(u));
     fflush(stdout);
     return report_failure(msg, rc, before_io);
 }
@@ -775,7 +813,7 @@ static int run_upload(int argc, char **argv, enum command cmd) {
     struct progress pr;
     struct stat st;
     const char *id;
-    int rc, start_rc, status;
+    int rc, status;
 
     memset(&o, 0, sizeof o);
     memset(&pr, 0, sizeof pr);
@@ -795,7 +833,7 @@ static int run_upload(int argc, char **argv, enum command cmd) {
         return status;
     }
     catch_signals(u);
-    rc = start_rc = vault_parts_upload_start(u);
+    rc = vault_parts_upload_start(u);
     id = vault_parts_upload_id(u);
     /* The ID first, before any part is sent: a crash or a signal after it leaves a session the
      * user can resume. A new session's ID is printed even when the start failed after the
@@ -827,13 +865,10 @@ static int run_upload(int argc, char **argv, enum command cmd) {
     }
     release_signals();
     if (rc != VAULT_PARTS_DONE) {
-        /* The start refuses a --part-size outside Vault's limits with E_ARG before any request:
-         * a usage error, as a value a setter refuses. Its other E_ARGs (an empty file, a file
-         * too large for Vault) are about the file: 11, as verify's empty file. */
-        status = upload_failure(u, rc,
-                                start_rc == VAULT_PARTS_E_ARG && o.part_size != 0 &&
-                                    strncmp(vault_parts_upload_errmsg(u), "part_size ", 10) == 0,
-                                &o);
+        /* A --part-size outside 5 MiB to 50 MiB never gets here (parse_args refuses it); the
+         * start's E_ARGs (an empty file, a file too large for Vault) are about the file: 11, as
+         * verify's empty file. */
+        status = upload_failure(u, rc, 0, &o);
         vault_parts_upload_free(u);
         return status;
     }
@@ -850,17 +885,109 @@ static int cmd_resume(int argc, char **argv) {
     return run_upload(argc, argv, CMD_RESUME);
 }
 
+/* abort: one DELETE; the session and its parts are gone once Vault confirmed it. */
+static int cmd_abort(int argc, char **argv) {
+    struct opts o;
+    vault_parts_iter *it;
+    char *shown;
+    int rc, status;
+
+    memset(&o, 0, sizeof o);
+    o.cmd = CMD_ABORT;
+    if ((status = open_listing(argc, argv, &o, &it)) != 0) return status;
+    rc = vault_parts_abort(it);
+    if (rc != VAULT_PARTS_OK) {
+        status = iter_failure(it, rc, 0, o.json);
+        vault_parts_free(it);
+        return status;
+    }
+    /* The ID is an argument: shown redacted, as in a usage error (Vault accepted it, so it is
+     * not the session ID, but the rule for arguments holds everywhere). */
+    shown = redacted(o.upload);
+    if (o.json) {
+        fputs("{\"upload_session_id\":", stdout);
+        json_string(stdout, shown != NULL ? shown : "[argument]");
+        fputs(",\"aborted\":true}\n", stdout);
+    } else {
+        printf("aborted upload session %s\n", shown != NULL ? shown : "[argument]");
+    }
+    free(shown);
+    vault_parts_free(it);
+    return 0;
+}
+
+/* A text field of a sessions line: "-" when empty; a control character (a tab or newline
+ * would break the line's fields) becomes '?'. */
+static void tsv_field(const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    if (*p == '\0') {
+        putchar('-');
+        return;
+    }
+    for (; *p != '\0'; p++) putchar(*p < 0x20 || *p == 0x7F ? '?' : *p);
+}
+
+static void print_session(const vault_parts_session *s, int json) {
+    if (json) {
+        fputs("{\"id\":", stdout);
+        json_string(stdout, s->id);
+        fputs(",\"path\":", stdout);
+        json_string(stdout, s->path);
+        printf(",\"size\":%llu,\"uploaded_parts\":%u,\"uploaded_bytes\":%llu,\"created_date\":",
+               (unsigned long long)s->size, s->uploaded_parts, (unsigned long long)s->uploaded_bytes);
+        json_string(stdout, s->created_date);
+        fputs(",\"expiration_date\":", stdout);
+        json_string(stdout, s->expiration_date);
+        fputs("}\n", stdout);
+        return;
+    }
+    tsv_field(s->id);
+    putchar('\t');
+    tsv_field(s->path);
+    printf("\t%llu\t%u\t%llu\t", (unsigned long long)s->size, s->uploaded_parts, (unsigned long long)s->uploaded_bytes);
+    tsv_field(s->created_date);
+    putchar('\t');
+    tsv_field(s->expiration_date);
+    putchar('\n');
+}
+
+/* sessions: the user's upload sessions in Vault's order, one line (or object) each, nothing
+ * else: no header, no summary. */
+static int cmd_sessions(int argc, char **argv) {
+    struct opts o;
+    vault_parts_iter *it;
+    vault_parts_session *s;
+    int rc, status;
+
+    memset(&o, 0, sizeof o);
+    o.cmd = CMD_SESSIONS;
+    if ((status = open_listing(argc, argv, &o, &it)) != 0) return status;
+    /* About 4.7 KiB: on the heap. */
+    s = malloc(sizeof *s);
+    if (s == NULL) {
+        vault_parts_free(it);
+        fputs(PROG ": out of memory\n", stderr);
+        return 10 + VAULT_PARTS_E_INTERNAL;
+    }
+    while ((rc = vault_parts_sessions_next(it, s)) == VAULT_PARTS_ROW) print_session(s, o.json);
+    free(s);
+    status = rc == VAULT_PARTS_DONE ? 0 : iter_failure(it, rc, 0, o.json);
+    vault_parts_free(it);
+    return status;
+}
+
 /* One row per subcommand. */
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
-} commands[] = {{"list", cmd_list}, {"verify", cmd_verify}, {"upload", cmd_upload}, {"resume", cmd_resume}};
+} commands[] = {{"list", cmd_list},     {"verify", cmd_verify}, {"upload", cmd_upload},
+                {"resume", cmd_resume}, {"abort", cmd_abort},   {"sessions", cmd_sessions}};
 
 int main(int argc, char **argv) {
     size_t k;
-    if (argc < 2) return usage_error("a command is missing (list, verify, upload, resume)", NULL);
+    if (argc < 2) return usage_error("a command is missing (list, verify, upload, resume, abort, sessions)", NULL);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-        fputs(usage_text, stdout);
+        print_usage();
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
@@ -870,5 +997,5 @@ int main(int argc, char **argv) {
     for (k = 0; k < sizeof commands / sizeof *commands; k++)
         if (strcmp(argv[1], commands[k].name) == 0) return commands[k].run(argc - 2, argv + 2);
     if (argv[1][0] == '-') return usage_error("unknown option '%s' (options follow the command)", argv[1]);
-    return usage_error("unknown command '%s' (commands: list, verify, upload, resume)", argv[1]);
+    return usage_error("unknown command '%s' (commands: list, verify, upload, resume, abort, sessions)", argv[1]);
 }

@@ -383,6 +383,31 @@ pub unsafe extern "C" fn vault_parts_upload_summary(
     })
 }
 
+/// The HTTP status of the last response the upload received (any of its requests: create,
+/// details, listing pages, part PUTs, commit, job status; redirects included), as
+/// vault_parts_http_status for an iterator: 0 before any response or for a NULL handle. After
+/// a failure, the status that failed (or the last one seen before a network failure).
+///
+/// Thread safety: one thread at a time per handle, as every call but
+/// vault_parts_upload_interrupt.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_upload_http_status(u: *const vault_parts_upload) -> c_int {
+    read(u, 0, |core| c_int::from(core.upload.http_status()))
+}
+
+/// The wait, in milliseconds, the server asked for (Retry-After) on the failure that stopped
+/// the upload, as vault_parts_retry_after_ms for an iterator, so a caller can schedule its own
+/// resume: set after VAULT_PARTS_E_RATE_LIMIT or VAULT_PARTS_E_HTTP (503 and the like) when
+/// the last answer carried Retry-After. -1 when there is none, while the upload has not
+/// failed, or for a NULL handle.
+///
+/// Thread safety: one thread at a time per handle, as every call but
+/// vault_parts_upload_interrupt.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_upload_retry_after_ms(u: *const vault_parts_upload) -> i64 {
+    read(u, -1, |core| core.upload.retry_after().map_or(-1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
+}
+
 /// Explains the handle's error for a person: "" while there is none and for a NULL handle.
 /// Never NULL, never contains the session ID, at most VAULT_PARTS_MAX_MESSAGE bytes. The
 /// library owns the string; it stays valid until vault_parts_upload_free.
