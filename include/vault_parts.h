@@ -583,7 +583,8 @@ extern "C" {
  * percent-encoded (either case of hex digits, '+' for a space), in any mixture.
  * `upload_session_id` is the id from "Create Resumable Upload Session": one URL path segment
  * of letters, digits and -._~!$&'()*+,;=:@ (no '/', '?', '#', '%', spaces or control
- * characters; not "." or ".."), at most VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN bytes.
+ * characters; not "." or ".."), at most VAULT_PARTS_MAX_UPLOAD_SESSION_ID_LEN bytes, and not
+ * the session ID itself (a pasted session ID would travel in a URL: VAULT_PARTS_E_ARG).
  *
  * On return *out holds a new handle, even when the arguments were bad: then the handle is
  * in the error state and vault_parts_errmsg explains.

@@ -92,7 +92,14 @@ impl Target {
         check_session_id(session_id)?;
         let origin = Origin::parse_vault_url(vault_url)?;
         match &upload {
-            UploadTarget::Existing { upload_session_id } => check_upload_session_id(upload_session_id)?,
+            UploadTarget::Existing { upload_session_id } => {
+                // The session ID passed as the upload's would travel in a URL path (and so in
+                // access logs): refused before any request, without quoting either.
+                if upload_session_id.trim() == session_id.trim() {
+                    return Err(Error::arg("upload_session_id is the session ID: pass the upload session's ID"));
+                }
+                check_upload_session_id(upload_session_id)?
+            }
             UploadTarget::New { staging_path, .. } => check_staging_path(staging_path)?,
             UploadTarget::Account => {}
         }

@@ -1077,12 +1077,15 @@ fn abort_of_an_unknown_id_json_forms_and_usage_errors() {
     assert_eq!(sim.requests().len(), before, "no usage error reaches the network");
     assert_eq!(sim.session("ex").unwrap().state, vault_sim::SessionState::Open);
 
-    // The session ID pasted as the upload session ID: Vault knows no such upload, and neither
-    // output quotes it.
+    // The session ID pasted as the upload session ID: refused before any request (it would
+    // travel in the URL): a bad argument (exit 64, as for any argument the open refuses), and
+    // neither output quotes it.
+    let before = sim.requests().len();
     let pasted = account_cmd(&sim, ALICE, &["abort", "--json", ALICE]);
-    assert_eq!(pasted.code, 15, "{}", pasted.stderr);
+    assert_eq!(pasted.code, 64, "{}", pasted.stderr);
     assert!(!pasted.stdout.contains(ALICE) && !pasted.stderr.contains(ALICE), "{}{}", pasted.stdout, pasted.stderr);
-    assert!(pasted.stderr.contains("/upload/[redacted]): "), "{}", pasted.stderr);
+    assert!(pasted.stderr.contains("upload_session_id is the session ID"), "{}", pasted.stderr);
+    assert_eq!(sim.requests().len(), before, "nothing is sent");
 }
 
 #[test]
