@@ -1275,6 +1275,9 @@ void vault_parts_upload_free(struct vault_parts_upload *u);
  * bytes) while the file has more than one part. A part_size that contradicts the listed sizes
  * gives VAULT_PARTS_PART_SIZE_MISMATCH verdicts, not an error.
  *
+ * The session's details do not tell the part size: Vault records none for a session, only
+ * the declared size and the parts and bytes uploaded so far.
+ *
  * On return *out holds a new handle, even when the arguments were bad: then the handle is in
  * the error state and vault_parts_verify_errmsg explains. The caller owns the handle and must
  * pass it to vault_parts_verify_free. Only when `out` is NULL is no handle made (and `it` is

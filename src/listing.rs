@@ -95,7 +95,8 @@ impl Target {
             UploadTarget::Existing { upload_session_id } => {
                 // The session ID passed as the upload's would travel in a URL path (and so in
                 // access logs): refused before any request, without quoting either.
-                if upload_session_id.trim() == session_id.trim() {
+                let token = crate::origin::bearer_token(session_id).unwrap_or(session_id);
+                if upload_session_id.trim() == token.trim() || upload_session_id.trim() == session_id.trim() {
                     return Err(Error::arg("upload_session_id is the session ID: pass the upload session's ID"));
                 }
                 check_upload_session_id(upload_session_id)?

@@ -125,6 +125,8 @@ static void short_and_padded_session_ids(void) {
     expect_open("https://v.example", "SID args 3f9c1e", UPLOAD, VAULT_PARTS_OK, NULL, 'Q');
     /* The session ID passed as the upload session's ID is refused, quoting neither. */
     expect_refused("https://v.example", UPLOAD, "upload_session_id is the session ID", UPLOAD);
+    expect_refused("https://v.example", "Bearer " UPLOAD, "upload_session_id is the session ID", UPLOAD);
+    expect_refused("https://v.example", "bEaReR  " UPLOAD, "upload_session_id is the session ID", UPLOAD);
     for (i = 0; i < sizeof padded / sizeof *padded; i++)
         expect_refused("https://v.example", padded[i], "surrounding spaces", "SID-args");
 }

@@ -1143,37 +1143,86 @@ fn sessions_prints_one_tab_separated_line_per_session() {
     );
 }
 
+/// `at` as vault-sim writes dates ("2026-05-19T10:33:23.000Z"), to bound the dates it lists.
+fn iso_date(at: std::time::SystemTime) -> String {
+    let since = at.duration_since(std::time::SystemTime::UNIX_EPOCH).unwrap();
+    let (days, secs) = ((since.as_secs() / 86_400) as i64, since.as_secs() % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60,
+        since.subsec_millis()
+    )
+}
+
 #[test]
 fn sessions_lists_the_users_own_and_fails_with_a_json_object() {
+    use std::time::{Duration, SystemTime};
     use vault_sim::{Action, Endpoint, When};
     let config = Config::default()
         .user(ALICE, "alice", false)
         .user(BOB, "bob", false)
         .upload(Upload::new("ex", "alice", 2))
         .upload(Upload::new("bobs", "bob", 1))
+        .upload(Upload::new("half", "alice", 1).declared_size(3 * PART))
         .fault_on(
             Endpoint::Sessions,
             When::Request(4),
             Action::Status { code: 503, body: String::new(), retry_after: Some(7) },
         );
+    let started = SystemTime::now();
     let sim = Sim::start(config).unwrap();
+    let ready = SystemTime::now();
     let base = base_of(&sim);
 
-    // The JSON object's dates make the exact text line.
+    // The JSON objects' dates make the exact text lines: each created while the sim started,
+    // each expiring 72 hours later (ISO 8601 dates of one width compare as text).
     let j = account_cmd(&sim, ALICE, &["sessions", "--json"]);
     assert_eq!((j.code, j.stderr.as_str()), (0, ""));
-    assert_eq!(j.stdout.lines().count(), 1, "{}", j.stdout);
-    let v: serde_json::Value = serde_json::from_str(j.stdout.trim_end()).unwrap();
-    let (created, expires) = (v["created_date"].as_str().unwrap(), v["expiration_date"].as_str().unwrap());
+    let dates: Vec<(String, String)> = j
+        .stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+            (v["created_date"].as_str().unwrap().to_owned(), v["expiration_date"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(dates.len(), 2, "alice's two sessions, not bob's:\n{}", j.stdout);
+    let life = Duration::from_secs(72 * 3600);
+    for (created, expires) in &dates {
+        assert!(iso_date(started) <= *created && *created <= iso_date(ready), "{created}");
+        assert!(iso_date(started + life) <= *expires && *expires <= iso_date(ready + life), "{expires}");
+    }
+    let ((c1, e1), (c2, e2)) = (&dates[0], &dates[1]);
     assert_eq!(
         j.stdout,
         format!(
-            "{{\"id\":\"ex\",\"path\":\"/u/alice/ex\",\"size\":10485760,\"uploaded_parts\":2,\"uploaded_bytes\":10485760,\"created_date\":\"{created}\",\"expiration_date\":\"{expires}\"}}\n"
+            concat!(
+                "{{\"id\":\"ex\",\"path\":\"/u/alice/ex\",\"size\":10485760,\"uploaded_parts\":2,\"uploaded_bytes\":10485760,\"created_date\":\"{c1}\",\"expiration_date\":\"{e1}\"}}\n",
+                "{{\"id\":\"half\",\"path\":\"/u/alice/half\",\"size\":15728640,\"uploaded_parts\":1,\"uploaded_bytes\":5242880,\"created_date\":\"{c2}\",\"expiration_date\":\"{e2}\"}}\n"
+            ),
+            c1 = c1,
+            e1 = e1,
+            c2 = c2,
+            e2 = e2
         )
     );
     let t = account_cmd(&sim, ALICE, &["sessions"]);
     assert_eq!((t.code, t.stderr.as_str()), (0, ""));
-    assert_eq!(t.stdout, format!("ex\t/u/alice/ex\t10485760\t2\t10485760\t{created}\t{expires}\n"));
+    assert_eq!(
+        t.stdout,
+        format!("ex\t/u/alice/ex\t10485760\t2\t10485760\t{c1}\t{e1}\nhalf\t/u/alice/half\t15728640\t1\t5242880\t{c2}\t{e2}\n")
+    );
     let b = account_cmd(&sim, BOB, &["sessions", "--json"]);
     assert_eq!((b.code, b.stderr.as_str()), (0, ""));
     assert_eq!(session_ids(&b), ["bobs"]);

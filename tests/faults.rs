@@ -1014,7 +1014,13 @@ fn check_hostile(c: &Hostile, requests: usize, run: &Run) {
     }
     assert_eq!(run.parts().lines().count(), c.parts, "{ctx}: parts");
     assert!(run.elapsed >= c.min, "{ctx}: took {:?}, expected at least {:?}", run.elapsed, c.min);
-    let bound = c.max + run.mode.slack() - Mode::Native.slack();
+    // The native bound is the claim. valgrind runs code 20-50x slower, so a row whose time is
+    // CPU work (a 1 MB page parsed, cut and redacted) also gets a factor under it, not just the
+    // fixed slack: huge_next_page took 55 s against 48 s with other builds on the 2 cores.
+    let bound = match run.mode {
+        Mode::Valgrind => c.max * 3 + run.mode.slack(),
+        _ => c.max + run.mode.slack() - Mode::Native.slack(),
+    };
     assert!(run.elapsed <= bound, "{ctx}: took {:?}, bound {bound:?}", run.elapsed);
 }
 

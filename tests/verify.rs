@@ -719,3 +719,43 @@ fn part_size_0_with_only_part_1_uploaded() {
         },
     );
 }
+
+/// Issue 14: part size 0 on a file that fits in one part: with only part 1 uploaded, part 1 is
+/// the whole file (one verdict, OK); on the same session with no parts, the upload's part size
+/// (8 MiB) covers it (one verdict, MISSING). Either way the details, then one page.
+#[test]
+fn part_size_0_on_a_single_part_file() {
+    const MIB: u64 = 1 << 20;
+    let dir = Dir::new("vp-verify-c", "zero-single");
+    let size = 3 * K64 + 7;
+    let path = dir.file("f", size);
+    let m = md5_hex(&std::fs::read(&path).unwrap());
+    for uploaded in [1, 0] {
+        scenario(
+            config(vec![Upload::from_file("up-single", "alice", &path, 8 * MIB, uploaded).unwrap()]),
+            VERIFY,
+            |s| args(s, "up-single", &path, 0, &[]),
+            |sim, run| {
+                assert_contract(run);
+                let ctx = format!("({:?}, {uploaded} part uploaded)", run.mode);
+                let (want, summary) = match uploaded {
+                    1 => (line(1, "OK", size, size, size, &m, &m), format!("1 0 0 0 0 0 {size} 0 1")),
+                    _ => (line(1, "MISSING", size, size, 0, "", ""), "0 1 0 0 0 0 0 1 1".to_owned()),
+                };
+                assert_eq!(verdicts(run), [want], "{ctx}");
+                assert_eq!(run.field("result"), "DONE", "{ctx}: {}", run.field("errmsg"));
+                assert_eq!(run.field("summary"), summary, "{ctx}");
+                let requests = sim.requests();
+                let seen: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+                assert_eq!(
+                    seen,
+                    [
+                        "/api/v25.3/services/file_staging/upload/up-single",
+                        "/api/v25.3/services/file_staging/upload/up-single/parts"
+                    ],
+                    "{ctx}: the details, then one page"
+                );
+            },
+        );
+    }
+}
