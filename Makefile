@@ -26,7 +26,7 @@ TOOL_RPATH ?= $(LIBDIR)
 # SONAME. A user's own prefix needs no cache: see README, "Install and link".
 LDCONFIG   ?= $(firstword $(wildcard /sbin/ldconfig /usr/sbin/ldconfig) $(shell command -v ldconfig))
 
-.PHONY: all lib release static-archive demo test lint check-header test-install test-python install uninstall bench fuzz clean
+.PHONY: all lib release static-archive demo test lint check-header test-install test-python py-venv wheel install uninstall bench fuzz clean
 
 all: lib
 
@@ -105,17 +105,41 @@ demo: $(BUILD)/vault-parts $(BUILD)/demo.bin
 	echo "exit status $$status (0: every part on Vault and the file on file staging)"; \
 	exit $$status
 
-# Everything CI runs.
-test: lint check-header
-	$(CARGO) test --workspace
+# Everything CI runs. The README's Python examples run inside cargo test (tests/readme.rs), in
+# the virtual environment the package is installed into first.
+test: lint check-header py-venv
+	VAULT_PARTS_PYTHON=$(CURDIR)/$(PY_VENV)/bin/python $(CARGO) test --workspace
 	$(MAKE) test-python test-install
 
 # Tests talk to vault-sim on loopback: a proxy from the environment must not intercept them.
 NO_PROXY_ENV := env -u http_proxy -u HTTP_PROXY -u https_proxy -u HTTPS_PROXY -u all_proxy -u ALL_PROXY
 
-# The ABI from a second language: Python's ctypes against the debug library and vault-sim.
-test-python: lib
+PYTHON  ?= python3
+PY_VENV := $(BUILD)/py-venv
+
+# A fresh virtual environment with the package installed the README's way (pip builds the
+# release library with maturin; the wheel carries it), pytest, and vault-sim from this tree.
+# Remade whenever the package or the library changed (a stamp, so test's recursive make reuses it).
+PY_SOURCES := Cargo.toml Cargo.lock build.rs cbindgen.toml $(shell find src vault-sim/src python/src python/pyproject.toml -type f 2>/dev/null)
+py-venv: $(PY_VENV)/installed
+$(PY_VENV)/installed: $(PY_SOURCES) | lib $(BUILD)
+	rm -rf $(PY_VENV)
+	$(PYTHON) -m venv $(PY_VENV)
+	$(PY_VENV)/bin/python -m pip install -q --disable-pip-version-check ./python pytest
+	install -m 0755 $(DEBUG)/vault-sim $(PY_VENV)/bin/vault-sim
+	touch $@
+
+# The package's wheel alone, in build/wheels (what `pip install ./python` builds and installs).
+wheel: | $(BUILD)
+	rm -f $(BUILD)/wheels/vault_parts-*.whl
+	$(PYTHON) -m pip wheel -q --disable-pip-version-check --no-deps ./python -w $(BUILD)/wheels
+
+# The ABI from a second language: Python's ctypes against the debug library and vault-sim;
+# then the package's pytest suite in the fresh environment (and its wheel installed alone).
+test-python: lib py-venv wheel
 	$(NO_PROXY_ENV) VAULT_PARTS_LIB=$(DEBUG)/libvault_parts.so VAULT_SIM=$(DEBUG)/vault-sim python3 tests-py/test_ctypes.py
+	$(NO_PROXY_ENV) VAULT_SIM=$(CURDIR)/$(PY_VENV)/bin/vault-sim VAULT_PARTS_WHEEL="$$(ls $(CURDIR)/$(BUILD)/wheels/vault_parts-*.whl)" \
+		$(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider python/tests
 
 # Installs into a temporary prefix and builds C programs with nothing but pkg-config.
 test-install: release

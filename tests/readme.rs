@@ -81,7 +81,7 @@ fn build(dir: &Path, index: usize, lang: &str, code: &str) -> Vec<String> {
     let src = dir.join(format!("example{index}.{ext}"));
     std::fs::write(&src, code).unwrap();
     if lang == "python" {
-        return vec!["python3".into(), src.display().to_string()];
+        return vec![python_for(code), src.display().to_string()];
     }
     let exe = dir.join(format!("example{index}-{lang}"));
     let (compiler, std) = if lang == "c" { ("cc", "-std=c99") } else { ("c++", "-std=c++17") };
@@ -102,6 +102,21 @@ fn build(dir: &Path, index: usize, lang: &str, code: &str) -> Vec<String> {
         String::from_utf8_lossy(&out.stderr)
     );
     vec![exe.display().to_string()]
+}
+
+/// The interpreter for a Python example: the package's examples need the virtual environment
+/// `make test` installs it into (VAULT_PARTS_PYTHON, its python), the ctypes one only python3.
+fn python_for(code: &str) -> String {
+    if !code.contains("import vault_parts") {
+        return "python3".into();
+    }
+    let python = std::env::var("VAULT_PARTS_PYTHON").unwrap_or_default();
+    assert!(
+        !python.is_empty() && Path::new(&python).exists(),
+        "README's vault_parts examples need VAULT_PARTS_PYTHON: the python of a virtual environment the \
+         package is installed in (make test sets it; got {python:?})"
+    );
+    python
 }
 
 fn run_example(cmd: &[String], args: &[String], url: &str, sid: &str) -> Run {
@@ -218,7 +233,16 @@ fn every_readme_example_builds_runs_and_prints_what_it_should() {
     for lang in ["c", "cpp", "python"] {
         assert!(has(lang, ""), "README.md has no {lang} listing example");
     }
-    for (lang, kind) in [("c", "upload"), ("c", "resume"), ("c", "verify"), ("cpp", "upload"), ("cpp", "resume")] {
+    for (lang, kind) in [
+        ("c", "upload"),
+        ("c", "resume"),
+        ("c", "verify"),
+        ("cpp", "upload"),
+        ("cpp", "resume"),
+        ("python", "upload"),
+        ("python", "resume"),
+        ("python", "verify"),
+    ] {
         assert!(has(lang, kind), "README.md has no {lang} {kind} example");
     }
     let dir = lib_dir().join("readme-examples");
