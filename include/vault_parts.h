@@ -598,8 +598,16 @@ int vault_parts_open(struct vault_parts_iter **out, const char *vault_url, const
 /**
  * Moves to the next part. Blocks while it fetches a page (with retries, see
  * vault_parts_set_max_attempts). The first call reads the proxy environment: HTTPS goes
- * through the HTTP proxy named by ALL_PROXY, HTTPS_PROXY or HTTP_PROXY (CONNECT; NO_PROXY
- * honoured); plain http (loopback) never uses a proxy.
+ * through the HTTP proxy (CONNECT) named by the first of https_proxy, HTTPS_PROXY,
+ * all_proxy, ALL_PROXY, http_proxy, HTTP_PROXY set non-empty (curl's order for https URLs,
+ * with http_proxy last; a later one never stands in for it), except to the hosts NO_PROXY
+ * lists; plain http (loopback) never uses a proxy. Traffic never goes around that proxy:
+ * when the variable holds no usable URL, or a SOCKS one (not supported), the call fails
+ * with VAULT_PARTS_E_NETWORK before any connection or name lookup, and the message names
+ * the variable, never its value. Credentials in the proxy's URL
+ * (http://user:password@host:port) are sent as Basic Proxy-Authorization and appear in no
+ * message or log line; a proxy that refuses them is VAULT_PARTS_E_NETWORK too, the message
+ * saying so with the status the proxy sent.
  *
  * Returns VAULT_PARTS_ROW after filling *out; VAULT_PARTS_DONE when every part has been
  * returned (and again on every later call); or an error code. Errors are sticky: once a
@@ -838,9 +846,12 @@ int vault_parts_client_set_client_id(struct vault_parts_client *client, const ch
 int vault_parts_client_set_max_idle(struct vault_parts_client *client, uint32_t connections);
 
 /**
- * Whether HTTPS goes through a proxy: `use_environment` 1 (the default) reads ALL_PROXY,
- * HTTPS_PROXY or HTTP_PROXY (NO_PROXY honoured) when the client is first used; 0 never uses
- * a proxy. Plain http (loopback) never uses one.
+ * Whether HTTPS goes through a proxy: `use_environment` 1 (the default) reads the proxy
+ * variables when the client is first used, as vault_parts_next describes (https_proxy,
+ * HTTPS_PROXY, all_proxy, ALL_PROXY, http_proxy, HTTP_PROXY: the first set non-empty;
+ * NO_PROXY honoured; an unusable or SOCKS value fails each HTTPS listing it applies to with
+ * VAULT_PARTS_E_NETWORK, nothing sent); 0 never uses a proxy. Plain http (loopback) never
+ * uses one.
  *
  * Thread safety: any thread; before the client's first vault_parts_open_with_client.
  *

@@ -15,6 +15,7 @@
 //! anything.
 
 use crate::error::Error;
+use crate::net::ProxyGate;
 use crate::resolve::CachingResolver;
 use crate::settings::{Settings, TrustRoots, DEFAULT_CLIENT_ID};
 use std::sync::Arc;
@@ -28,12 +29,145 @@ pub(crate) const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 8;
 /// would be another host receiving the session ID in clear.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProxyRule {
-    /// The first of ALL_PROXY, HTTPS_PROXY, HTTP_PROXY (or their lower-case forms) that is
-    /// set, honouring NO_PROXY; read once, when the client is built.
+    /// The first of [`HTTPS_PROXY_VARIABLES`] set non-empty, honouring NO_PROXY; read once,
+    /// when the client is built. A variable that applies but holds no usable URL (or a SOCKS
+    /// one) fails every HTTPS request to a host NO_PROXY does not list, before any
+    /// connection or name lookup: traffic never goes around a proxy the environment names.
     FromEnvironment,
     Never,
     /// An HTTP CONNECT proxy, as "http://host:port" (user:password@ allowed).
     Url(String),
+}
+
+/// The proxy variables an https URL reads, first set (non-empty) first: curl's order for an
+/// https URL (https_proxy, then all_proxy), then http_proxy as a last fallback; lower case
+/// before upper case. The first one set decides: a later one never stands in for it.
+pub const HTTPS_PROXY_VARIABLES: [&str; 6] =
+    ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "http_proxy", "HTTP_PROXY"];
+
+/// The NO_PROXY variables, in the order ureq reads them (the first one set is used).
+const NO_PROXY_VARIABLES: [&str; 2] = ["NO_PROXY", "no_proxy"];
+
+/// What the environment says about the proxy of HTTPS requests.
+#[derive(Debug)]
+enum EnvProxy {
+    /// No proxy variable is set (or all are empty).
+    Unset,
+    /// `variable` names this proxy.
+    Use { proxy: Proxy, variable: &'static str },
+    /// `variable` is set but names no proxy this library can use; `why` quotes nothing of
+    /// its value (it may hold a password).
+    Unusable { variable: &'static str, why: &'static str },
+}
+
+/// Reads the proxy of HTTPS requests through `get` (the environment, or a test's table).
+fn env_proxy(get: impl Fn(&str) -> Option<std::ffi::OsString>) -> EnvProxy {
+    let Some((variable, value)) =
+        HTTPS_PROXY_VARIABLES.iter().find_map(|&v| get(v).filter(|value| !value.is_empty()).map(|value| (v, value)))
+    else {
+        return EnvProxy::Unset;
+    };
+    let unusable = |why| EnvProxy::Unusable { variable, why };
+    let Some(value) = value.to_str() else { return unusable("its value is not UTF-8") };
+    if userinfo(value).is_some_and(|u| !well_percent_encoded(u)) {
+        // ureq would send a stray % as it stands; RFC 3986 allows it only before two hex digits.
+        return unusable(USERINFO_NOT_ENCODED);
+    }
+    match Proxy::new(value) {
+        Ok(proxy) => EnvProxy::Use { proxy, variable },
+        Err(_) => unusable(why_unusable(value)),
+    }
+}
+
+const USERINFO_NOT_ENCODED: &str = "its user:password part is not valid percent-encoding: write a literal % as %25";
+
+/// The scheme of a proxy URL (http when it has none) and the rest.
+fn split_scheme(value: &str) -> (&str, &str) {
+    value.split_once("://").unwrap_or(("http", value))
+}
+
+/// The user:password part of a proxy URL, if it has one.
+fn userinfo(value: &str) -> Option<&str> {
+    let rest = split_scheme(value).1;
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    authority.rfind('@').map(|at| &authority[..at])
+}
+
+/// Every % is followed by two hex digits.
+fn well_percent_encoded(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%' || (i + 2 < bytes.len() && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit())
+    })
+}
+
+/// Why ureq refused a proxy URL, worded without any of it.
+fn why_unusable(value: &str) -> &'static str {
+    let (scheme, rest) = split_scheme(value);
+    if ureq::ProxyProtocol::try_from(scheme).is_err() {
+        return "its scheme is not http://, https:// or a SOCKS one";
+    }
+    if let Some(info) = userinfo(value) {
+        if Proxy::new(&format!("{scheme}://{}", &rest[info.len() + 1..])).is_ok() {
+            return USERINFO_NOT_ENCODED;
+        }
+    }
+    "it is not a proxy URL like http://host:port"
+}
+
+/// `proxy` as ureq must use it: NO_PROXY's `entries` (comma-separated, as ureq reads them)
+/// attached, and the target never resolved locally (a SOCKS4 or SOCKS5 proxy would otherwise
+/// have ureq look the Vault host up before the connector refuses SOCKS).
+fn prepared(proxy: &Proxy, no_proxy: Option<&str>) -> Result<Proxy, ureq::Error> {
+    let mut builder = Proxy::builder(proxy.protocol()).host(proxy.host()).port(proxy.port()).resolve_target(false);
+    if let Some(user) = proxy.username() {
+        builder = builder.username(user);
+        if let Some(password) = proxy.password() {
+            builder = builder.password(password);
+        }
+    }
+    for entry in no_proxy.into_iter().flat_map(|list| list.split(',')) {
+        builder = builder.no_proxy(entry);
+    }
+    builder.build()
+}
+
+fn no_proxy_from_env() -> Option<String> {
+    NO_PROXY_VARIABLES.iter().find_map(|v| std::env::var(v).ok())
+}
+
+/// The proxy the HTTPS agent is configured with and the gate its connections pass. An
+/// unusable variable still gets a proxy (a placeholder that is never dialled) so that ureq
+/// keeps NO_PROXY's exemptions, looks no proxied host up, and the gate refuses the rest.
+fn https_proxy(rule: &ProxyRule) -> Result<(Option<Proxy>, ProxyGate), Error> {
+    let arg = |e: ureq::Error| Error::arg(format!("the proxy URL is not usable: {e}"));
+    match rule {
+        ProxyRule::Never => Ok((None, ProxyGate::default())),
+        ProxyRule::Url(url) => {
+            let proxy = Proxy::new(url).and_then(|p| prepared(&p, None)).map_err(arg)?;
+            Ok((Some(proxy), ProxyGate::named("the client's proxy URL")))
+        }
+        ProxyRule::FromEnvironment => {
+            let no_proxy = no_proxy_from_env();
+            let unusable = |variable: &'static str, why: &str| {
+                let placeholder = Proxy::builder(ureq::ProxyProtocol::Http).host("unusable-proxy.invalid").port(9);
+                let placeholder = prepared(&placeholder.build().map_err(arg)?, no_proxy.as_deref()).map_err(arg)?;
+                let message = format!(
+                    "{variable} is set but names no usable proxy ({why}); nothing was sent: \
+                     fix it (http://[user:password@]host:port), unset it or list the host in NO_PROXY"
+                );
+                Ok((Some(placeholder), ProxyGate::unusable(variable, message)))
+            };
+            match env_proxy(|v| std::env::var_os(v)) {
+                EnvProxy::Unset => Ok((None, ProxyGate::default())),
+                EnvProxy::Unusable { variable, why } => unusable(variable, why),
+                EnvProxy::Use { proxy, variable } => match prepared(&proxy, no_proxy.as_deref()) {
+                    Ok(proxy) => Ok((Some(proxy), ProxyGate::named(variable))),
+                    Err(_) => unusable(variable, "it is not a proxy URL like http://host:port"),
+                },
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -82,17 +216,13 @@ struct Shared {
 }
 
 impl Client {
-    /// Fails (E_ARG) only for a proxy URL that ureq cannot use.
+    /// Fails (E_ARG) only for a [`ProxyRule::Url`] that ureq cannot use. An unusable proxy
+    /// variable fails each HTTPS request it applies to instead (E_NETWORK, before any
+    /// connection), so plain-http listings and NO_PROXY hosts keep working.
     pub fn new(settings: &ClientSettings) -> Result<Client, Error> {
         let resolver = CachingResolver::default();
-        let proxy = match &settings.proxy {
-            ProxyRule::FromEnvironment => Proxy::try_from_env(),
-            ProxyRule::Never => None,
-            ProxyRule::Url(url) => {
-                Some(Proxy::new(url).map_err(|e| Error::arg(format!("the proxy URL is not usable: {e}")))?)
-            }
-        };
-        let agent = |proxy: Option<Proxy>, tls: TlsConfig| {
+        let (proxy, gate) = https_proxy(&settings.proxy)?;
+        let agent = |proxy: Option<Proxy>, gate: ProxyGate, tls: TlsConfig| {
             let config = Agent::config_builder()
                 .proxy(proxy)
                 .http_status_as_error(false)
@@ -103,11 +233,11 @@ impl Client {
                 .max_idle_connections_per_host(settings.max_idle_connections)
                 .tls_config(tls)
                 .build();
-            Agent::with_parts(config, crate::net::connector(), resolver.clone())
+            Agent::with_parts(config, crate::net::connector(gate), resolver.clone())
         };
         Ok(Client(Arc::new(Shared {
-            https: agent(proxy, tls_config(settings)),
-            http: agent(None, TlsConfig::default()),
+            https: agent(proxy, gate, tls_config(settings)),
+            http: agent(None, ProxyGate::default(), TlsConfig::default()),
             client_id: settings.client_id.clone(),
         })))
     }
@@ -389,6 +519,72 @@ mod tests {
         let latency = raiser.join().unwrap().elapsed();
         assert_eq!(crate::net::stop_of(&error), Some(crate::cancel::Stop::Cancelled), "{error:?}");
         assert!(latency < std::time::Duration::from_millis(100), "returned {latency:?} after the interrupt");
+    }
+
+    /// The variable `env_proxy` picks from `vars`, and the proxy's host (or why it is unusable).
+    fn picked(vars: &[(&str, &[u8])]) -> Option<(&'static str, String)> {
+        use std::os::unix::ffi::OsStrExt;
+        let get =
+            |name: &str| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| std::ffi::OsStr::from_bytes(v).to_owned());
+        match env_proxy(get) {
+            EnvProxy::Unset => None,
+            EnvProxy::Use { proxy, variable } => Some((variable, proxy.host().to_owned())),
+            EnvProxy::Unusable { variable, why } => Some((variable, format!("unusable: {why}"))),
+        }
+    }
+
+    #[test]
+    fn https_reads_https_proxy_then_all_proxy_then_http_proxy_lower_case_first() {
+        let value = |name: &str| format!("http://{}:1", name.replace('_', "-"));
+        let values: Vec<String> = HTTPS_PROXY_VARIABLES.iter().map(|n| value(n)).collect();
+        for first in 0..HTTPS_PROXY_VARIABLES.len() {
+            // The variables before `first` are unset, then set empty: skipped either way.
+            let later = HTTPS_PROXY_VARIABLES.iter().zip(&values).skip(first);
+            let unset: Vec<(&str, &[u8])> = later.clone().rev().map(|(n, v)| (*n, v.as_bytes())).collect();
+            let empty: Vec<(&str, &[u8])> = HTTPS_PROXY_VARIABLES[..first].iter().map(|n| (*n, &b""[..])).collect();
+            let name = HTTPS_PROXY_VARIABLES[first];
+            let host = name.replace('_', "-");
+            assert_eq!(picked(&unset), Some((name, host.clone())), "{unset:?}");
+            assert_eq!(picked(&[empty, unset].concat()), Some((name, host)));
+        }
+        assert_eq!(
+            HTTPS_PROXY_VARIABLES,
+            ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "http_proxy", "HTTP_PROXY"]
+        );
+        assert_eq!(picked(&[]), None);
+        assert_eq!(picked(&[("HTTPS_PROXY", b"")]), None, "set empty is unset");
+        assert_eq!(picked(&[("NO_PROXY", b"*")]), None);
+    }
+
+    #[test]
+    fn an_unusable_proxy_variable_is_reported_never_skipped_and_never_quoted() {
+        for (value, why) in [
+            (&b"http://u:p%zz@h:3128"[..], "its user:password part is not valid"),
+            (b"http://u:p%FF@h:3128", "its user:password part is not valid"),
+            (b"ftp://u:secret@h:21", "its scheme is not http://, https:// or a SOCKS one"),
+            (b"http://u:secret@", "it is not a proxy URL like http://host:port"),
+            (b"http://u:secret@h:3128\xff", "its value is not UTF-8"),
+        ] {
+            // The value that applies decides even when a later variable would work.
+            let (variable, what) = picked(&[("HTTPS_PROXY", value), ("HTTP_PROXY", b"http://fine:1")]).unwrap();
+            assert_eq!(variable, "HTTPS_PROXY");
+            assert!(what.starts_with("unusable: ") && what.contains(why), "{value:?}: {what}");
+            assert!(!what.contains("secret") && !what.contains("p%") && !what.contains("u:"), "{what}");
+        }
+    }
+
+    #[test]
+    fn a_socks_proxy_never_has_the_target_resolved_locally() {
+        for scheme in ["socks4", "socks4a", "socks5", "socks5h", "http"] {
+            let proxy = Proxy::new(&format!("{scheme}://user:pw@127.0.0.1:1080")).unwrap();
+            let prepared = prepared(&proxy, Some("a.example,.b.example")).unwrap();
+            assert!(!prepared.resolve_target(), "{scheme}");
+            assert_eq!((prepared.protocol(), prepared.host(), prepared.port()), (proxy.protocol(), "127.0.0.1", 1080));
+            assert_eq!((prepared.username(), prepared.password()), (Some("user"), Some("pw")));
+            let uri = |host: &str| format!("https://{host}/").parse::<ureq::http::Uri>().unwrap();
+            assert!(prepared.is_no_proxy(&uri("a.example")) && prepared.is_no_proxy(&uri("x.b.example")));
+            assert!(!prepared.is_no_proxy(&uri("c.example")));
+        }
     }
 
     #[test]

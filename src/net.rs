@@ -214,13 +214,121 @@ fn arm(
     Ok(())
 }
 
-/// ureq's connector chain (CONNECT proxies, TCP, rustls) with this module's TCP layer, and on
-/// top the count of HTTP bytes written.
-pub fn connector() -> impl Connector<()> {
-    ().chain(ConnectProxyConnector::default())
-        .chain(NetConnector)
-        .chain(RustlsConnector::default())
-        .chain(WrittenConnector)
+/// ureq's connector chain (CONNECT proxies, TCP, rustls) with this module's TCP layer, behind
+/// `gate` (which refuses what must not reach any peer), and on top the count of HTTP bytes
+/// written.
+pub fn connector(gate: ProxyGate) -> impl Connector<()> {
+    let tunnel = ProxyTunnel { inner: ConnectProxyConnector::default(), source: gate.source() };
+    ().chain(gate).chain(tunnel).chain(NetConnector).chain(RustlsConnector::default()).chain(WrittenConnector)
+}
+
+/// The head of the chain: traffic never goes around a proxy it was told to use. It runs
+/// before any connection, and before any name lookup of a proxied host (ureq looks none up
+/// for a proxy that resolves the target remotely, which is how `client` configures every
+/// proxy). A connection that a proxy applies to (one NO_PROXY does not exempt) fails here
+/// when the proxy variable is unusable, or names a SOCKS proxy: only CONNECT proxies run in
+/// this chain (ureq's SOCKS connector would open its own sockets, outside the interrupt and
+/// the timeouts). Messages name the variable, never its value: it may hold credentials.
+#[derive(Clone, Debug, Default)]
+pub struct ProxyGate {
+    /// Where the proxy came from, as messages name it ("HTTPS_PROXY").
+    source: Option<&'static str>,
+    /// Why the proxy that applies cannot be used: every proxied connection fails with it.
+    unusable: Option<Arc<str>>,
+}
+
+impl ProxyGate {
+    /// The gate of a proxy that `source` names.
+    pub fn named(source: &'static str) -> ProxyGate {
+        ProxyGate { source: Some(source), unusable: None }
+    }
+
+    /// The gate of a proxy variable that names nothing usable: `message` says why.
+    pub fn unusable(source: &'static str, message: String) -> ProxyGate {
+        ProxyGate { source: Some(source), unusable: Some(message.into()) }
+    }
+
+    fn source(&self) -> &'static str {
+        self.source.unwrap_or("the proxy setting")
+    }
+
+    fn check(&self, details: &ConnectionDetails) -> Result<(), Error> {
+        let Some(proxy) = details.config.proxy() else { return Ok(()) };
+        if proxy.is_no_proxy(details.uri) {
+            return Ok(());
+        }
+        let refuse = |message: String| Err(Error::Io(io::Error::new(io::ErrorKind::Unsupported, message)));
+        if let Some(why) = &self.unusable {
+            return refuse(why.to_string());
+        }
+        if !matches!(proxy.protocol(), ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https) {
+            return refuse(format!(
+                "{} names a {} proxy and SOCKS is not supported: name an HTTP CONNECT proxy \
+                 (http://host:port) or list the host in NO_PROXY; nothing was sent",
+                self.source(),
+                proxy.protocol()
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl<In: Transport> Connector<In> for ProxyGate {
+    type Out = In;
+
+    fn connect(&self, details: &ConnectionDetails, chained: Option<In>) -> Result<Option<In>, Error> {
+        if chained.is_none() {
+            self.check(details)?;
+        }
+        Ok(chained)
+    }
+}
+
+/// ureq's CONNECT connector, its refusals reworded: a proxy that refuses the tunnel says
+/// only "proxy server responded 407/407" in ureq, which hides that the credentials were
+/// refused. The rewording names no proxy URL (it may hold credentials).
+#[derive(Debug)]
+pub struct ProxyTunnel {
+    inner: ConnectProxyConnector,
+    /// The proxy's variable, as messages name it.
+    source: &'static str,
+}
+
+impl<In: Transport> Connector<In> for ProxyTunnel {
+    type Out = <ConnectProxyConnector as Connector<In>>::Out;
+
+    fn connect(&self, details: &ConnectionDetails, chained: Option<In>) -> Result<Option<Self::Out>, Error> {
+        self.inner.connect(details, chained).map_err(|e| match e {
+            Error::ConnectProxyFailed(reason) => {
+                let sent_credentials =
+                    details.config.proxy().is_some_and(|p| p.username().is_some() || p.password().is_some());
+                Error::Io(io::Error::other(proxy_refusal(self.source, &reason, sent_credentials)))
+            }
+            other => other,
+        })
+    }
+}
+
+/// What a CONNECT refusal means, from ureq's reason ("proxy server responded 407/407").
+fn proxy_refusal(source: &str, reason: &str, sent_credentials: bool) -> String {
+    let status = reason
+        .strip_prefix("proxy server responded ")
+        .and_then(|r| r.split('/').next())
+        .and_then(|code| code.parse::<u16>().ok());
+    match status {
+        Some(status @ (401 | 407)) if sent_credentials => format!(
+            "the proxy ({source}) refused the credentials in its URL (it answered HTTP {status}): \
+             check the user name and password there"
+        ),
+        Some(status @ (401 | 407)) => format!(
+            "the proxy ({source}) wants credentials (it answered HTTP {status}): \
+             give them in its URL (http://user:password@host:port)"
+        ),
+        Some(status) => {
+            format!("the proxy ({source}) refused the tunnel to the Vault host (it answered HTTP {status})")
+        }
+        None => format!("the proxy ({source}) failed the tunnel to the Vault host: {reason}"),
+    }
 }
 
 /// The top of the chain: what ureq writes here is HTTP, whatever runs below (TLS, a proxy
@@ -275,7 +383,6 @@ impl<In: Transport> Connector<In> for NetConnector {
         if let Some(transport) = chained {
             return Ok(Some(Either::A(transport)));
         }
-        refuse_socks(details)?;
         let limit = Limit::of(details.timeout)?;
         let stream = connect_any(&details.addrs, &limit)?;
         if details.config.no_delay() {
@@ -288,24 +395,6 @@ impl<In: Transport> Connector<In> for NetConnector {
         let config = details.config;
         let buffers = LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size());
         Ok(Some(Either::B(NetTransport { stream, buffers, read_armed: None, write_armed: None })))
-    }
-}
-
-/// Traffic never goes around a proxy it was told to use. Only CONNECT proxies run in this
-/// chain (ureq's SOCKS connector would open its own sockets, outside the interrupt and the
-/// timeouts), so a SOCKS proxy that applies to this host fails the connection here instead of
-/// reaching the host directly. The message names no proxy URL: it may hold credentials.
-fn refuse_socks(details: &ConnectionDetails) -> Result<(), Error> {
-    use ureq::ProxyProtocol::{Http, Https};
-    match details.config.proxy() {
-        Some(proxy) if !matches!(proxy.protocol(), Http | Https) && !proxy.is_no_proxy(details.uri) => {
-            Err(Error::Io(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "a SOCKS proxy is set (ALL_PROXY, HTTPS_PROXY or HTTP_PROXY) and SOCKS is not supported: \
-                 name an HTTP CONNECT proxy (http://host:port) or list the host in NO_PROXY",
-            )))
-        }
-        _ => Ok(()),
     }
 }
 
@@ -550,7 +639,11 @@ mod tests {
 
     fn agent() -> Agent {
         let config = Agent::config_builder().proxy(None).http_status_as_error(false).build();
-        Agent::with_parts(config, connector(), ureq::unversioned::resolver::DefaultResolver::default())
+        Agent::with_parts(
+            config,
+            connector(ProxyGate::default()),
+            ureq::unversioned::resolver::DefaultResolver::default(),
+        )
     }
 
     /// A loopback server handling each connection on its own thread; counts connections.

@@ -1399,3 +1399,107 @@ fn a_failed_commit_job_exits_15() {
     );
     assert_eq!(j.stderr, format!("vault-parts: Vault reported an error: {}\n", failed(job)));
 }
+
+/// Runs the tool with its standard output on /dev/full (every write fails with ENOSPC): the
+/// exit status and standard error.
+fn tool_to_dev_full(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let mut cmd = Command::new(program(TOOL));
+    for var in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .args(args)
+        .env("LD_LIBRARY_PATH", lib_dir())
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .stdout(full)
+        .output()
+        .expect("the tool runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+const DEV_FULL: &str = "vault-parts: cannot write standard output: No space left on device\n";
+
+/// Every command checks its writes to standard output: one that cannot be written exits 74
+/// and says so, where it used to exit 0 as if the lines had been printed. sessions asks for
+/// no further page; abort still aborts (the DELETE went out), but its confirmation was lost.
+#[test]
+fn sessions_abort_and_the_rest_exit_74_when_standard_output_cannot_be_written() {
+    let sim = sim(3);
+    let url = sim.url();
+    let env = [("VAULT_URL", url.as_str()), ("VAULT_SESSION_ID", ALICE)];
+    for args in [&["sessions"][..], &["sessions", "--json"]] {
+        let before = sim.requests().len();
+        assert_eq!(tool_to_dev_full(args, &env), (74, DEV_FULL.to_owned()), "{args:?}");
+        assert_eq!(sim.requests().len(), before + 1, "{args:?}: one request");
+    }
+    assert_eq!(tool_to_dev_full(&["abort", "ex"], &env), (74, DEV_FULL.to_owned()));
+    assert_eq!(tool_to_dev_full(&["abort", "one", "--json"], &env), (74, DEV_FULL.to_owned()));
+    let deletes = sim.requests().into_iter().filter(|q| q.method == "DELETE").count();
+    assert_eq!(deletes, 2);
+    assert_eq!(sim.session("ex").unwrap().state, vault_sim::SessionState::Aborted);
+    assert_eq!(tool_to_dev_full(&["list", "none"], &env), (74, DEV_FULL.to_owned()));
+    assert_eq!(sim.requests().len(), 5);
+    // The usage text overflows stdio's buffer: the write that failed was not the last flush,
+    // so no reason is given (errno may have changed since).
+    let no_reason = "vault-parts: cannot write standard output\n".to_owned();
+    assert_eq!(tool_to_dev_full(&["--help"], &[]), (74, no_reason.clone()));
+    assert_eq!(tool_to_dev_full(&["--version"], &[]), (74, DEV_FULL.to_owned()));
+    // A failure keeps its own status: the output error is reported besides.
+    let failed = tool_to_dev_full(&["abort", "ex", "--json"], &env);
+    let base = base_of(&sim);
+    let vault_error = format!(
+        "vault-parts: Vault reported an error: abort (DELETE {base}/api/v25.3/services/file_staging/upload/ex): {NO_SESSION}\n"
+    );
+    assert_eq!(failed, (15, format!("{vault_error}{no_reason}")));
+    // Written where it can be, the same commands succeed.
+    let ok = tool(&["sessions"], &env);
+    assert_eq!((ok.code, ok.stderr.as_str()), (0, ""));
+}
+
+/// The tab-separated fields mask what would hide or reorder text on a terminal: the bidi
+/// controls become '?' as C0 controls, DEL and C1 controls do (the library refuses those three
+/// in a server's text fields as a protocol violation, so only the bidi ones reach the tool
+/// here; other format characters, such as U+200D, and other text pass). An empty field is
+/// "-", and a field that is "-" (or starts with a backslash) gets a backslash in front, so
+/// the two never look alike.
+#[test]
+fn sessions_fields_mask_c1_and_bidi_controls_and_tell_a_dash_from_empty() {
+    use harness::raw::{ok as raw_ok, RawServer};
+    const BODY: &str = concat!(
+        r#"{"responseStatus":"SUCCESS","data":["#,
+        r#"{"path":"/u/d\u202ee\u202af\u202bf\u202cf\u202df\u2066g\u2067g\u2068g\u2069h\u200ei\u200fj\u061ck\u00e9\u200dn","#,
+        r#""id":"-","expiration_date":"","created_date":"\\back\\slash","owner":61603,"uploaded_parts":1,"size":5,"uploaded":5},"#,
+        r#"{"path":"\\-","id":"-x","expiration_date":"-x","created_date":"","owner":61603,"uploaded_parts":0,"size":6,"uploaded":0}]}"#
+    );
+    let server = RawServer::start(std::sync::Arc::new(|_, _: &str| (std::time::Duration::ZERO, raw_ok(BODY))));
+    let url = server.url();
+    let r = tool(&["sessions"], &[("VAULT_URL", url.as_str()), ("VAULT_SESSION_ID", ALICE)]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    assert_eq!(
+        r.stdout,
+        concat!(
+            "\\-\t/u/d?e?f?f?f?f?g?g?g?h?i?j?k\u{e9}\u{200d}n\t5\t1\t5\t\\\\back\\slash\t-\n",
+            "-x\t\\\\-\t6\t0\t0\t-\t-x\n"
+        )
+    );
+}
+
+/// --timeout's usage line says what the man page says: time without progress, not the time
+/// an attempt may take in all.
+#[test]
+fn the_usage_line_of_timeout_says_time_without_progress() {
+    let r = tool(&["--help"], &[]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.contains(concat!(
+            "  --timeout SECONDS   how long one HTTP attempt may go without progress (no body byte\n",
+            "                      sent or received), like 30 or 0.5 (default 60)\n"
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("time per HTTP attempt"));
+    assert!(r.stdout.contains("74 standard output could\nnot be written"), "{}", r.stdout);
+}

@@ -151,6 +151,160 @@ fn a_socks_proxy_is_refused_never_bypassed() {
     assert_eq!(sim.requests().len(), 1);
 }
 
+/// A TLS vault-sim with one upload `id` of `parts` parts, and a file holding its CA.
+fn tls_sim(id: &str, parts: u32) -> (Sim, std::path::PathBuf) {
+    let ca = TestCa::new("proxy test CA");
+    let ca_file = std::env::temp_dir().join(format!("vault_parts_proxy_{id}_ca_{}.pem", std::process::id()));
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let mut config = Config::default().user(SID, "alice", false).upload(Upload::new(id, "alice", parts));
+    config.tls = Some(ca.identity(&["127.0.0.1"]));
+    (Sim::start(config).unwrap(), ca_file)
+}
+
+/// A proxy variable that applies but holds no usable URL fails the listing with E_NETWORK,
+/// naming the variable, before any connection: neither Vault nor the host in the value sees
+/// one (ureq would skip the value and go direct). Its userinfo appears nowhere; plain http
+/// and NO_PROXY hosts are not affected.
+#[test]
+fn an_unusable_proxy_variable_fails_before_any_connection() {
+    let (sim, ca_file) = tls_sim("ux", 3);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let ca_opt = format!("ca_file={}", ca_file.display());
+    let args = list_args(&sim, SID, "ux", &["attempts=1", "log=1", &ca_opt]);
+    let cases = [
+        (
+            format!("http://corp-user:pw%zz-secret@127.0.0.1:{port}"),
+            "its user:password part is not valid percent-encoding: write a literal % as %25",
+        ),
+        (
+            format!("http://corp-user:pw%FF-secret@127.0.0.1:{port}"),
+            "its user:password part is not valid percent-encoding: write a literal % as %25",
+        ),
+        (format!("ftp://corp-user:pw-secret@127.0.0.1:{port}"), "its scheme is not http://, https:// or a SOCKS one"),
+        ("http://corp-user:pw-secret@".to_owned(), "it is not a proxy URL like http://host:port"),
+    ];
+    for (value, why) in &cases {
+        for var in ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "HTTP_PROXY"] {
+            let r = run(Mode::Native, &program("tests-c/list.c"), &args, &[(var, value)]);
+            let what = format!("{var}: {}{}", r.stdout, r.stderr);
+            assert_eq!(r.field("result"), "E_NETWORK", "{what}");
+            assert_eq!(
+                r.field("errmsg"),
+                format!(
+                    "page 1 (GET {}/api/v25.3/services/file_staging/upload/ux/parts): connection failed: \
+                     {var} is set but names no usable proxy ({why}); nothing was sent: \
+                     fix it (http://[user:password@]host:port), unset it or list the host in NO_PROXY",
+                    sim.url()
+                ),
+                "{what}"
+            );
+            assert!(!r.stdout.contains("secret") && !r.stderr.contains("secret"), "{what}");
+            assert!(!r.stdout.contains("corp-user") && !r.stderr.contains("corp-user"), "{what}");
+        }
+    }
+    // A later variable never stands in for the unusable one.
+    let shadowed = run(
+        Mode::Native,
+        &program("tests-c/list.c"),
+        &args,
+        &[("HTTPS_PROXY", &cases[0].0), ("HTTP_PROXY", &format!("http://127.0.0.1:{port}"))],
+    );
+    assert_eq!(shadowed.field("result"), "E_NETWORK", "{}", shadowed.stdout);
+    assert_eq!(sim.requests().len(), 0, "a request went around the proxy");
+    assert_eq!(sim.connections(), 0, "a connection went around the proxy");
+    assert!(listener.accept().is_err(), "nothing dials the host in the value either");
+    let exempt = run(
+        Mode::Native,
+        &program("tests-c/list.c"),
+        &args,
+        &[("HTTPS_PROXY", &cases[0].0), ("NO_PROXY", "127.0.0.1")],
+    );
+    assert_eq!(exempt.field("result"), "DONE", "NO_PROXY exempts the host: {}", exempt.stdout);
+    assert_eq!(sim.requests().len(), 1);
+    std::fs::remove_file(&ca_file).unwrap();
+    let plain = Sim::start(Config::default().user(SID, "alice", false).upload(Upload::new("up", "alice", 2))).unwrap();
+    let r = run(
+        Mode::Native,
+        &program("tests-c/list.c"),
+        &list_args(&plain, SID, "up", &[]),
+        &[("HTTPS_PROXY", &cases[0].0)],
+    );
+    assert_eq!(r.field("result"), "DONE", "plain http never uses a proxy: {}", r.stdout);
+}
+
+/// For an https URL the variables are read in curl's order: https_proxy, HTTPS_PROXY,
+/// all_proxy, ALL_PROXY, then http_proxy, HTTP_PROXY as a last fallback; the first one set
+/// decides. A SOCKS value (refused) shadowed by a CONNECT proxy is never read.
+#[test]
+fn https_proxy_outranks_all_proxy_which_outranks_http_proxy() {
+    let (sim, ca_file) = tls_sim("pr", 2);
+    let proxy = Proxy::start();
+    let good = format!("http://127.0.0.1:{}", proxy.port);
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap();
+    dead.set_nonblocking(true).unwrap();
+    let socks = format!("socks5://127.0.0.1:{}", dead.local_addr().unwrap().port());
+    let ca_opt = format!("ca_file={}", ca_file.display());
+    let args = list_args(&sim, SID, "pr", &["attempts=1", &ca_opt]);
+    let through_proxy: [&[(&str, &str)]; 6] = [
+        &[("ALL_PROXY", &socks), ("HTTPS_PROXY", &good)],
+        &[("all_proxy", &socks), ("https_proxy", &good), ("HTTP_PROXY", &socks)],
+        &[("HTTPS_PROXY", &socks), ("https_proxy", &good)],
+        &[("ALL_PROXY", &socks), ("all_proxy", &good), ("http_proxy", &socks)],
+        &[("ALL_PROXY", &good), ("HTTP_PROXY", &socks), ("http_proxy", &socks)],
+        &[("HTTP_PROXY", &socks), ("http_proxy", &good), ("HTTPS_PROXY", "")],
+    ];
+    for (i, env) in through_proxy.iter().enumerate() {
+        let r = run(Mode::Native, &program("tests-c/list.c"), &args, env);
+        assert_eq!(r.field("result"), "DONE", "{env:?}: {}{}", r.stdout, r.stderr);
+        assert_eq!(proxy.connects.lock().unwrap().len(), i + 1, "{env:?} did not use the CONNECT proxy");
+        assert_eq!(sim.requests().len(), i + 1);
+    }
+    let only_http_proxy = run(Mode::Native, &program("tests-c/list.c"), &args, &[("HTTP_PROXY", &good)]);
+    assert_eq!(only_http_proxy.field("result"), "DONE", "{}", only_http_proxy.stdout);
+    assert_eq!(proxy.connects.lock().unwrap().len(), 7, "HTTP_PROXY is the last fallback");
+    let (socks, good) = (socks.as_str(), good.as_str());
+    let shadowing: [&[(&str, &str)]; 2] =
+        [&[("ALL_PROXY", socks), ("HTTP_PROXY", good)], &[("https_proxy", socks), ("ALL_PROXY", good)]];
+    for env in shadowing {
+        let r = run(Mode::Native, &program("tests-c/list.c"), &args, env);
+        assert_eq!(r.field("result"), "E_NETWORK", "{env:?}: {}", r.stdout);
+        let var = env[0].0;
+        assert!(
+            r.field("errmsg").contains(&format!("{var} names a SOCKS5 proxy and SOCKS is not supported")),
+            "{}",
+            r.stdout
+        );
+    }
+    let connects = proxy.connects.lock().unwrap().clone();
+    assert_eq!(connects.len(), 7);
+    assert!(connects.iter().all(|c| c == &format!("CONNECT {} HTTP/1.1", sim.addr())), "{connects:?}");
+    assert_eq!(sim.requests().len(), 7);
+    assert!(dead.accept().is_err(), "nothing dials the SOCKS proxy");
+    std::fs::remove_file(&ca_file).unwrap();
+}
+
+/// A SOCKS4 or SOCKS5 proxy (which would have the target resolved locally) is refused before
+/// the Vault host is looked up: a host that no resolver knows still gets the SOCKS refusal,
+/// never "host not found".
+#[test]
+fn a_socks_proxy_is_refused_before_the_vault_host_is_looked_up() {
+    let args: Vec<String> =
+        ["https://vault-parts-no-such-host.invalid", SID, "sx", "attempts=1"].iter().map(|s| s.to_string()).collect();
+    for scheme in ["socks4", "socks5", "socks4a", "socks5h", "socks"] {
+        let r = run(
+            Mode::Native,
+            &program("tests-c/list.c"),
+            &args,
+            &[("HTTPS_PROXY", &format!("{scheme}://127.0.0.1:9"))],
+        );
+        assert_eq!(r.field("result"), "E_NETWORK", "{scheme}: {}", r.stdout);
+        assert!(r.field("errmsg").contains("HTTPS_PROXY names a SOCKS"), "{scheme}: {}", r.stdout);
+        assert!(r.field("errmsg").contains("SOCKS is not supported"), "{scheme}: {}", r.stdout);
+    }
+}
+
 /// tinyproxy, killed when dropped.
 struct Tinyproxy {
     child: std::process::Child,
@@ -228,6 +382,16 @@ fn proxy_credentials_reach_tinyproxy_and_stay_secret() {
     assert!(log.contains(&format!("CONNECT 127.0.0.1:{sim_port}")), "tinyproxy tunnelled nothing: {log}");
     let refused = list("corp-user:wrong-pw-93ab");
     assert_eq!(refused.field("result"), "E_NETWORK", "{}{}", refused.stdout, refused.stderr);
+    // tinyproxy answers a refused BasicAuth with 401; the message says so plainly.
+    assert!(
+        refused.field("errmsg").contains(
+            "the proxy (HTTPS_PROXY) refused the credentials in its URL (it answered HTTP 401): \
+             check the user name and password there"
+        ),
+        "{}",
+        refused.stdout
+    );
+    assert!(!refused.stdout.contains("401/401"), "{}", refused.stdout);
     assert_eq!(sim.requests().len(), 3, "a refused proxy reaches nothing");
     std::fs::remove_file(&ca_file).unwrap();
     for (r, secret) in [(&ok, password), (&refused, "wrong-pw-93ab")] {

@@ -27,6 +27,8 @@
 
 #define PROG "vault-parts"
 #define EXIT_USAGE 64
+/* Standard output could not be written (sysexits' EX_IOERR, as 64 is EX_USAGE). */
+#define EXIT_OUTPUT 74
 /* verify's answers: what uploading would take to complete the session. */
 #define EXIT_COMMIT_READY 0
 #define EXIT_RESUMABLE 1
@@ -61,7 +63,8 @@ static const char usage_text[] =
     "  --limit N           list, verify, resume: parts per page, 1 to 1000 (default: Vault's,\n"
     "                      1000)\n"
     "  --json              one JSON object per line instead of a table\n"
-    "  --timeout SECONDS   time per HTTP attempt, like 30 or 0.5 (default 60)\n"
+    "  --timeout SECONDS   how long one HTTP attempt may go without progress (no body byte\n"
+    "                      sent or received), like 30 or 0.5 (default 60)\n"
     "  --max-attempts N    attempts per request, at least 1 (default 3)\n"
     "  --api-version V     Vault API version, like v25.3 (default v25.3)\n"
     "  --client-id ID      X-VaultAPI-ClientID to send (default libvault_parts-VERSION)\n"
@@ -99,7 +102,8 @@ static const char usage_status_text[] =
     "10 + the library's error code (11 bad argument, 12 session rejected, 13 access denied,\n"
     "14 rate limited, 15 Vault error, 16 HTTP status, 17 network, 18 timeout, 19 TLS,\n"
     "20 protocol, 21 internal, 22 local file, 23 cancelled, 24 conflict: the file cannot\n"
-    "complete the session, 25 integrity: Vault stored other bytes). See vault-parts(1).\n";
+    "complete the session, 25 integrity: Vault stored other bytes); 74 standard output could\n"
+    "not be written (a full disk, a closed pipe). See vault-parts(1).\n";
 
 static void print_usage(void) {
     fputs(usage_text, stdout);
@@ -916,15 +920,41 @@ static int cmd_abort(int argc, char **argv) {
     return 0;
 }
 
-/* A text field of a sessions line: "-" when empty; a control character (a tab or newline
- * would break the line's fields) becomes '?'. */
+/* Whether the well-formed UTF-8 sequence of `n` bytes at `p` is a C1 control (U+0080..U+009F)
+ * or a bidi control (U+200E, U+200F, U+061C, U+202A..U+202E, U+2066..U+2069): invisible
+ * characters that would reorder or hide what a terminal shows of the line. */
+static int is_hidden_control(const unsigned char *p, size_t n) {
+    if (n == 2) return (p[0] == 0xC2 && p[1] <= 0x9F) || (p[0] == 0xD8 && p[1] == 0x9C);
+    if (n != 3 || p[0] != 0xE2) return 0;
+    if (p[1] == 0x80) return p[2] == 0x8E || p[2] == 0x8F || (p[2] >= 0xAA && p[2] <= 0xAE);
+    return p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9;
+}
+
+/* A text field of a sessions line. An empty field is "-", and a field that is "-" itself
+ * (or starts with a backslash) gets a backslash in front ("\-", "\\..."), so the two never
+ * look alike. A C0 control or DEL (a tab or newline would break the line's fields), a C1
+ * control or a bidi control becomes '?'; other bytes are written as they came. */
 static void tsv_field(const char *s) {
     const unsigned char *p = (const unsigned char *)s;
+    size_t n;
     if (*p == '\0') {
         putchar('-');
         return;
     }
-    for (; *p != '\0'; p++) putchar(*p < 0x20 || *p == 0x7F ? '?' : *p);
+    if (strcmp(s, "-") == 0 || *p == '\\') putchar('\\');
+    while (*p != '\0') {
+        if (*p < 0x20 || *p == 0x7F) {
+            putchar('?');
+            p++;
+        } else if ((n = utf8_len(p)) > 1 && is_hidden_control(p, n)) {
+            putchar('?');
+            p += n;
+        } else {
+            n = n ? n : 1;
+            fwrite(p, 1, n, stdout);
+            p += n;
+        }
+    }
 }
 
 static void print_session(const vault_parts_session *s, int json) {
@@ -957,7 +987,7 @@ static int cmd_sessions(int argc, char **argv) {
     struct opts o;
     vault_parts_iter *it;
     vault_parts_session *s;
-    int rc, status;
+    int rc = VAULT_PARTS_DONE, status;
 
     memset(&o, 0, sizeof o);
     o.cmd = CMD_SESSIONS;
@@ -969,11 +999,35 @@ static int cmd_sessions(int argc, char **argv) {
         fputs(PROG ": out of memory\n", stderr);
         return 10 + VAULT_PARTS_E_INTERNAL;
     }
-    while ((rc = vault_parts_sessions_next(it, s)) == VAULT_PARTS_ROW) print_session(s, o.json);
+    /* A line that cannot be written ends the listing: no further page is asked for, and
+     * finish_output reports it. */
+    while (!ferror(stdout) && (rc = vault_parts_sessions_next(it, s)) == VAULT_PARTS_ROW) print_session(s, o.json);
     free(s);
+    if (ferror(stdout)) rc = VAULT_PARTS_DONE;
     status = rc == VAULT_PARTS_DONE ? 0 : iter_failure(it, rc, 0, o.json);
     vault_parts_free(it);
     return status;
+}
+
+/* Standard output's check, once a command is done: every write so far (stdio keeps the error),
+ * the last flush and the close. A failure (a full disk, a closed pipe) is reported on stderr
+ * and turns a status that says the work was reported (0, verify's 1 to 3) into EXIT_OUTPUT;
+ * a failure status the command already has (64, 11 to 25) stays. */
+static int finish_output(int status) {
+    /* The reason is told only when the flush or the close gives it: errno from a write that
+     * failed earlier may have been overwritten since. */
+    int failed = ferror(stdout), err = 0;
+    if (fflush(stdout) != 0) failed = 1, err = errno;
+    if (fclose(stdout) != 0) {
+        if (err == 0) err = errno;
+        failed = 1;
+    }
+    if (!failed) return status;
+    if (err != 0)
+        fprintf(stderr, PROG ": cannot write standard output: %s\n", strerror(err));
+    else
+        fputs(PROG ": cannot write standard output\n", stderr);
+    return status < 10 ? EXIT_OUTPUT : status;
 }
 
 /* One row per subcommand. */
@@ -988,14 +1042,14 @@ int main(int argc, char **argv) {
     if (argc < 2) return usage_error("a command is missing (list, verify, upload, resume, abort, sessions)", NULL);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         print_usage();
-        return 0;
+        return finish_output(0);
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf(PROG " %s (libvault_parts %s)\n", VAULT_PARTS_VERSION_STRING, vault_parts_version());
-        return 0;
+        return finish_output(0);
     }
     for (k = 0; k < sizeof commands / sizeof *commands; k++)
-        if (strcmp(argv[1], commands[k].name) == 0) return commands[k].run(argc - 2, argv + 2);
+        if (strcmp(argv[1], commands[k].name) == 0) return finish_output(commands[k].run(argc - 2, argv + 2));
     if (argv[1][0] == '-') return usage_error("unknown option '%s' (options follow the command)", argv[1]);
     return usage_error("unknown command '%s' (commands: list, verify, upload, resume, abort, sessions)", argv[1]);
 }

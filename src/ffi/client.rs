@@ -181,9 +181,12 @@ pub unsafe extern "C" fn vault_parts_client_set_max_idle(client: *mut vault_part
     })
 }
 
-/// Whether HTTPS goes through a proxy: `use_environment` 1 (the default) reads ALL_PROXY,
-/// HTTPS_PROXY or HTTP_PROXY (NO_PROXY honoured) when the client is first used; 0 never uses
-/// a proxy. Plain http (loopback) never uses one.
+/// Whether HTTPS goes through a proxy: `use_environment` 1 (the default) reads the proxy
+/// variables when the client is first used, as vault_parts_next describes (https_proxy,
+/// HTTPS_PROXY, all_proxy, ALL_PROXY, http_proxy, HTTP_PROXY: the first set non-empty;
+/// NO_PROXY honoured; an unusable or SOCKS value fails each HTTPS listing it applies to with
+/// VAULT_PARTS_E_NETWORK, nothing sent); 0 never uses a proxy. Plain http (loopback) never
+/// uses one.
 ///
 /// Thread safety: any thread; before the client's first vault_parts_open_with_client.
 ///

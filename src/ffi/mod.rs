@@ -230,8 +230,16 @@ unsafe fn open_args<'a>(
 
 /// Moves to the next part. Blocks while it fetches a page (with retries, see
 /// vault_parts_set_max_attempts). The first call reads the proxy environment: HTTPS goes
-/// through the HTTP proxy named by ALL_PROXY, HTTPS_PROXY or HTTP_PROXY (CONNECT; NO_PROXY
-/// honoured); plain http (loopback) never uses a proxy.
+/// through the HTTP proxy (CONNECT) named by the first of https_proxy, HTTPS_PROXY,
+/// all_proxy, ALL_PROXY, http_proxy, HTTP_PROXY set non-empty (curl's order for https URLs,
+/// with http_proxy last; a later one never stands in for it), except to the hosts NO_PROXY
+/// lists; plain http (loopback) never uses a proxy. Traffic never goes around that proxy:
+/// when the variable holds no usable URL, or a SOCKS one (not supported), the call fails
+/// with VAULT_PARTS_E_NETWORK before any connection or name lookup, and the message names
+/// the variable, never its value. Credentials in the proxy's URL
+/// (http://user:password@host:port) are sent as Basic Proxy-Authorization and appear in no
+/// message or log line; a proxy that refuses them is VAULT_PARTS_E_NETWORK too, the message
+/// saying so with the status the proxy sent.
 ///
 /// Returns VAULT_PARTS_ROW after filling *out; VAULT_PARTS_DONE when every part has been
 /// returned (and again on every later call); or an error code. Errors are sticky: once a
