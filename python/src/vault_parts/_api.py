@@ -36,7 +36,7 @@ def _open_listing(opener: Callable[..., int], client_opener: Callable[..., int],
     url = text("vault_url", vault_url)
     client = options.get("client")
     if client is not None:
-        code = client.open(client_opener, out, url, secret.encoded(), *args)
+        code = client.open(client_opener, out, url, secret, *args)
     else:
         code = opener(out, url, secret.encoded(), *args)
     handle = Handle(ITER, out[0])
@@ -96,8 +96,10 @@ def list_parts(vault_url: str, session_id: str, upload_session_id: str, *,
     TOKEN"), sent only as the Authorization header to that origin, never shown in any message.
     Raises ArgumentError for a bad argument, and the VaultPartsError of any failure from next().
     """
-    secret = Secret(session_id)
-    del session_id  # a traceback's locals never show it
+    try:
+        secret = Secret(session_id)
+    finally:
+        del session_id  # a traceback's locals never show it
     handle = _open_listing(lib.vault_parts_open, lib.vault_parts_open_with_client, vault_url, secret,
                            (text("upload_session_id", upload_session_id),), options)
     if limit is not None:
@@ -120,8 +122,10 @@ def list_sessions(vault_url: str, session_id: str, **options: Unpack[_options.Op
     """Lists the user's active upload sessions: one GET
     /api/{version}/services/file_staging/upload at the first next(). Returns an iterator of
     Session."""
-    secret = Secret(session_id)
-    del session_id
+    try:
+        secret = Secret(session_id)
+    finally:
+        del session_id
     handle = _open_listing(lib.vault_parts_open_sessions, lib.vault_parts_open_sessions_with_client,
                            vault_url, secret, (), options)
     return SessionListing(ITER, handle.detach(), handle._keep)
@@ -132,8 +136,10 @@ def abort(vault_url: str, session_id: str, upload_session_id: str,
     """Aborts an upload session: one DELETE
     /api/{version}/services/file_staging/upload/{upload_session_id} (with retries); Vault
     purges its parts. Blocks until Vault confirmed; Ctrl-C interrupts it."""
-    secret = Secret(session_id)
-    del session_id
+    try:
+        secret = Secret(session_id)
+    finally:
+        del session_id
     with _open_listing(lib.vault_parts_open, lib.vault_parts_open_with_client, vault_url, secret,
                        (text("upload_session_id", upload_session_id),), options) as handle:
         handle._call(lib.vault_parts_abort)
@@ -176,8 +182,10 @@ def verify(vault_url: str, session_id: str, upload_session_id: str, path: PathAr
     hashed (threads: 1 to 16, 0 one per core) and its MD5 compared. Nothing is sent to Vault
     but those GETs. Returns an iterator of Verdict, one per part in order; part_size 0 reads
     the part size off the listing. hash_all=True hashes every local part."""
-    secret = Secret(session_id)
-    del session_id
+    try:
+        secret = Secret(session_id)
+    finally:
+        del session_id
     local = fs_path("path", path)
     size = count("part_size", part_size, _U64_MAX)
     handle = _open_listing(lib.vault_parts_open, lib.vault_parts_open_with_client, vault_url, secret,
@@ -284,8 +292,10 @@ def upload(vault_url: str, session_id: str, path: PathArg, *, staging_path: Opti
     after the parts), "commit" (POST .../upload/{id}, the job started) or "wait" (the default:
     the job polled every `poll` seconds, default 10, until the file is on file staging).
     Returns an iterator of PartUpload; nothing is sent before start() or the first next()."""
-    secret = Secret(session_id)
-    del session_id
+    try:
+        secret = Secret(session_id)
+    finally:
+        del session_id
     if (staging_path is None) == (upload_session_id is None):
         raise argument_error("pass exactly one of staging_path (a new session) and upload_session_id (resume)")
     if commit not in _COMMIT_MODES:

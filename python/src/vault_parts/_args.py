@@ -21,6 +21,7 @@ class Secret:
             raise TypeError(f"session_id must be str or bytes, not {type(value).__name__}")
         encoded = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
         if b"\0" in encoded:
+            del value, encoded  # not in the traceback's locals
             raise argument_error("session_id holds a NUL byte")
         self._value = encoded
 

@@ -60,12 +60,13 @@ class Client:
         if code != lib.VAULT_PARTS_OK:
             raise error_for(code, _client_message(self._ptr))
 
-    def open(self, opener: Any, out: Any, *args: Any) -> int:
-        """opener(out, client, *args) while the client is alive (closing waits for it)."""
+    def open(self, opener: Any, out: Any, url: bytes, secret: Any, *args: Any) -> int:
+        """opener(out, client, url, session ID, *args) while the client is alive (closing
+        waits for it). `secret` stays a Secret in this frame."""
         with self._lock:
             if self._ptr is None:
                 raise argument_error("the client is closed")
-            return opener(out, self._ptr, *args)
+            return opener(out, self._ptr, url, secret.encoded(), *args)
 
     def close(self) -> None:
         """Releases this reference; idempotent, any thread."""
@@ -86,7 +87,10 @@ class Client:
 
     def __del__(self) -> None:
         if getattr(self, "_ptr", None) is not None:
-            self.close()
+            try:
+                self.close()
+            except Exception:  # interpreter shutdown: the module's globals may be gone
+                pass
 
     def __repr__(self) -> str:
         return f"<vault_parts.Client {'closed' if self._ptr is None else 'open'}>"

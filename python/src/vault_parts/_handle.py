@@ -128,7 +128,10 @@ class Handle:
 
     def __del__(self) -> None:
         if getattr(self, "_ptr", None) is not None:
-            self.close()
+            try:
+                self.close()
+            except Exception:  # interpreter shutdown: the module's globals may be gone
+                pass
 
 
 class Iterator(Handle):
