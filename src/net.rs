@@ -257,6 +257,7 @@ impl ProxyGate {
         if proxy.is_no_proxy(details.uri) {
             return Ok(());
         }
+        // Unsupported: never retried (transport.rs), as no attempt could go otherwise.
         let refuse = |message: String| Err(Error::Io(io::Error::new(io::ErrorKind::Unsupported, message)));
         if let Some(why) = &self.unusable {
             return refuse(why.to_string());
@@ -302,20 +303,24 @@ impl<In: Transport> Connector<In> for ProxyTunnel {
             Error::ConnectProxyFailed(reason) => {
                 let sent_credentials =
                     details.config.proxy().is_some_and(|p| p.username().is_some() || p.password().is_some());
-                Error::Io(io::Error::other(proxy_refusal(self.source, &reason, sent_credentials)))
+                let (kind, message) = proxy_refusal(self.source, &reason, sent_credentials);
+                Error::Io(io::Error::new(kind, message))
             }
             other => other,
         })
     }
 }
 
-/// What a CONNECT refusal means, from ureq's reason ("proxy server responded 407/407").
-fn proxy_refusal(source: &str, reason: &str, sent_credentials: bool) -> String {
+/// What a CONNECT refusal means, from ureq's reason ("proxy server responded 407/407"), and
+/// its kind: PermissionDenied (never retried: another attempt sends the same credentials) for
+/// a 401 or 407, Other (retried as any network failure) for the rest.
+fn proxy_refusal(source: &str, reason: &str, sent_credentials: bool) -> (io::ErrorKind, String) {
     let status = reason
         .strip_prefix("proxy server responded ")
         .and_then(|r| r.split('/').next())
         .and_then(|code| code.parse::<u16>().ok());
-    match status {
+    let kind = if matches!(status, Some(401 | 407)) { io::ErrorKind::PermissionDenied } else { io::ErrorKind::Other };
+    let message = match status {
         Some(status @ (401 | 407)) if sent_credentials => format!(
             "the proxy ({source}) refused the credentials in its URL (it answered HTTP {status}): \
              check the user name and password there"
@@ -328,7 +333,8 @@ fn proxy_refusal(source: &str, reason: &str, sent_credentials: bool) -> String {
             format!("the proxy ({source}) refused the tunnel to the Vault host (it answered HTTP {status})")
         }
         None => format!("the proxy ({source}) failed the tunnel to the Vault host: {reason}"),
-    }
+    };
+    (kind, message)
 }
 
 /// The top of the chain: what ureq writes here is HTTP, whatever runs below (TLS, a proxy

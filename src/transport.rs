@@ -516,6 +516,10 @@ fn classify(e: ureq::Error) -> Failure {
         U::Io(io) if matches!(io.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
             (ErrorKind::Timeout, Cause::Timeout, format!("timed out: {io}"))
         }
+        // The proxy rules' refusals (net.rs): the same settings would be refused again.
+        U::Io(io) if matches!(io.kind(), io::ErrorKind::Unsupported | io::ErrorKind::PermissionDenied) => {
+            (ErrorKind::Network, Cause::Final, format!("connection failed: {io}"))
+        }
         U::Io(io) => (ErrorKind::Network, Cause::Network, format!("connection failed: {io}")),
         U::HostNotFound | U::ConnectionFailed | U::ConnectProxyFailed(_) => {
             (ErrorKind::Network, Cause::Network, format!("connection failed: {msg}"))

@@ -127,7 +127,7 @@ fn a_socks_proxy_is_refused_never_bypassed() {
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
     let ca_opt = format!("ca_file={}", ca_file.display());
-    let args = list_args(&sim, SID, "sx", &["attempts=1", &ca_opt]);
+    let args = list_args(&sim, SID, "sx", &["attempts=3", &ca_opt]);
     for scheme in ["socks4", "socks4a", "socks5", "socks5h"] {
         for var in ["ALL_PROXY", "HTTPS_PROXY", "https_proxy"] {
             let proxy = format!("{scheme}://user:pw-secret@127.0.0.1:{port}");
@@ -135,6 +135,7 @@ fn a_socks_proxy_is_refused_never_bypassed() {
             let what = format!("{var}={scheme}://...: {}{}", r.stdout, r.stderr);
             assert_eq!(r.field("result"), "E_NETWORK", "{what}");
             assert!(r.field("errmsg").contains("SOCKS is not supported"), "{what}");
+            assert!(r.field("stats").contains(" retries 0 "), "three attempts allowed, none retried: {what}");
             assert!(!r.stdout.contains("pw-secret") && !r.stderr.contains("pw-secret"), "{what}");
         }
     }
@@ -172,7 +173,7 @@ fn an_unusable_proxy_variable_fails_before_any_connection() {
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
     let ca_opt = format!("ca_file={}", ca_file.display());
-    let args = list_args(&sim, SID, "ux", &["attempts=1", "log=1", &ca_opt]);
+    let args = list_args(&sim, SID, "ux", &["attempts=3", "log=1", &ca_opt]);
     let cases = [
         (
             format!("http://corp-user:pw%zz-secret@127.0.0.1:{port}"),
@@ -291,7 +292,7 @@ fn https_proxy_outranks_all_proxy_which_outranks_http_proxy() {
 #[test]
 fn a_socks_proxy_is_refused_before_the_vault_host_is_looked_up() {
     let args: Vec<String> =
-        ["https://vault-parts-no-such-host.invalid", SID, "sx", "attempts=1"].iter().map(|s| s.to_string()).collect();
+        ["https://vault-parts-no-such-host.invalid", SID, "sx", "attempts=3"].iter().map(|s| s.to_string()).collect();
     for scheme in ["socks4", "socks5", "socks4a", "socks5h", "socks"] {
         let r = run(
             Mode::Native,
@@ -302,6 +303,7 @@ fn a_socks_proxy_is_refused_before_the_vault_host_is_looked_up() {
         assert_eq!(r.field("result"), "E_NETWORK", "{scheme}: {}", r.stdout);
         assert!(r.field("errmsg").contains("HTTPS_PROXY names a SOCKS"), "{scheme}: {}", r.stdout);
         assert!(r.field("errmsg").contains("SOCKS is not supported"), "{scheme}: {}", r.stdout);
+        assert!(r.field("stats").contains(" retries 0 "), "{scheme}: not retried: {}", r.stdout);
     }
 }
 
@@ -369,18 +371,25 @@ fn proxy_credentials_reach_tinyproxy_and_stay_secret() {
     let password = "Pr0xy-pw-7c1e";
     let proxy = tinyproxy("corp-user", password, sim_port);
     let ca_opt = format!("ca_file={}", ca_file.display());
-    let args = list_args(&sim, SID, "tp", &["limit=2", "attempts=1", "log=1", &ca_opt]);
-    let list = |userinfo: &str| {
+    let list = |userinfo: &str, attempts: &str| {
+        let args = list_args(&sim, SID, "tp", &["limit=2", attempts, "log=1", &ca_opt]);
         let url = format!("http://{userinfo}@127.0.0.1:{}", proxy.port);
         run(Mode::Native, &program("tests-c/list.c"), &args, &[("HTTPS_PROXY", &url)])
     };
-    let ok = list(&format!("corp-user:{password}"));
+    let connects = || {
+        let log = std::fs::read_to_string(&proxy.log).unwrap_or_default();
+        log.matches(&format!("CONNECT 127.0.0.1:{sim_port}")).count()
+    };
+    let ok = list(&format!("corp-user:{password}"), "attempts=1");
     assert_eq!(ok.field("result"), "DONE", "{}{}", ok.stdout, ok.stderr);
     assert_eq!(ok.parts().lines().count(), 5);
     assert_eq!(sim.requests().len(), 3, "three pages, through the proxy");
     let log = std::fs::read_to_string(&proxy.log).unwrap_or_default();
     assert!(log.contains(&format!("CONNECT 127.0.0.1:{sim_port}")), "tinyproxy tunnelled nothing: {log}");
-    let refused = list("corp-user:wrong-pw-93ab");
+    let before = connects();
+    // Three attempts allowed, one made: the same credentials would be refused again.
+    let refused = list("corp-user:wrong-pw-93ab", "attempts=3");
+    assert_eq!(connects(), before + 1, "a refused password is not retried");
     assert_eq!(refused.field("result"), "E_NETWORK", "{}{}", refused.stdout, refused.stderr);
     // tinyproxy answers a refused BasicAuth with 401; the message says so plainly.
     assert!(
