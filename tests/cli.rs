@@ -1503,3 +1503,60 @@ fn the_usage_line_of_timeout_says_time_without_progress() {
     assert!(!r.stdout.contains("time per HTTP attempt"));
     assert!(r.stdout.contains("74 standard output could\nnot be written"), "{}", r.stdout);
 }
+
+/// Runs the tool with standard output `how`: "closed" (fd 1 closed, `>&-`) or "broken" (a pipe
+/// whose reader is gone, SIGPIPE ignored, as `| head -c 0` under `trap '' PIPE`): the exit
+/// status and standard error. Both are set up before exec, so no write can win a race.
+fn tool_with_lost_stdout(how: &str, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    use std::os::unix::process::CommandExt;
+    let mut fds = [0; 2];
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    unsafe { libc::close(fds[0]) };
+    let (closed, write_end) = (how == "closed", fds[1]);
+    let mut cmd = Command::new(program(TOOL));
+    for var in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] {
+        cmd.env_remove(var);
+    }
+    cmd.args(args).env("LD_LIBRARY_PATH", lib_dir()).envs(env.iter().copied()).stdin(std::process::Stdio::null());
+    // Only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            if closed {
+                libc::close(1);
+            } else {
+                libc::dup2(write_end, 1);
+            }
+            libc::close(write_end);
+            Ok(())
+        });
+    }
+    let out = cmd.stdout(std::process::Stdio::inherit()).output().expect("the tool runs");
+    unsafe { libc::close(write_end) };
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Issue 15 item 9: `list >&-` and `list | head -c 0` with SIGPIPE ignored exited 0, and
+/// `verify > /dev/full` exited 2, though no line was written. Each is exit 74 with the reason.
+#[test]
+fn a_closed_or_broken_standard_output_and_a_full_disk_under_verify_exit_74() {
+    let sim = sim(3);
+    let url = sim.url();
+    let env = [("VAULT_URL", url.as_str()), ("VAULT_SESSION_ID", ALICE)];
+    assert_eq!(
+        tool_with_lost_stdout("closed", &["list", "ex"], &env),
+        (74, "vault-parts: cannot write standard output: Bad file descriptor\n".to_owned())
+    );
+    assert_eq!(
+        tool_with_lost_stdout("broken", &["list", "ex"], &env),
+        (74, "vault-parts: cannot write standard output: Broken pipe\n".to_owned())
+    );
+    let files = Dir::new("vault_parts_cli_lost", "verify");
+    let path = files.file("f.bin", SIZE_12MB);
+    // Part 1 of 2 uploaded: verify would exit 1 (resumable) with its lines written.
+    let vsim = upload_sim(vec![Upload::from_file("res", "alice", &path, PART, 1).unwrap()]);
+    let vurl = vsim.url();
+    let venv = [("VAULT_URL", vurl.as_str()), ("VAULT_SESSION_ID", ALICE)];
+    assert_eq!(tool(&["verify", "res", &path], &venv).code, 1);
+    assert_eq!(tool_to_dev_full(&["verify", "res", &path], &venv), (74, DEV_FULL.to_owned()));
+}
