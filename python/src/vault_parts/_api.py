@@ -7,7 +7,7 @@ from . import _options
 from ._args import PathArg, Secret, count, milliseconds, text
 from ._args import path as fs_path
 from ._errors import argument_error, error_for
-from ._handle import ITER, UPLOAD, VERIFY, Handle, Iterator, handle_error
+from ._handle import ITER, UPLOAD, VERIFY, Handle, Iterator, handle_error, in_use
 from ._native import ffi, lib
 from ._records import (Action, Part, PartUpload, Session, Stats, Status, UploadSummary, Verdict,
                        VerifySummary)
@@ -246,8 +246,9 @@ class Upload(Iterator):
                 self._id = _text(lib.vault_parts_upload_id(self._ptr))
                 if self._on_start is not None:
                     self._on_start(self._id)
-            except BaseException:
-                self.close()
+            except BaseException as error:
+                if not in_use(error):
+                    self.close()
                 raise
         assert self._id is not None
         return self._id
@@ -325,4 +326,5 @@ def upload(vault_url: str, session_id: str, path: PathArg, *, staging_path: Opti
         raise
     if upload_session_id is not None:
         result._on_start = None  # the caller has the ID already
+        result._id = upload_session_id  # and so has upload_session_id before start()
     return result

@@ -48,6 +48,12 @@ def handle_error(kind: Kind, ptr: Any, code: int, what: str = "") -> VaultPartsE
                      status, wait_ms / 1000 if wait_ms >= 0 else None)
 
 
+def in_use(error: BaseException) -> bool:
+    """Whether `error` refused a call because another thread is inside one on the handle
+    (that call goes on: the refused thread must not close the handle)."""
+    return getattr(error, "_in_use", False)
+
+
 class Handle:
     """Owns one handle. One thread at a time may be inside a call on it (a second gets
     ArgumentError); close() and interrupt() work from any thread: close() on another thread's
@@ -69,7 +75,9 @@ class Handle:
             if self._ptr is None:
                 raise argument_error(f"the {self._kind.name} is closed")
             if self._owner is not None:
-                raise argument_error(f"the {self._kind.name} is in use by another thread")
+                refusal = argument_error(f"the {self._kind.name} is in use by another thread")
+                refusal._in_use = True  # type: ignore[attr-defined]  # the other call goes on
+                raise refusal
             self._owner = threading.get_ident()
             ptr = self._ptr
         try:
@@ -156,8 +164,9 @@ class Iterator(Handle):
         try:
             if self._call(self._step_fn, self._out) == ROW:
                 return self._row(self._out)
-        except BaseException:
-            self.close()
+        except BaseException as error:
+            if not in_use(error):
+                self.close()
             raise
         self.close()
         raise StopIteration
