@@ -22,11 +22,22 @@ RELEASE    := target/release
 # Where the installed vault-parts looks for libvault_parts.so.MAJOR besides the loader's own
 # paths: the installed LIBDIR, never a build directory. TOOL_RPATH= leaves it to ld.so.conf.
 TOOL_RPATH ?= $(LIBDIR)
-# Run after a root install into the real root (no DESTDIR), so the loader's cache knows the new
-# SONAME. A user's own prefix needs no cache: see README, "Install and link".
-LDCONFIG   ?= $(firstword $(wildcard /sbin/ldconfig /usr/sbin/ldconfig) $(shell command -v ldconfig))
+# Run after a root install into the real root (no DESTDIR) whose LIBDIR the loader's cache
+# covers, so the loader knows the new SONAME at once. Another prefix (/opt/vp, $HOME/.local) is
+# left alone: ldconfig would not look there, and the system's cache is not the install's to
+# rewrite. See README, "Install and link".
+SYSTEM_LDCONFIG = $(firstword $(wildcard /sbin/ldconfig /usr/sbin/ldconfig) $(shell command -v ldconfig))
+LDCONFIG   ?= $(SYSTEM_LDCONFIG)
+# The directories the cache covers, symlinks resolved: ld.so's trusted ones, those listed in
+# /etc/ld.so.conf and the files it includes (as ldconfig -v reports them, and as written in
+# the usual /etc/ld.so.conf.d/*.conf, for one that does not exist yet). Expanded only by install.
+LOADER_LIBDIRS = $(sort $(shell { echo /lib /usr/lib /lib64 /usr/lib64; \
+	sed -n 's|^[[:space:]]*\(/[^[:space:]\#]*\).*|\1|p' /etc/ld.so.conf /etc/ld.so.conf.d/*.conf; \
+	$(SYSTEM_LDCONFIG) -v -N | sed -n 's|^\(/[^:]*\):.*|\1|p'; } 2>/dev/null | xargs realpath -m --))
+RUN_LDCONFIG = $(if $(DESTDIR),,$(and $(LDCONFIG),$(filter 0,$(shell id -u)),\
+	$(filter $(shell realpath -m -- '$(LIBDIR)'),$(LOADER_LIBDIRS))))
 
-.PHONY: all lib release static-archive demo test lint check-header test-install test-python py-venv wheel install uninstall bench fuzz clean
+.PHONY: all lib release static-archive demo demo-sim test lint check-header test-install test-python py-venv wheel install uninstall bench fuzz clean
 
 all: lib
 
@@ -34,13 +45,19 @@ lib:
 	$(CARGO) build --workspace
 	ln -sf libvault_parts.so $(DEBUG)/libvault_parts.so.$(MAJOR)
 
-# The release libraries, plus the system libraries a static link needs, as rustc reports them.
+# The release libraries and vault-sim, plus the system libraries a static link needs, as rustc
+# reports them (native-static-libs), and the same for the .pc and CMake files (static-link-libs):
+# without -lgcc_s, the unwinder as a shared library, which rustc names but the C compiler's
+# driver already links (as needed) into a dynamic program, and replaces with libgcc_eh.a in a
+# -static one, where -lgcc_s has no archive to find and fails the link.
 release: | $(BUILD)
 	$(CARGO) build --release -p vault-sim
 	$(CARGO) rustc --release --lib -p vault_parts -- --print native-static-libs 2> $(BUILD)/rustc-release.log || \
 		{ cat $(BUILD)/rustc-release.log; exit 1; }
 	sed -n 's/.*native-static-libs: //p' $(BUILD)/rustc-release.log | tail -n1 > $(BUILD)/native-static-libs
 	test -s $(BUILD)/native-static-libs
+	sed -e 's/^/ /' -e 's/ -lgcc_s\( \|$$\)/\1/g' -e 's/^ *//' $(BUILD)/native-static-libs > $(BUILD)/static-link-libs
+	test -s $(BUILD)/static-link-libs
 	ln -sf libvault_parts.so $(RELEASE)/libvault_parts.so.$(MAJOR)
 	$(MAKE) --no-print-directory static-archive
 
@@ -64,8 +81,11 @@ static-archive: | $(BUILD)
 	ar rcs $(BUILD)/libvault_parts.a $(BUILD)/vault_parts.o
 
 # The command-line tool for the demo and tests, linked against the debug library in place.
+# CPPFLAGS, CFLAGS, LDFLAGS and LDLIBS as GNU make's conventions place them; this tree's
+# header and library come first, so that another copy in a -I or -L of the user's is not taken.
+TOOL_LINK = $(CC) -Iinclude $(CPPFLAGS) $(CFLAGS) tools/vault-parts.c -o $(2) -L$(1) $(LDFLAGS) -lvault_parts $(LDLIBS)
 $(BUILD)/vault-parts: tools/vault-parts.c include/vault_parts.h lib | $(BUILD)
-	$(CC) $(CFLAGS) -Iinclude $< -o $@ -L$(DEBUG) -Wl,-rpath,$(CURDIR)/$(DEBUG) -lvault_parts
+	$(call TOOL_LINK,$(DEBUG),$@) -Wl,-rpath,$(CURDIR)/$(DEBUG)
 
 $(BUILD):
 	mkdir -p $@
@@ -83,13 +103,13 @@ $(BUILD)/demo.bin: | $(BUILD)
 # file committed and the commit's job (1.5 s in vault-sim) polled every 0.5 s until the file is
 # on file staging. Stops vault-sim; exits with the resume's status.
 DEMO_ENV = $(NO_PROXY_ENV) VAULT_URL=$$(cat $(BUILD)/sim.url) VAULT_SESSION_ID=demo-session-id
+DEMO_SIM_ARGS = --user demo-session-id:alice --upload 3f9c2e71demo:alice:7:5242880:1048576 \
+	--upload-file 5d0e8a44verify:alice:$(BUILD)/demo.bin:5242880:5 --part-fault 5d0e8a44verify:md5=3 \
+	--upload-file 7b21c9d0resume:alice:$(BUILD)/demo.bin:5242880:4 --part-fault 7b21c9d0resume:md5=2 \
+	--job-delay-ms 1500 --job-poll-window-ms 400
 demo: $(BUILD)/vault-parts $(BUILD)/demo.bin
 	@rm -f $(BUILD)/sim.url $(BUILD)/demo-resume.status
-	@$(DEBUG)/vault-sim --port 0 --url-file $(BUILD)/sim.url \
-		--user demo-session-id:alice --upload 3f9c2e71demo:alice:7:5242880:1048576 \
-		--upload-file 5d0e8a44verify:alice:$(BUILD)/demo.bin:5242880:5 --part-fault 5d0e8a44verify:md5=3 \
-		--upload-file 7b21c9d0resume:alice:$(BUILD)/demo.bin:5242880:4 --part-fault 7b21c9d0resume:md5=2 \
-		--job-delay-ms 1500 --job-poll-window-ms 400 >/dev/null & \
+	@$(DEBUG)/vault-sim --port 0 --url-file $(BUILD)/sim.url $(DEMO_SIM_ARGS) >/dev/null & \
 	sim=$$!; trap 'kill $$sim 2>/dev/null' EXIT; \
 	for i in $$(seq 100); do [ -s $(BUILD)/sim.url ] && break; sleep 0.05; done; \
 	echo "vault-sim at $$(cat $(BUILD)/sim.url); listing upload session 3f9c2e71demo, 3 parts a page:"; \
@@ -104,6 +124,14 @@ demo: $(BUILD)/vault-parts $(BUILD)/demo.bin
 	status=$$(cat $(BUILD)/demo-resume.status); \
 	echo "exit status $$status (0: every part on Vault and the file on file staging)"; \
 	exit $$status
+
+# The demo's vault-sim alone, with the same three sessions (fresh: nothing resumed yet), on
+# 127.0.0.1:$(DEMO_PORT) until Ctrl-C, for the README's vault-parts commands from another shell.
+DEMO_PORT ?= 8080
+demo-sim: $(BUILD)/vault-parts $(BUILD)/demo.bin
+	@echo "in another shell: export VAULT_URL=http://127.0.0.1:$(DEMO_PORT) VAULT_SESSION_ID=demo-session-id"
+	@echo "then, e.g.: $(BUILD)/vault-parts verify 5d0e8a44verify $(BUILD)/demo.bin"
+	$(DEBUG)/vault-sim --port $(DEMO_PORT) $(DEMO_SIM_ARGS)
 
 # Everything CI runs. The README's Python examples run inside cargo test (tests/readme.rs), in
 # the virtual environment the package is installed into first.
@@ -148,8 +176,8 @@ test-install: release
 # Fills a template's @NAME@ fields; the .pc and CMake files name the final prefix, not DESTDIR.
 SUBST = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	-e 's|@VERSION@|$(VERSION)|' -e 's|@MAJOR@|$(MAJOR)|' -e 's|@SIZEOF_VOID_P@|$(SIZEOF_VOID_P)|' \
-	-e "s|@LIBS_PRIVATE@|$$(cat $(BUILD)/native-static-libs)|" \
-	-e "s|@STATIC_LIBS@|$$(sed -e 's/-l//g' -e 's/  */;/g' -e 's/^;//' -e 's/;$$//' $(BUILD)/native-static-libs)|"
+	-e "s|@LIBS_PRIVATE@|$$(cat $(BUILD)/static-link-libs)|" \
+	-e "s|@STATIC_LIBS@|$$(sed -e 's/-l//g' -e 's/  */;/g' -e 's/^;//' -e 's/;$$//' $(BUILD)/static-link-libs)|"
 
 install: release
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
@@ -163,13 +191,13 @@ install: release
 	$(SUBST) cmake/VaultPartsConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/VaultPartsConfig.cmake
 	$(SUBST) cmake/VaultPartsConfigVersion.cmake.in > $(DESTDIR)$(CMAKEDIR)/VaultPartsConfigVersion.cmake
 	# The tool links the release library by its SONAME; its run path is the installed LIBDIR.
-	$(CC) $(CFLAGS) -Iinclude tools/vault-parts.c -o $(BUILD)/vault-parts.installed -L$(RELEASE) -lvault_parts \
-		$(if $(TOOL_RPATH),-Wl$(comma)-rpath$(comma)$(TOOL_RPATH))
+	$(call TOOL_LINK,$(RELEASE),$(BUILD)/vault-parts.installed) $(if $(TOOL_RPATH),-Wl$(comma)-rpath$(comma)$(TOOL_RPATH))
 	install -m 0755 $(BUILD)/vault-parts.installed $(DESTDIR)$(BINDIR)/vault-parts
 	install -m 0644 docs/vault-parts.1 $(DESTDIR)$(MANDIR)/man1/vault-parts.1
-	@if [ -z "$(DESTDIR)" ] && [ -n "$(LDCONFIG)" ] && [ "$$(id -u)" = 0 ]; then \
-		echo "$(LDCONFIG)"; $(LDCONFIG) || echo "warning: $(LDCONFIG) failed: the loader may not find libvault_parts.so.$(MAJOR) yet"; \
-	fi
+	# vault-sim, for offline tests of programs using the library; vault-sim(1) is its --help.
+	install -m 0755 $(RELEASE)/vault-sim $(DESTDIR)$(BINDIR)/vault-sim
+	install -m 0644 docs/vault-sim.1 $(DESTDIR)$(MANDIR)/man1/vault-sim.1
+	$(if $(RUN_LDCONFIG),$(LDCONFIG) || echo "warning: ldconfig failed: the loader may not find libvault_parts.so.$(MAJOR) yet")
 
 comma := ,
 
@@ -179,6 +207,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/pkgconfig/vault_parts.pc \
 		$(DESTDIR)$(INCLUDEDIR)/vault_parts.h $(DESTDIR)$(INCLUDEDIR)/vault_parts.hpp \
 		$(DESTDIR)$(BINDIR)/vault-parts $(DESTDIR)$(MANDIR)/man1/vault-parts.1 \
+		$(DESTDIR)$(BINDIR)/vault-sim $(DESTDIR)$(MANDIR)/man1/vault-sim.1 \
 		$(DESTDIR)$(CMAKEDIR)/VaultPartsConfig.cmake $(DESTDIR)$(CMAKEDIR)/VaultPartsConfigVersion.cmake
 	-rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null
 
@@ -194,13 +223,15 @@ check-header: | $(BUILD)
 		{ echo "include/vault_parts.h is stale: commit the regenerated header"; exit 1; }
 
 # Benchmarks against nginx-served pages: see docs/benchmarks.md. Installs nginx, wrk, jq and
-# Python requests when missing.
+# Python requests when missing; builds the Python package's wheel into a venv for P1-P3.
 bench: release | $(BUILD)
 	sh bench/setup.sh
 	$(CC) $(CFLAGS) -Iinclude -Itests-c bench/list_count.c -o $(BUILD)/list_count -L$(RELEASE) \
 		-Wl,-rpath,$(CURDIR)/$(RELEASE) -lvault_parts
 	$(CC) $(CFLAGS) -Iinclude bench/many_listings.c -o $(BUILD)/many_listings -L$(RELEASE) \
 		-Wl,-rpath,$(CURDIR)/$(RELEASE) -lvault_parts
+	python3 -m pip wheel -q --no-deps ./python -w $(BUILD)/wheels
+	sh bench/py_venv.sh $(BUILD)/bench/pyvenv $(BUILD)/wheels
 	PATH="$$PATH:/usr/sbin" python3 bench/run.py
 
 # Fuzzes the page parser (FUZZ_TARGET=link: the next_page resolver) for FUZZ_SECONDS.
