@@ -605,6 +605,14 @@ fn cxx_wrapper_lists_and_throws() {
     );
 }
 
+/// A line of the header that declares a function (not a typedef of a function pointer).
+fn is_function_declaration(line: &str) -> bool {
+    !line.starts_with([' ', '#'])
+        && !line.starts_with("typedef ")
+        && line.contains("vault_parts_")
+        && line.ends_with(");")
+}
+
 /// Every function, type and macro in the public header carries a doc comment for a C reader.
 #[test]
 fn every_header_item_is_documented() {
@@ -623,7 +631,24 @@ fn every_header_item_is_documented() {
         let above = lines[..i].iter().rev().find(|l| !l.starts_with("#define VAULT_PARTS_VERSION_")).unwrap();
         assert!(above.trim_end().ends_with("*/"), "undocumented header item: {line}");
     }
-    assert!(items >= 40, "only {items} items found");
+    // Exact and independent: the header declares every function the library exports, no more.
+    let declared = lines.iter().filter(|l| is_function_declaration(l)).count();
+    let nm = std::process::Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(harness::lib_dir().join("libvault_parts.so"))
+        .output()
+        .expect("nm runs");
+    let exported = String::from_utf8_lossy(&nm.stdout)
+        .lines()
+        // vault_parts_test_*: the forced-panic hooks of debug builds, never in the header.
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(2)
+                .is_some_and(|s| s.starts_with("vault_parts_") && !s.starts_with("vault_parts_test_"))
+        })
+        .count();
+    assert_eq!(declared, exported, "functions in the header against vault_parts_* symbols the library exports");
+    assert!(items > declared, "{items} items, {declared} functions: no constant or type was found");
     for phrase in ["The caller owns the handle and must pass it to vault_parts_free", "The library owns the string"] {
         assert!(header.contains(phrase), "the header lacks the fixed phrase {phrase:?}");
     }

@@ -159,6 +159,9 @@ fn link(json: &str) -> Action {
     Action::NextPage(json.into())
 }
 
+/// How many vault-sim scenarios `cases()` holds.
+const MATRIX_ROWS: usize = 85;
+
 fn cases() -> Vec<Case> {
     use When::{Always, FirstN, Request};
     let ok_item = r#"{"part_number":1,"size":5242880,"part_content_md5":"c24a2d4b1c4e03a9f4113903edac6f47"}"#;
@@ -476,7 +479,8 @@ fn check_case(c: &Case, sim: &Sim, run: &Run) {
 #[test]
 fn fault_matrix() {
     let cases = cases();
-    assert!(cases.len() >= 40, "the matrix has only {} scenarios", cases.len());
+    // Exact: a scenario added or lost changes this count and docs/faults.md together.
+    assert_eq!(cases.len(), MATRIX_ROWS, "the matrix's scenarios");
     // Two workers: the scenarios are I/O-bound and this machine has two cores. Every failing
     // scenario is reported, not only the first.
     let next = AtomicUsize::new(0);
@@ -1111,5 +1115,7 @@ fn an_open_handle_holds_a_bounded_amount_of_memory() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let kib: i64 = r.field("per_handle_kib").parse().unwrap();
     println!("an open handle holds {kib} KiB after its first page");
-    assert!((1..512).contains(&kib), "{kib} KiB per handle");
+    // The header says "about 260 KiB": within a fifth of it (the measured 263 KiB natively is
+    // mostly the connection's buffers; the allocator's rounding moves it a few KiB).
+    assert!((208..=312).contains(&kib), "{kib} KiB per handle: the header says about 260 KiB");
 }
