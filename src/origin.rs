@@ -668,6 +668,19 @@ mod props {
             }
         }
 
+        /// The other half: links that do stay on the origin are accepted, as they are and
+        /// spelled absolutely (so the property above cannot pass by refusing everything).
+        #[test]
+        fn same_origin_links_are_accepted(path in r#"/[a-zA-Z0-9._\-]{1,20}(/[a-zA-Z0-9._\-]{1,20}){0,3}"#,
+                                          query in r#"(\?[a-z]{1,8}=[a-zA-Z0-9]{1,12}(&[a-z]{1,8}=[0-9]{1,6}){0,2})?"#) {
+            prop_assume!(!path.split('/').any(|segment| segment == "." || segment == ".."));
+            let origin = Origin::parse_vault_url("https://v.example:8443").unwrap();
+            let link = format!("{path}{query}");
+            let want = format!("https://v.example:8443{link}");
+            prop_assert_eq!(origin.resolve(&link).ok(), Some(want.clone()), "{}", link);
+            prop_assert_eq!(origin.resolve(&want).ok(), Some(want.clone()), "{}", want);
+        }
+
         #[test]
         fn arbitrary_text_never_panics(link in any::<String>(), url in any::<String>()) {
             let _ = Origin::parse_vault_url(&url);
