@@ -785,6 +785,32 @@ fn endless(n: usize, stop: usize, answer: Vec<u8>) -> Vec<u8> {
     }
 }
 
+/// The IMF-fixdate (RFC 9110) `seconds` from now, as a server writes Retry-After.
+fn http_date_in(seconds: u64) -> String {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + seconds;
+    let (days, secs) = ((t / 86_400) as i64, t % 86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+    let name = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][month as usize - 1];
+    format!("{weekday}, {day:02} {name} {year} {:02}:{:02}:{:02} GMT", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+#[test]
+fn the_http_date_is_imf_fixdate() {
+    let s = http_date_in(0);
+    assert_eq!(s.len(), "Thu, 03 Dec 2026 13:41:23 GMT".len(), "{s}");
+    assert!(s.ends_with(" GMT") && s.as_bytes()[3] == b',', "{s}");
+}
+
 fn pad(n: usize) -> String {
     "p".repeat(n)
 }
@@ -831,6 +857,25 @@ fn hostile_cases() -> Vec<Hostile> {
         .options(&["timeout=1000", "attempts=1"])
         .valgrind_requests_at_least(2)
         .time(ms(1000), ms(1800)),
+        hostile(
+            "retry_after_http_date_in_the_future",
+            |_| {
+                every(|n, _| {
+                    if n == 1 {
+                        // Three seconds ahead, truncated to the second: a wait of 2 to 3 s.
+                        response("503 Service Unavailable", &[format!("Retry-After: {}", http_date_in(3))], "")
+                    } else {
+                        page(json!([part(1)]), None)
+                    }
+                })
+            },
+            "DONE",
+            2,
+        )
+        .says("", "503 with Retry-After as an HTTP date 3 s ahead: waited for (2-3 s), then the page")
+        .options(&["backoff=1,10000"])
+        .parts(1)
+        .time(ms(2000), ms(4500)),
         hostile(
             "api_limit_retry_after_in_200",
             |_| {
