@@ -1358,6 +1358,44 @@ int vault_parts_verify_next(struct vault_parts_verify *v, struct vault_part_verd
 int vault_parts_verify_summary(const struct vault_parts_verify *v, struct vault_parts_verify_totals *out);
 
 /**
+ * The HTTP status of the last response the verifier's listing received (the details request,
+ * listing pages; redirects included), as vault_parts_http_status for an iterator: 0 before any
+ * response or for a NULL handle. After a failure, the status that failed (or the last one seen
+ * before a network failure); after VAULT_PARTS_DONE, the last page's.
+ *
+ * Thread safety: one thread at a time per handle, as every call but
+ * vault_parts_verify_interrupt.
+ */
+int vault_parts_verify_http_status(const struct vault_parts_verify *v);
+
+/**
+ * The wait, in milliseconds, the server asked for (Retry-After) on the failure that stopped
+ * the verifier, as vault_parts_retry_after_ms for an iterator, so a caller can schedule its own
+ * retry: set after VAULT_PARTS_E_RATE_LIMIT or VAULT_PARTS_E_HTTP (503 and the like) when the
+ * last answer carried Retry-After. -1 when there is none, while the verifier has not failed,
+ * or for a NULL handle.
+ *
+ * Thread safety: one thread at a time per handle, as every call but
+ * vault_parts_verify_interrupt.
+ */
+int64_t vault_parts_verify_retry_after_ms(const struct vault_parts_verify *v);
+
+/**
+ * Fills *out with the statistics of the verifier's listing, as vault_parts_stats for an
+ * iterator: requests (the details request included), retries, pages, bytes received,
+ * connections, and the milliseconds from the first vault_parts_verify_next to the listing's
+ * end (DONE or an error). Hashing is not counted. Cheap: fine to call after every verdict.
+ *
+ * Thread safety: one thread at a time per handle, as every call but
+ * vault_parts_verify_interrupt.
+ *
+ * Returns VAULT_PARTS_OK (also on a handle in the error state: the counts of a failed
+ * verifier are still readable), or VAULT_PARTS_E_ARG for a NULL handle or `out` (then *out is
+ * not written, and the handle is unchanged).
+ */
+int vault_parts_verify_stats(const struct vault_parts_verify *v, struct vault_parts_statistics *out);
+
+/**
  * Explains the handle's error for a person: a listing failure as vault_parts_errmsg would,
  * or a file failure with its path. "" while there is no error; "" for a NULL handle. Never
  * NULL, never contains the session ID, at most VAULT_PARTS_MAX_MESSAGE bytes. The library

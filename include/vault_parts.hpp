@@ -14,7 +14,8 @@
 // copies may be used from any number of threads at once.
 //
 //   vault_parts::verify check(std::move(parts), "/data/big.iso");   // takes the listing over
-//   for (const vault_part_verdict &v : check) { ... }              // throws vault_parts::error
+//   for (const vault_parts::verdict &v : check)                    // throws vault_parts::error
+//       if (v.state() != vault_parts::part_status::ok) puts(to_string(v.state()).c_str());
 //   vault_parts_verify_totals t = check.summary();                 // t.resumable, t.first_to_upload
 //
 //   auto up = vault_parts::upload::create(url, session_id, "/u/alice/big.iso", false, "/data/big.iso");
@@ -36,6 +37,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "vault_parts.h"
@@ -55,6 +57,11 @@ public:
     const std::string &vault_type() const noexcept { return vault_type_; }
     int http_status() const noexcept { return http_status_; }
     std::int64_t retry_after_ms() const noexcept { return retry_after_ms_; }
+    /// retry_after_ms() as a duration; nullopt when the server asked for no wait.
+    std::optional<std::chrono::milliseconds> retry_after() const noexcept {
+        if (retry_after_ms_ < 0) return std::nullopt;
+        return std::chrono::milliseconds(retry_after_ms_);
+    }
 
 private:
     int code_;
@@ -74,15 +81,15 @@ public:
         if (rc != VAULT_PARTS_OK) throw error(rc, "", "vault_parts_client_new failed");
         c_ = std::shared_ptr<vault_parts_client>(c, vault_parts_client_free);
     }
-    client &ca_file(const std::string &pem_path) {
-        return check(vault_parts_client_set_ca_file(c_.get(), pem_path.c_str()), "ca_file");
+    client &ca_file(std::string_view pem_path) {
+        return check(vault_parts_client_set_ca_file(c_.get(), std::string(pem_path).c_str()), "ca_file");
     }
-    client &add_ca_file(const std::string &pem_path) {
-        return check(vault_parts_client_add_ca_file(c_.get(), pem_path.c_str()), "add_ca_file");
+    client &add_ca_file(std::string_view pem_path) {
+        return check(vault_parts_client_add_ca_file(c_.get(), std::string(pem_path).c_str()), "add_ca_file");
     }
     client &system_roots() { return check(vault_parts_client_use_system_roots(c_.get()), "system_roots"); }
-    client &client_id(const std::string &id) {
-        return check(vault_parts_client_set_client_id(c_.get(), id.c_str()), "client_id");
+    client &client_id(std::string_view id) {
+        return check(vault_parts_client_set_client_id(c_.get(), std::string(id).c_str()), "client_id");
     }
     client &max_idle(std::uint32_t connections) {
         return check(vault_parts_client_set_max_idle(c_.get(), connections), "max_idle");
@@ -101,6 +108,39 @@ private:
         return *this;
     }
     std::shared_ptr<vault_parts_client> c_;
+};
+
+/// A verdict's status (vault_part_verdict::status, one of VAULT_PARTS_PART_*) as a type.
+enum class part_status : int {
+    ok = VAULT_PARTS_PART_OK,
+    missing = VAULT_PARTS_PART_MISSING,
+    size_mismatch = VAULT_PARTS_PART_SIZE_MISMATCH,
+    md5_mismatch = VAULT_PARTS_PART_MD5_MISMATCH,
+    unverified = VAULT_PARTS_PART_UNVERIFIED,
+    extra = VAULT_PARTS_PART_EXTRA,
+};
+
+/// The status's name as the C API and vault-parts spell it: "OK", "MISSING", "SIZE_MISMATCH",
+/// "MD5_MISMATCH", "UNVERIFIED", "EXTRA"; "UNKNOWN" for a value none of them (a newer library's).
+inline std::string to_string(part_status status) {
+    switch (status) {
+    case part_status::ok: return "OK";
+    case part_status::missing: return "MISSING";
+    case part_status::size_mismatch: return "SIZE_MISMATCH";
+    case part_status::md5_mismatch: return "MD5_MISMATCH";
+    case part_status::unverified: return "UNVERIFIED";
+    case part_status::extra: return "EXTRA";
+    }
+    return "UNKNOWN";
+}
+
+/// The verdict on one part, as verify yields it: the C struct (so `const vault_part_verdict &`
+/// binds to it, and `status` is still the raw VAULT_PARTS_PART_* value) with its status typed.
+struct verdict : vault_part_verdict {
+    verdict() noexcept : vault_part_verdict() {}
+    explicit verdict(const vault_part_verdict &v) noexcept : vault_part_verdict(v) {}
+    /// `status` as a part_status.
+    part_status state() const noexcept { return static_cast<part_status>(status); }
 };
 
 /// Receives log lines: level is one of VAULT_PARTS_LOG_*.
@@ -144,8 +184,10 @@ class upload;
 class listing {
 public:
     /// Checks the arguments (no network I/O); throws error with VAULT_PARTS_E_ARG when bad.
-    listing(const std::string &vault_url, const std::string &session_id, const std::string &upload_session_id) {
-        int rc = vault_parts_open(&it_, vault_url.c_str(), session_id.c_str(), upload_session_id.c_str());
+    /// Strings are copied (NUL-terminated) before the library is called.
+    listing(std::string_view vault_url, std::string_view session_id, std::string_view upload_session_id) {
+        int rc = vault_parts_open(&it_, std::string(vault_url).c_str(), std::string(session_id).c_str(),
+                                  std::string(upload_session_id).c_str());
         if (rc != VAULT_PARTS_OK) {
             error e = make_error(rc);
             vault_parts_free(it_);
@@ -153,10 +195,10 @@ public:
         }
     }
     /// As above, over `shared`'s connections (vault_parts_open_with_client).
-    listing(const client &shared, const std::string &vault_url, const std::string &session_id,
-            const std::string &upload_session_id) {
-        int rc = vault_parts_open_with_client(&it_, shared.native_handle(), vault_url.c_str(), session_id.c_str(),
-                                              upload_session_id.c_str());
+    listing(const client &shared, std::string_view vault_url, std::string_view session_id,
+            std::string_view upload_session_id) {
+        int rc = vault_parts_open_with_client(&it_, shared.native_handle(), std::string(vault_url).c_str(),
+                                              std::string(session_id).c_str(), std::string(upload_session_id).c_str());
         if (rc != VAULT_PARTS_OK) {
             error e = make_error(rc);
             vault_parts_free(it_);
@@ -169,21 +211,22 @@ public:
     /// Only vault_parts::upload accepts it (iterating it throws VAULT_PARTS_E_ARG); its setters
     /// (timeout, backoff, deadline, log, trust...) apply to the upload. No I/O; throws error
     /// with VAULT_PARTS_E_ARG when an argument is bad.
-    static listing new_session(const std::string &vault_url, const std::string &session_id,
-                               const std::string &staging_path, bool overwrite) {
+    static listing new_session(std::string_view vault_url, std::string_view session_id,
+                               std::string_view staging_path, bool overwrite) {
         vault_parts_iter *it = nullptr;
-        int rc = vault_parts_open_new(&it, vault_url.c_str(), session_id.c_str(), staging_path.c_str(),
-                                      overwrite ? 1 : 0);
+        int rc = vault_parts_open_new(&it, std::string(vault_url).c_str(), std::string(session_id).c_str(),
+                                      std::string(staging_path).c_str(), overwrite ? 1 : 0);
         listing made(it);  // owns the handle from here, failed or not
         if (rc != VAULT_PARTS_OK) throw made.make_error(rc);
         return made;
     }
     /// As above, over `shared`'s connections (vault_parts_open_new_with_client).
-    static listing new_session(const client &shared, const std::string &vault_url, const std::string &session_id,
-                               const std::string &staging_path, bool overwrite) {
+    static listing new_session(const client &shared, std::string_view vault_url, std::string_view session_id,
+                               std::string_view staging_path, bool overwrite) {
         vault_parts_iter *it = nullptr;
-        int rc = vault_parts_open_new_with_client(&it, shared.native_handle(), vault_url.c_str(), session_id.c_str(),
-                                                  staging_path.c_str(), overwrite ? 1 : 0);
+        int rc = vault_parts_open_new_with_client(&it, shared.native_handle(), std::string(vault_url).c_str(),
+                                                  std::string(session_id).c_str(), std::string(staging_path).c_str(),
+                                                  overwrite ? 1 : 0);
         listing made(it);
         if (rc != VAULT_PARTS_OK) throw made.make_error(rc);
         return made;
@@ -204,29 +247,50 @@ public:
 
     // Setters chain and work only before iteration starts (see vault_parts.h). Each throws
     // error (VAULT_PARTS_E_ARG) when the library rejects the value; the handle keeps that error.
-    listing &limit(std::uint32_t n) { return check(vault_parts_set_limit(it_, n)); }
-    listing &api_version(const std::string &v) { return check(vault_parts_set_api_version(it_, v.c_str())); }
+    // Each has two overloads: on a named listing it returns the listing (listing &); on a
+    // temporary, the temporary moved into the result (listing, by value, so nothing dangles):
+    //   vault_parts::verify check(vault_parts::listing(url, sid, id).limit(1000), path);
+    // String arguments are copied (NUL-terminated) before the library is called.
+    listing &limit(std::uint32_t n) & { return check(vault_parts_set_limit(it_, n)); }
+    listing limit(std::uint32_t n) && { return std::move(limit(n)); }
+    listing &api_version(std::string_view v) & {
+        return check(vault_parts_set_api_version(it_, std::string(v).c_str()));
+    }
+    listing api_version(std::string_view v) && { return std::move(api_version(v)); }
     /// Per attempt; 1 ms to UINT32_MAX ms. A negative or longer duration throws
     /// error(VAULT_PARTS_E_ARG) before the library is called, so the handle is unchanged.
-    listing &timeout(std::chrono::milliseconds t) {
+    listing &timeout(std::chrono::milliseconds t) & {
         return check(vault_parts_set_timeout_ms(it_, to_ms("timeout", t)));
     }
-    listing &max_attempts(std::uint32_t n) { return check(vault_parts_set_max_attempts(it_, n)); }
+    listing timeout(std::chrono::milliseconds t) && { return std::move(timeout(t)); }
+    listing &max_attempts(std::uint32_t n) & { return check(vault_parts_set_max_attempts(it_, n)); }
+    listing max_attempts(std::uint32_t n) && { return std::move(max_attempts(n)); }
     /// Both 0 to UINT32_MAX ms, as timeout() checks them.
-    listing &backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max) {
+    listing &backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max) & {
         return check(vault_parts_set_backoff_ms(it_, to_ms("backoff initial", initial), to_ms("backoff max", max)));
     }
-    listing &client_id(const std::string &id) { return check(vault_parts_set_client_id(it_, id.c_str())); }
-    /// Trusts only this PEM file's certificates (vault_parts_set_ca_file).
-    listing &ca_file(const std::string &pem_path) { return check(vault_parts_set_ca_file(it_, pem_path.c_str())); }
-    /// Trusts the built-in roots and this PEM file's certificates (vault_parts_add_ca_file).
-    listing &add_ca_file(const std::string &pem_path) {
-        return check(vault_parts_add_ca_file(it_, pem_path.c_str()));
+    listing backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max) && {
+        return std::move(backoff(initial, max));
     }
+    listing &client_id(std::string_view id) & {
+        return check(vault_parts_set_client_id(it_, std::string(id).c_str()));
+    }
+    listing client_id(std::string_view id) && { return std::move(client_id(id)); }
+    /// Trusts only this PEM file's certificates (vault_parts_set_ca_file).
+    listing &ca_file(std::string_view pem_path) & {
+        return check(vault_parts_set_ca_file(it_, std::string(pem_path).c_str()));
+    }
+    listing ca_file(std::string_view pem_path) && { return std::move(ca_file(pem_path)); }
+    /// Trusts the built-in roots and this PEM file's certificates (vault_parts_add_ca_file).
+    listing &add_ca_file(std::string_view pem_path) & {
+        return check(vault_parts_add_ca_file(it_, std::string(pem_path).c_str()));
+    }
+    listing add_ca_file(std::string_view pem_path) && { return std::move(add_ca_file(pem_path)); }
     /// Trusts the operating system's store (vault_parts_use_system_roots).
-    listing &system_roots() { return check(vault_parts_use_system_roots(it_)); }
+    listing &system_roots() & { return check(vault_parts_use_system_roots(it_)); }
+    listing system_roots() && { return std::move(system_roots()); }
     /// The function lives as long as the listing (it moves with it). An empty one turns logging off.
-    listing &log(log_function fn) {
+    listing &log(log_function fn) & {
         if (!fn) {
             log_.reset();
             return check(vault_parts_set_log(it_, nullptr, nullptr));
@@ -234,6 +298,7 @@ public:
         log_ = std::make_unique<log_function>(std::move(fn));
         return check(vault_parts_set_log(it_, &listing::trampoline, log_.get()));
     }
+    listing log(log_function fn) && { return std::move(log(std::move(fn))); }
 
     /// The next part, or nullopt when every part has been returned. Throws error on failure.
     std::optional<vault_part> next() {
@@ -245,10 +310,11 @@ public:
     }
 
     /// A budget for the whole listing (vault_parts_set_deadline_ms); 1 ms or more.
-    listing &deadline(std::chrono::milliseconds t) {
+    listing &deadline(std::chrono::milliseconds t) & {
         if (t.count() < 1) throw error(VAULT_PARTS_E_ARG, "", "deadline must be at least 1 ms");
         return check(vault_parts_set_deadline_ms(it_, static_cast<std::uint64_t>(t.count())));
     }
+    listing deadline(std::chrono::milliseconds t) && { return std::move(deadline(t)); }
     /// Stops the listing: iteration blocked on another thread throws error(VAULT_PARTS_E_CANCELLED)
     /// within 100 ms. The one member any thread may call while another iterates, until the
     /// listing is destroyed or moved from.
@@ -307,18 +373,22 @@ private:
 
 /// A local file checked against the parts a listing lists (vault_parts_verify_*): one verdict
 /// per part number, in order, as each is known. Owns the verifier (move-only) and frees it,
-/// joining its hashing threads.
+/// joining its hashing threads. Every failure throws error with the library's code, Vault's
+/// error type, the message, the HTTP status and the server's Retry-After.
+/// Threads: like the handle it wraps, a verify may move between threads but is used by one
+/// thread at a time; interrupt() is the exception, callable from any thread.
 class verify {
 public:
     /// Takes `parts` over (its handle and log function), always, even when it throws: `parts`
     /// is left empty. `parts` must be configured but not iterated yet. part_size 0 reads it off
     /// the listing. Reads and fetches nothing; throws error when `parts` already failed (its
-    /// code and message) or has started (VAULT_PARTS_E_ARG).
-    verify(listing &&parts, const std::string &path, std::uint64_t part_size = 0)
+    /// code and message) or has started (VAULT_PARTS_E_ARG). `path` is copied.
+    verify(listing &&parts, std::string_view path, std::uint64_t part_size = 0)
         : log_(std::move(parts.log_)) {
-        int rc = vault_parts_verify_open(&v_, std::exchange(parts.it_, nullptr), path.c_str(), part_size);
+        int rc = vault_parts_verify_open(&v_, std::exchange(parts.it_, nullptr), std::string(path).c_str(),
+                                         part_size);
         if (rc != VAULT_PARTS_OK) {
-            error e = make_error(rc);
+            error e = make_error(rc, "vault_parts::verify");
             vault_parts_verify_free(std::exchange(v_, nullptr));
             throw e;
         }
@@ -338,43 +408,66 @@ public:
     ~verify() { vault_parts_verify_free(v_); }
 
     /// Hashing threads, 1 to 16 (0: one per core); only before iteration. Throws error
-    /// (VAULT_PARTS_E_ARG) otherwise.
-    verify &threads(std::uint32_t n) {
-        int rc = vault_parts_verify_set_threads(v_, n);
-        if (rc != VAULT_PARTS_OK) throw make_error(rc);
-        return *this;
-    }
+    /// (VAULT_PARTS_E_ARG) otherwise. Chains as the listing's setters do (a temporary is moved
+    /// into the result).
+    verify &threads(std::uint32_t n) & { return check(vault_parts_verify_set_threads(v_, n), "threads"); }
+    verify threads(std::uint32_t n) && { return std::move(threads(n)); }
 
     /// The next verdict, or nullopt after the last. Blocks while a page is fetched or a part
     /// hashed; throws error on failure (a listing error, VAULT_PARTS_E_IO for the file...).
-    std::optional<vault_part_verdict> next() {
+    std::optional<verdict> next() {
         vault_part_verdict v;
         int rc = vault_parts_verify_next(v_, &v);
-        if (rc == VAULT_PARTS_ROW) return v;
+        if (rc == VAULT_PARTS_ROW) return verdict(v);
         if (rc == VAULT_PARTS_DONE) return std::nullopt;
-        throw make_error(rc);
+        throw make_error(rc, "vault_parts::verify::next");
     }
 
     /// The counts so far; complete once iteration ended (resumable is 1 only then).
     vault_parts_verify_totals summary() const {
         vault_parts_verify_totals t{};
         int rc = vault_parts_verify_summary(v_, &t);
-        if (rc != VAULT_PARTS_OK) throw make_error(rc);
+        if (rc != VAULT_PARTS_OK) throw make_error(rc, "vault_parts::verify::summary");
         return t;
     }
+
+    /// Stops the verification: iteration blocked on another thread (a page, a part being
+    /// hashed) throws error(VAULT_PARTS_E_CANCELLED) within 100 ms, and so does every later
+    /// call. The one member any thread may call while another iterates, until the verify is
+    /// destroyed or moved from.
+    void interrupt() const noexcept { vault_parts_verify_interrupt(v_); }
+    /// The statistics of the verifier's listing (vault_parts_verify_stats): requests (the
+    /// details request included), retries, pages...; readable after an error was thrown too.
+    vault_parts_statistics stats() const noexcept {
+        vault_parts_statistics s{};
+        vault_parts_verify_stats(v_, &s);
+        return s;
+    }
+    /// The status of the last HTTP response, 0 before any (vault_parts_verify_http_status).
+    int http_status() const noexcept { return vault_parts_verify_http_status(v_); }
 
     /// The C handle, still owned by this object (NULL once moved from).
     vault_parts_verify *native_handle() const noexcept { return v_; }
 
     /// A single-pass input iterator; incrementing may fetch pages, hash parts and throw error.
-    using iterator = detail::pull_iterator<verify, vault_part_verdict>;
+    /// It yields verdict, which binds to `const vault_part_verdict &` too.
+    using iterator = detail::pull_iterator<verify, verdict>;
     /// Starts the verification: verdicts can be iterated once.
     iterator begin() { return iterator(this); }
     iterator end() { return iterator(); }
 
 private:
-    error make_error(int rc) const {
-        return error(rc, vault_parts_verify_error_type(v_), vault_parts_verify_errmsg(v_));
+    verify &check(int rc, const char *what) {
+        if (rc != VAULT_PARTS_OK) throw make_error(rc, std::string("vault_parts::verify::") + what);
+        return *this;
+    }
+    // A call refused for its timing changes nothing, so the handle has no message for it.
+    error make_error(int rc, const std::string &what) const {
+        const bool kept = vault_parts_verify_errcode(v_) == rc;
+        std::string message = kept ? vault_parts_verify_errmsg(v_) : "";
+        if (message.empty()) message = what + ": " + vault_parts_errstr(rc);
+        return error(rc, kept ? vault_parts_verify_error_type(v_) : "", message, vault_parts_verify_http_status(v_),
+                     vault_parts_verify_retry_after_ms(v_));
     }
 
     vault_parts_verify *v_ = nullptr;
@@ -404,9 +497,10 @@ public:
     /// the local file; part_size is 5 MiB to 50 MiB, or 0: read off the listing (resume) or
     /// the library's choice (a new session). Reads and sends nothing; throws error when
     /// `session` already failed (its code and message) or has started (VAULT_PARTS_E_ARG).
-    upload(listing &&session, const std::string &path, std::uint64_t part_size = 0)
+    upload(listing &&session, std::string_view path, std::uint64_t part_size = 0)
         : log_(std::move(session.log_)) {
-        int rc = vault_parts_upload_open(&u_, std::exchange(session.it_, nullptr), path.c_str(), part_size);
+        int rc = vault_parts_upload_open(&u_, std::exchange(session.it_, nullptr), std::string(path).c_str(),
+                                         part_size);
         if (rc != VAULT_PARTS_OK) {
             error e = make_error(rc, "vault_parts::upload");
             vault_parts_upload_free(std::exchange(u_, nullptr));
@@ -416,27 +510,26 @@ public:
     /// A new upload session for the file at `path`, to be committed at `staging_path` (see
     /// listing::new_session), with the listing's default settings. Nothing is created before
     /// start() or the first iteration.
-    static upload create(const std::string &vault_url, const std::string &session_id,
-                         const std::string &staging_path, bool overwrite, const std::string &path,
-                         std::uint64_t part_size = 0) {
+    static upload create(std::string_view vault_url, std::string_view session_id, std::string_view staging_path,
+                         bool overwrite, std::string_view path, std::uint64_t part_size = 0) {
         return upload(listing::new_session(vault_url, session_id, staging_path, overwrite), path, part_size);
     }
     /// As above, over `shared`'s connections.
-    static upload create(const client &shared, const std::string &vault_url, const std::string &session_id,
-                         const std::string &staging_path, bool overwrite, const std::string &path,
+    static upload create(const client &shared, std::string_view vault_url, std::string_view session_id,
+                         std::string_view staging_path, bool overwrite, std::string_view path,
                          std::uint64_t part_size = 0) {
         return upload(listing::new_session(shared, vault_url, session_id, staging_path, overwrite), path,
                       part_size);
     }
     /// The existing session `upload_session_id` completed from the file at `path`: parts
     /// Vault holds intact are kept, the others sent, then the commit.
-    static upload resume(const std::string &vault_url, const std::string &session_id,
-                         const std::string &upload_session_id, const std::string &path, std::uint64_t part_size = 0) {
+    static upload resume(std::string_view vault_url, std::string_view session_id, std::string_view upload_session_id,
+                         std::string_view path, std::uint64_t part_size = 0) {
         return upload(listing(vault_url, session_id, upload_session_id), path, part_size);
     }
     /// As above, over `shared`'s connections.
-    static upload resume(const client &shared, const std::string &vault_url, const std::string &session_id,
-                         const std::string &upload_session_id, const std::string &path, std::uint64_t part_size = 0) {
+    static upload resume(const client &shared, std::string_view vault_url, std::string_view session_id,
+                         std::string_view upload_session_id, std::string_view path, std::uint64_t part_size = 0) {
         return upload(listing(shared, vault_url, session_id, upload_session_id), path, part_size);
     }
     upload(const upload &) = delete;
@@ -456,21 +549,26 @@ public:
     /// What follows the last part: VAULT_PARTS_COMMIT_NONE, VAULT_PARTS_COMMIT or
     /// VAULT_PARTS_COMMIT_WAIT (the default). Only before the start; throws error
     /// (VAULT_PARTS_E_ARG) otherwise, and for another value (which the handle keeps).
-    upload &commit_mode(int mode) { return check(vault_parts_upload_set_commit(u_, mode), "commit_mode"); }
+    /// Like the listing's setters, commit_mode(), poll_interval() and start() chain on a named
+    /// upload (upload &) and on a temporary (moved into the result, upload by value).
+    upload &commit_mode(int mode) & { return check(vault_parts_upload_set_commit(u_, mode), "commit_mode"); }
+    upload commit_mode(int mode) && { return std::move(commit_mode(mode)); }
     /// At most one job status request per `every` under VAULT_PARTS_COMMIT_WAIT: 100 ms to
     /// 600 s (default 10 s, Vault's limit). Only before the start. A duration past UINT32_MAX ms
     /// or negative throws before the library is called (the handle is unchanged); another one
     /// out of range is kept as the handle's error.
-    upload &poll_interval(std::chrono::milliseconds every) {
+    upload &poll_interval(std::chrono::milliseconds every) & {
         return check(vault_parts_upload_set_poll_ms(u_, listing::to_ms("poll interval", every)), "poll_interval");
     }
+    upload poll_interval(std::chrono::milliseconds every) && { return std::move(poll_interval(every)); }
 
     /// The first I/O (vault_parts_upload_start): opens the file; a new session is created
     /// (id() then returns its ID), an existing one's details and parts are read and checked
     /// against the file (VAULT_PARTS_E_CONFLICT when it cannot complete it, nothing sent).
     /// Optional: iteration runs it. Call it to save id() before any part is sent; a second
     /// call does nothing. Throws error on failure.
-    upload &start() { return check(vault_parts_upload_start(u_), "start"); }
+    upload &start() & { return check(vault_parts_upload_start(u_), "start"); }
+    upload start() && { return std::move(start()); }
 
     /// The upload session's ID: "" for a new session until start() created it (or when its
     /// create failed); for a resumed session the ID it was given. Not secret.
@@ -521,9 +619,11 @@ private:
     }
     // A call refused for its timing changes nothing, so the handle has no message for it.
     error make_error(int rc, const std::string &what) const {
-        std::string message = vault_parts_upload_errcode(u_) == rc ? vault_parts_upload_errmsg(u_) : "";
+        const bool kept = vault_parts_upload_errcode(u_) == rc;
+        std::string message = kept ? vault_parts_upload_errmsg(u_) : "";
         if (message.empty()) message = what + ": " + vault_parts_errstr(rc);
-        return error(rc, vault_parts_upload_errcode(u_) == rc ? vault_parts_upload_error_type(u_) : "", message);
+        return error(rc, kept ? vault_parts_upload_error_type(u_) : "", message, vault_parts_upload_http_status(u_),
+                     vault_parts_upload_retry_after_ms(u_));
     }
 
     vault_parts_upload *u_ = nullptr;

@@ -2,7 +2,9 @@
  * The verifier's argument and lifecycle rules: NULLs, taking over the iterator in every case,
  * an iterator that already started or failed, calls at the wrong time, early frees.
  *
- * usage: verify_api URL SESSION_ID UPLOAD_SESSION_ID PATH PART_SIZE
+ * usage: verify_api URL SESSION_ID UPLOAD_SESSION_ID PATH PART_SIZE UNAVAILABLE_UPLOAD_SESSION_ID
+ * UPLOAD_SESSION_ID lists PATH's 3 parts, intact; UNAVAILABLE_UPLOAD_SESSION_ID is a session of
+ * PATH whose every listing page is answered 503 with Retry-After: 2.
  * exit:  0 when every check held, 1 otherwise, 2 on usage errors.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -72,6 +74,24 @@ static void panics_stay_inside(char **argv, uint64_t part_size) {
     CHECK_CODE(vault_parts_verify_set_threads(v, 1), VAULT_PARTS_E_INTERNAL);
     kept_the_panic(v);
 
+    /* The status, Retry-After and statistics accessors too: their NULL-handle values, or E_INTERNAL. */
+    v = armed(argv, part_size);
+    CHECK(vault_parts_verify_http_status(v) == 0);
+    kept_the_panic(v);
+
+    v = armed(argv, part_size);
+    CHECK(vault_parts_verify_retry_after_ms(v) == -1);
+    kept_the_panic(v);
+
+    v = armed(argv, part_size);
+    {
+        vault_parts_statistics st;
+        memset(&st, 0x5a, sizeof st);
+        CHECK_CODE(vault_parts_verify_stats(v, &st), VAULT_PARTS_E_INTERNAL);
+        CHECK(st.requests == 0x5a5a5a5a5a5a5a5aULL); /* not written */
+    }
+    kept_the_panic(v);
+
     /* Mid-way, with the hashing threads running: free still joins them. */
     v = NULL;
     CHECK_CODE(vault_parts_verify_open(&v, iter(argv), argv[4], part_size), VAULT_PARTS_OK);
@@ -102,6 +122,92 @@ static void an_interrupt_names_no_other_function(char **argv, uint64_t part_size
     vault_parts_verify_free(v);
 }
 
+/* The verifier's own HTTP status, Retry-After and statistics (issue 11: only the iterator had
+ * them, and the verifier's listing is not the caller's to ask). */
+static void status_retry_after_and_stats(char **argv, uint64_t part_size) {
+    vault_parts_verify *v = NULL;
+    vault_parts_iter *it = NULL;
+    vault_part_verdict verdict;
+    vault_parts_statistics st, again;
+    unsigned verdicts = 0;
+    int rc;
+
+    /* NULL handles: 0, -1, E_ARG. */
+    memset(&st, 0x5a, sizeof st);
+    CHECK(vault_parts_verify_http_status(NULL) == 0);
+    CHECK(vault_parts_verify_retry_after_ms(NULL) == -1);
+    CHECK_CODE(vault_parts_verify_stats(NULL, &st), VAULT_PARTS_E_ARG);
+    CHECK(st.requests == 0x5a5a5a5a5a5a5a5aULL); /* not written */
+
+    /* A verify that succeeds, 2 parts a page: the details request, then 2 pages. */
+    it = iter(argv);
+    CHECK_CODE(vault_parts_set_limit(it, 2), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_open(&v, it, argv[4], part_size), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_stats(v, NULL), VAULT_PARTS_E_ARG);
+    CHECK_CODE(vault_parts_verify_errcode(v), VAULT_PARTS_OK);
+    memset(&st, 0x5a, sizeof st);
+    CHECK_CODE(vault_parts_verify_stats(v, &st), VAULT_PARTS_OK);
+    CHECK(st.requests == 0 && st.retries == 0 && st.pages == 0 && st.bytes_received == 0 && st.connections == 0 &&
+          st.elapsed_ms == 0);
+    CHECK(vault_parts_verify_http_status(v) == 0);
+    CHECK(vault_parts_verify_retry_after_ms(v) == -1);
+    while ((rc = vault_parts_verify_next(v, &verdict)) == VAULT_PARTS_ROW) {
+        CHECK(verdict.status == VAULT_PARTS_PART_OK);
+        verdicts++;
+    }
+    CHECK_CODE(rc, VAULT_PARTS_DONE);
+    CHECK(verdicts == 3);
+    CHECK_CODE(vault_parts_verify_stats(v, &st), VAULT_PARTS_OK);
+    CHECK(st.requests == 3);
+    CHECK(st.pages == 2);
+    CHECK(st.retries == 0);
+    CHECK(st.connections == 1);
+    CHECK(st.bytes_received > 0);
+    CHECK(vault_parts_verify_http_status(v) == 200);
+    CHECK(vault_parts_verify_retry_after_ms(v) == -1);
+    /* Ended: the counts, the elapsed time included, no longer change. */
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_DONE);
+    CHECK_CODE(vault_parts_verify_stats(v, &again), VAULT_PARTS_OK);
+    CHECK(memcmp(&st, &again, sizeof st) == 0);
+    vault_parts_verify_free(v);
+
+    /* Every listing page answered 503 with Retry-After: 2, one attempt: E_HTTP, and the status,
+     * the wait and the counts of the failed verifier are readable. */
+    v = NULL;
+    it = NULL;
+    CHECK_CODE(vault_parts_open(&it, argv[1], argv[2], argv[6]), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_set_max_attempts(it, 1), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_open(&v, it, argv[4], part_size), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_HTTP);
+    CHECK_CONTAINS(vault_parts_verify_errmsg(v), "503");
+    CHECK(vault_parts_verify_http_status(v) == 503);
+    CHECK(vault_parts_verify_retry_after_ms(v) == 2000);
+    memset(&st, 0x5a, sizeof st);
+    CHECK_CODE(vault_parts_verify_stats(v, &st), VAULT_PARTS_OK);
+    CHECK(st.requests == 2); /* the details, then the first page */
+    CHECK(st.pages == 0);
+    CHECK(st.retries == 0);
+    CHECK(st.connections == 1);
+    CHECK(st.bytes_received > 0);
+    /* Sticky, and a later call changes none of it. */
+    CHECK_CODE(vault_parts_verify_next(v, &verdict), VAULT_PARTS_E_HTTP);
+    CHECK(vault_parts_verify_http_status(v) == 503);
+    CHECK(vault_parts_verify_retry_after_ms(v) == 2000);
+    CHECK_CODE(vault_parts_verify_stats(v, &again), VAULT_PARTS_OK);
+    CHECK(memcmp(&st, &again, sizeof st) == 0);
+    vault_parts_verify_free(v);
+
+    /* A verifier that failed without a request: nothing seen, counts of 0. */
+    v = NULL;
+    CHECK_CODE(vault_parts_verify_open(&v, NULL, argv[4], part_size), VAULT_PARTS_E_ARG);
+    memset(&st, 0x5a, sizeof st);
+    CHECK_CODE(vault_parts_verify_stats(v, &st), VAULT_PARTS_OK);
+    CHECK(st.requests == 0 && st.pages == 0 && st.elapsed_ms == 0);
+    CHECK(vault_parts_verify_http_status(v) == 0);
+    CHECK(vault_parts_verify_retry_after_ms(v) == -1);
+    vault_parts_verify_free(v);
+}
+
 int main(int argc, char **argv) {
     vault_parts_verify *v = NULL;
     vault_parts_iter *it;
@@ -111,8 +217,9 @@ int main(int argc, char **argv) {
     uint64_t part_size;
     int rc;
 
-    if (argc != 6) {
-        fprintf(stderr, "usage: verify_api URL SESSION_ID UPLOAD_SESSION_ID PATH PART_SIZE\n");
+    if (argc != 7) {
+        fprintf(stderr, "usage: verify_api URL SESSION_ID UPLOAD_SESSION_ID PATH PART_SIZE "
+                        "UNAVAILABLE_UPLOAD_SESSION_ID\n");
         return 2;
     }
     part_size = strtoull(argv[5], NULL, 10);
@@ -228,6 +335,7 @@ int main(int argc, char **argv) {
 
     panics_stay_inside(argv, part_size);
     an_interrupt_names_no_other_function(argv, part_size);
+    status_retry_after_and_stats(argv, part_size);
 
     printf("verify_api: %d failed checks\n", test_failures);
     return test_failures ? 1 : 0;

@@ -441,10 +441,15 @@ fn arguments_and_lifecycle() {
     let dir = Dir::new("vp-verify-c", "api");
     let path = dir.file("f", 3 * K64);
     let u = upload("up-api", &path, K64, 3, &[]);
+    // Every listing page of this one: 503 with Retry-After: 2 (the details request succeeds).
+    let unavailable = upload("up-api-503", &path, K64, 3, &[]).fault(
+        vault_sim::When::Always,
+        vault_sim::Action::Status { code: 503, body: String::new(), retry_after: Some(2) },
+    );
     scenario(
-        config(vec![u]),
+        config(vec![u, unavailable]),
         "tests-c/verify_api.c",
-        |s| args(s, "up-api", &path, K64, &[]),
+        |s| args(s, "up-api", &path, K64, &["up-api-503"]),
         |_, run| {
             assert_eq!(run.code, 0, "({:?}):\n{}{}", run.mode, run.stdout, run.stderr);
             assert!(run.stdout.contains("verify_api: 0 failed checks"));
@@ -470,8 +475,10 @@ fn many_parts_and_threads() {
     );
 }
 
-/// The C++ wrapper (include/vault_parts.hpp): range-for over the verdicts of a verifier that
-/// took a listing (and its log function) over, and its exceptions.
+/// The C++ wrapper (include/vault_parts.hpp): range-for over the verdicts (typed, with their
+/// names) of a verifier that took a listing (and its log function) over, its statistics, its
+/// interrupt from another thread, setters chained on temporaries, string_view arguments, and
+/// its exceptions with the HTTP status and Retry-After of a 503.
 #[test]
 fn cxx_wrapper_verifies_with_range_for() {
     const OTHER: &str = "SID-verify-other-77c0";
@@ -480,16 +487,24 @@ fn cxx_wrapper_verifies_with_range_for() {
     let path = dir.file("f", 2 * MIB5 + 100);
     let missing = dir.0.join("nope").to_string_lossy().into_owned();
     let u = upload("up-cxx", &path, MIB5, 2, &[PartFault::WrongMd5(2)]);
+    // Every listing page of this one: 503 with Retry-After: 2 (the details request succeeds).
+    let unavailable = upload("up-cxx-503", &path, MIB5, 2, &[]).fault(
+        vault_sim::When::Always,
+        vault_sim::Action::Status { code: 503, body: String::new(), retry_after: Some(2) },
+    );
     scenario(
-        move || config(vec![u.clone()])().user(OTHER, "bob", false),
+        move || config(vec![u.clone(), unavailable.clone()])().user(OTHER, "bob", false),
         "tests-c/cxx_wrapper_verify.cpp",
-        |s| vec![s.url(), SID.into(), "up-cxx".into(), path.clone(), OTHER.into(), missing.clone()],
+        |s| {
+            vec![s.url(), SID.into(), "up-cxx".into(), path.clone(), OTHER.into(), missing.clone(), "up-cxx-503".into()]
+        },
         |_, run| {
             assert_eq!(run.code, 0, "{:?}:\n{}{}", run.mode, run.stdout, run.stderr);
-            let want: String = [(1, 0, MIB5, MIB5), (2, 3, MIB5, MIB5), (3, 1, 100, 0)]
-                .iter()
-                .map(|(n, s, l, r)| format!("verdict {n} {s} {l} {r}\n"))
-                .collect();
+            let want: String =
+                [(1, 0, "OK", MIB5, MIB5), (2, 3, "MD5_MISMATCH", MIB5, MIB5), (3, 1, "MISSING", 100, 0)]
+                    .iter()
+                    .map(|(n, s, name, l, r)| format!("verdict {n} {s} {name} {l} {r}\n"))
+                    .collect();
             assert_eq!(
                 run.stdout,
                 format!(

@@ -1,9 +1,11 @@
 //! The C ABI of the verifier: checks pointers, runs inside the panic boundary, converts to C
 //! structs, and delegates to [`crate::verify::Verifier`].
 
-use super::boundary::{self, call, code_of, guard, store, take};
+use super::boundary::{self, call, code_of, guard, read, store, take};
 use super::handle::{opaque, Handle};
-use super::{vault_parts_iter, VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_OK, VAULT_PARTS_ROW};
+use super::{
+    vault_parts_iter, vault_parts_statistics, VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_OK, VAULT_PARTS_ROW,
+};
 use crate::error::Error;
 use crate::verify::{Status, Totals, Verdict, Verifier};
 use std::ffi::{c_char, c_int};
@@ -241,6 +243,68 @@ pub unsafe extern "C" fn vault_parts_verify_summary(
         };
         // SAFETY: out is non-NULL and points to a vault_parts_verify_totals per the C contract.
         unsafe { out.write(c) };
+        VAULT_PARTS_OK
+    })
+}
+
+/// The HTTP status of the last response the verifier's listing received (the details request,
+/// listing pages; redirects included), as vault_parts_http_status for an iterator: 0 before any
+/// response or for a NULL handle. After a failure, the status that failed (or the last one seen
+/// before a network failure); after VAULT_PARTS_DONE, the last page's.
+///
+/// Thread safety: one thread at a time per handle, as every call but
+/// vault_parts_verify_interrupt.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_verify_http_status(v: *const vault_parts_verify) -> c_int {
+    read(v, 0, |verifier: &Verifier| c_int::from(verifier.http_status()))
+}
+
+/// The wait, in milliseconds, the server asked for (Retry-After) on the failure that stopped
+/// the verifier, as vault_parts_retry_after_ms for an iterator, so a caller can schedule its own
+/// retry: set after VAULT_PARTS_E_RATE_LIMIT or VAULT_PARTS_E_HTTP (503 and the like) when the
+/// last answer carried Retry-After. -1 when there is none, while the verifier has not failed,
+/// or for a NULL handle.
+///
+/// Thread safety: one thread at a time per handle, as every call but
+/// vault_parts_verify_interrupt.
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_verify_retry_after_ms(v: *const vault_parts_verify) -> i64 {
+    read(v, -1, |verifier: &Verifier| {
+        verifier.retry_after().map_or(-1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    })
+}
+
+/// Fills *out with the statistics of the verifier's listing, as vault_parts_stats for an
+/// iterator: requests (the details request included), retries, pages, bytes received,
+/// connections, and the milliseconds from the first vault_parts_verify_next to the listing's
+/// end (DONE or an error). Hashing is not counted. Cheap: fine to call after every verdict.
+///
+/// Thread safety: one thread at a time per handle, as every call but
+/// vault_parts_verify_interrupt.
+///
+/// Returns VAULT_PARTS_OK (also on a handle in the error state: the counts of a failed
+/// verifier are still readable), or VAULT_PARTS_E_ARG for a NULL handle or `out` (then *out is
+/// not written, and the handle is unchanged).
+#[no_mangle]
+pub unsafe extern "C" fn vault_parts_verify_stats(
+    v: *const vault_parts_verify,
+    out: *mut vault_parts_statistics,
+) -> c_int {
+    call(v, |verifier: &mut Verifier| {
+        if out.is_null() {
+            return VAULT_PARTS_E_ARG;
+        }
+        let stats = verifier.stats();
+        let counts = vault_parts_statistics {
+            requests: stats.requests,
+            retries: stats.retries,
+            pages: stats.pages,
+            bytes_received: stats.bytes_received,
+            connections: stats.connections,
+            elapsed_ms: u64::try_from(stats.elapsed.as_millis()).unwrap_or(u64::MAX),
+        };
+        // SAFETY: out is non-NULL and points to a vault_parts_statistics per the C contract.
+        unsafe { out.write(counts) };
         VAULT_PARTS_OK
     })
 }

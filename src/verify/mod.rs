@@ -17,12 +17,13 @@ pub(crate) use session::{declared_size, size_conflict};
 
 use crate::cancel::Interrupt;
 use crate::error::{Error, ErrorKind, Redactor};
-use crate::listing::Listing;
+use crate::listing::{Listing, Stats};
 use crate::local::{choose_part_size, Geometry, Inference, LocalFile, Purpose, MAX_PART_NUMBER};
 use hashing::Hashing;
 use md5_many::Md5Many;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// At most this many hashing threads.
 pub(crate) const MAX_THREADS: u32 = 16;
@@ -53,6 +54,22 @@ pub struct Verifier {
     /// The listing's interrupt: it stops the listing, the wait for digests, and (by ending
     /// the run) the hashing threads.
     interrupt: Interrupt,
+    /// What the listing had seen when it was let go (at DONE or the error), so the status and
+    /// the statistics stay readable on a finished or failed verifier.
+    ended: Ended,
+}
+
+/// The listing's HTTP status and statistics, kept once the listing itself is dropped.
+#[derive(Clone, Copy, Debug, Default)]
+struct Ended {
+    http_status: u16,
+    stats: Stats,
+}
+
+impl Ended {
+    fn of(listing: &Listing) -> Ended {
+        Ended { http_status: listing.http_status(), stats: listing.stats() }
+    }
 }
 
 enum State {
@@ -91,6 +108,7 @@ impl Verifier {
         engine: Md5Many,
     ) -> Verifier {
         let interrupt = listing.interrupter();
+        let ended = Ended::of(&listing);
         let state = match listing.error() {
             Some(e) => State::Failed(e.clone()),
             // configure() is refused once the listing has started.
@@ -109,7 +127,7 @@ impl Verifier {
                 })),
             },
         };
-        Verifier { state, totals: Totals::default(), interrupt }
+        Verifier { state, totals: Totals::default(), interrupt, ended }
     }
 
     /// A verifier that failed before it could be made (a bad argument).
@@ -118,6 +136,7 @@ impl Verifier {
             state: State::Failed(error.shown(&Redactor::default())),
             totals: Totals::default(),
             interrupt: Interrupt::new(),
+            ended: Ended::default(),
         }
     }
 
@@ -131,6 +150,40 @@ impl Verifier {
             State::Failed(e) => Some(e),
             _ => None,
         }
+    }
+
+    /// The listing, while the verifier holds it (before DONE or the error).
+    fn listing(&self) -> Option<&Listing> {
+        match &self.state {
+            State::Ready(start) => Some(&start.listing),
+            State::Running(run) => Some(&run.listing),
+            State::Done | State::Failed(_) => None,
+        }
+    }
+
+    /// The status of the listing's last HTTP response (the details request's included), 0
+    /// before any; after DONE or an error, the last one it saw.
+    pub fn http_status(&self) -> u16 {
+        self.listing().map_or(self.ended.http_status, Listing::http_status)
+    }
+
+    /// The wait the server asked for on the failure that stopped the verifier.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.error().and_then(Error::retry_after)
+    }
+
+    /// The listing's statistics (its details request included); after DONE or an error,
+    /// those it ended with.
+    pub fn stats(&self) -> Stats {
+        self.listing().map_or(self.ended.stats, Listing::stats)
+    }
+
+    /// Replaces the state, keeping what the listing it held (if any) had seen.
+    fn set_state(&mut self, state: State) {
+        if let Some(listing) = self.listing() {
+            self.ended = Ended::of(listing);
+        }
+        self.state = state;
     }
 
     pub fn totals(&self) -> Totals {
@@ -203,7 +256,7 @@ impl Verifier {
             State::Running(run) => run.listing.fail(error),
             State::Done => error.shown(&Redactor::default()),
         };
-        self.state = State::Failed(error.clone());
+        self.set_state(State::Failed(error.clone()));
         error
     }
 
@@ -231,7 +284,7 @@ impl Verifier {
                 },
             };
             match step {
-                Ok(state) => self.state = state,
+                Ok(state) => self.set_state(state),
                 Err(e) => return Err(self.fail(e)),
             }
         }
@@ -250,7 +303,11 @@ impl Verifier {
         });
         let (file, hashing) = match opened {
             Ok(opened) => opened,
-            Err(e) => return Ok(State::Failed(listing.fail(e))),
+            Err(e) => {
+                let e = listing.fail(e);
+                self.ended = Ended::of(&listing);
+                return Ok(State::Failed(e));
+            }
         };
         let mut run = Box::new(Run {
             listing,
@@ -268,7 +325,11 @@ impl Verifier {
         });
         Ok(match run.begin(part_size, no_remote_parts) {
             Ok(()) => State::Running(run),
-            Err(e) => State::Failed(run.listing.fail(e)),
+            Err(e) => {
+                let e = run.listing.fail(e);
+                self.ended = Ended::of(&run.listing);
+                State::Failed(e)
+            }
         })
     }
 }
