@@ -219,7 +219,7 @@ fn arm(
 /// written.
 pub fn connector(gate: ProxyGate) -> impl Connector<()> {
     let tunnel = ProxyTunnel { inner: ConnectProxyConnector::default(), source: gate.source() };
-    ().chain(gate).chain(tunnel).chain(NetConnector).chain(RustlsConnector::default()).chain(WrittenConnector)
+    ().chain(gate).chain(tunnel).chain(NetConnector).chain(TlsHandshake::default()).chain(WrittenConnector)
 }
 
 /// The head of the chain: traffic never goes around a proxy it was told to use. It runs
@@ -335,6 +335,71 @@ fn proxy_refusal(source: &str, reason: &str, sent_credentials: bool) -> (io::Err
         None => format!("the proxy ({source}) failed the tunnel to the Vault host: {reason}"),
     };
     (kind, message)
+}
+
+/// What a TLS handshake failure that points at a plain-HTTP server adds to its message.
+pub(crate) const PLAIN_HTTP_HINT: &str = "is it a plain-HTTP server? (http:// is accepted for loopback hosts)";
+
+/// ureq's rustls connector (it runs the whole handshake), its failures reworded where they
+/// point at a server that does not speak TLS (an https:// URL, or a bare host, at a plain-HTTP
+/// port): rustls says only "unexpected end of file" when the server closes the connection on
+/// the ClientHello, and "received corrupt message of type InvalidContentType" when it answers
+/// with HTTP text (a 400). The kinds stay, so each failure keeps its class (transport.rs): a
+/// close or reset is a network failure (retried), a corrupt message a TLS failure (not).
+#[derive(Debug, Default)]
+pub struct TlsHandshake(RustlsConnector);
+
+impl<In: Transport> Connector<In> for TlsHandshake {
+    type Out = <RustlsConnector as Connector<In>>::Out;
+
+    fn connect(&self, details: &ConnectionDetails, chained: Option<In>) -> Result<Option<Self::Out>, Error> {
+        self.0.connect(details, chained).map_err(handshake_failure)
+    }
+}
+
+/// A failure of the handshake, reworded when it looks like a plain-HTTP peer.
+fn handshake_failure(e: Error) -> Error {
+    let Error::Io(io) = e else { return e };
+    let kind = io.kind();
+    let closed = match kind {
+        io::ErrorKind::UnexpectedEof => "closed the connection",
+        io::ErrorKind::ConnectionReset => "reset the connection",
+        io::ErrorKind::InvalidData if io.get_ref().is_some_and(is_not_tls) => {
+            let inner = io.into_inner().and_then(|e| e.downcast::<rustls::Error>().ok());
+            return match inner {
+                Some(tls) => Error::Io(io::Error::new(kind, NotTls(*tls))),
+                None => Error::Io(io::Error::from(kind)),
+            };
+        }
+        _ => return Error::Io(io),
+    };
+    Error::Io(io::Error::new(kind, format!("the server {closed} during the TLS handshake: {PLAIN_HTTP_HINT}")))
+}
+
+/// Whether rustls refused the server's first bytes as no TLS record at all (HTTP text reads
+/// as an unknown content type).
+fn is_not_tls(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    matches!(
+        e.downcast_ref::<rustls::Error>(),
+        Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType))
+    )
+}
+
+/// rustls's refusal of an answer that is not TLS, with the hint; its source stays the rustls
+/// error, so the failure is still told apart as a TLS one (transport.rs).
+#[derive(Debug)]
+struct NotTls(rustls::Error);
+
+impl std::fmt::Display for NotTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the server's answer to the TLS handshake is not TLS ({}): {PLAIN_HTTP_HINT}", self.0)
+    }
+}
+
+impl std::error::Error for NotTls {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
 }
 
 /// The top of the chain: what ureq writes here is HTTP, whatever runs below (TLS, a proxy

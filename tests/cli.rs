@@ -402,7 +402,7 @@ fn verify_exits_by_what_uploading_would_take() {
     assert_eq!(
         resume.stdout,
         format!(
-            "{VERDICT_HEADER}{}{}6 parts: 4 OK, 2 MISSING; {} bytes hashed; resumable: upload 2 parts from part 5\n",
+            "{VERDICT_HEADER}{}{}6 parts: 4 OK, 2 MISSING; {} bytes hashed; resumable: upload 2 parts: 5-6\n",
             verdict_row(5, "MISSING", PART, 0, "", ""),
             verdict_row(6, "MISSING", 100, 0, "", ""),
             4 * PART
@@ -414,7 +414,7 @@ fn verify_exits_by_what_uploading_would_take() {
     assert_eq!(
         gap.stdout,
         format!(
-            "{VERDICT_HEADER}{}6 parts: 5 OK, 1 MISSING; {} bytes hashed; resumable: upload 1 part from part 2\n",
+            "{VERDICT_HEADER}{}6 parts: 5 OK, 1 MISSING; {} bytes hashed; resumable: upload 1 part: 2\n",
             verdict_row(2, "MISSING", PART, 0, "", ""),
             all_hashed - PART
         )
@@ -425,7 +425,7 @@ fn verify_exits_by_what_uploading_would_take() {
     assert_eq!(
         bad.stdout,
         format!(
-            "{VERDICT_HEADER}{}{}6 parts: 4 OK, 1 SIZE_MISMATCH, 1 MD5_MISMATCH; {} bytes hashed; mismatches found: upload 2 parts from part 2 (2 again)\n",
+            "{VERDICT_HEADER}{}{}6 parts: 4 OK, 1 SIZE_MISMATCH, 1 MD5_MISMATCH; {} bytes hashed; mismatches found: upload 2 parts: 2, 6 (2 again)\n",
             verdict_row(2, "MD5_MISMATCH", PART, PART, &md5[1], &wrong(2)),
             verdict_row(6, "SIZE_MISMATCH", 100, 101, "", &md5[5]),
             5 * PART
@@ -529,7 +529,7 @@ fn verify_flags_reach_the_library() {
     assert!(wrong_size.stdout.contains(&verdict_row(1, "SIZE_MISMATCH", PART / 2, PART, "", &true_md5s(&path)[0])));
     assert!(
         wrong_size.stdout.ends_with(
-            "11 parts: 5 MISSING, 6 SIZE_MISMATCH; 0 bytes hashed; mismatches found: upload 11 parts from part 1 (6 again)\n"
+            "11 parts: 5 MISSING, 6 SIZE_MISMATCH; 0 bytes hashed; mismatches found: upload 11 parts: 1-11 (6 again)\n"
         ),
         "{}",
         wrong_size.stdout
@@ -1559,4 +1559,254 @@ fn a_closed_or_broken_standard_output_and_a_full_disk_under_verify_exit_74() {
     let venv = [("VAULT_URL", vurl.as_str()), ("VAULT_SESSION_ID", ALICE)];
     assert_eq!(tool(&["verify", "res", &path], &venv).code, 1);
     assert_eq!(tool_to_dev_full(&["verify", "res", &path], &venv), (74, DEV_FULL.to_owned()));
+}
+
+/// Where a run under [`tool_on_tty`] sends standard output and standard error: one of them
+/// on the pseudo-terminal, the other to a pipe (what the Run holds) or a file.
+#[derive(Clone, Copy, PartialEq)]
+enum Tty {
+    /// stderr on the terminal, stdout to a pipe.
+    Stderr,
+    /// stdout on the terminal, stderr to a pipe.
+    Stdout,
+}
+
+/// Runs the tool with one stream on a pseudo-terminal (openpty): the exit status, what went to
+/// the pipe, and what the terminal received (its "\n" written as "\r\n" by the terminal).
+fn tool_on_tty(on: Tty, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::process::Stdio;
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty writes two descriptors; no name, settings or window size are passed.
+    let rc =
+        unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened and are owned here only.
+    let (mut master, slave) = unsafe { (std::fs::File::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut cmd = Command::new(program(TOOL));
+    for var in
+        ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"]
+    {
+        cmd.env_remove(var);
+    }
+    cmd.args(args).env("LD_LIBRARY_PATH", lib_dir()).envs(env.iter().copied()).stdin(Stdio::null());
+    match on {
+        Tty::Stderr => cmd.stderr(Stdio::from(slave)).stdout(Stdio::piped()),
+        Tty::Stdout => cmd.stdout(Stdio::from(slave)).stderr(Stdio::piped()),
+    };
+    let child = cmd.spawn().expect("the C program runs");
+    // The child holds the only copy of the terminal's side now: reading ends (EIO) when it exits.
+    drop(cmd);
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = master.read(&mut buf) {
+            seen.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let out = child.wait_with_output().unwrap();
+    let terminal = reader.join().unwrap();
+    let piped = if on == Tty::Stderr { &out.stdout } else { &out.stderr };
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(piped).into_owned(), terminal)
+}
+
+#[test]
+fn list_shows_a_progress_line_on_a_terminal_only() {
+    let sim = sim(3);
+    let url = sim.url();
+    let env = [("VAULT_URL", url.as_str()), ("VAULT_SESSION_ID", ALICE)];
+    let table = format!(
+        "    part           size  md5\n{}{}{}3 parts, 15728640 bytes\n",
+        row("ex", 1, 5242880),
+        row("ex", 2, 5242880),
+        row("ex", 3, 5242880)
+    );
+    let (code, stdout, terminal) = tool_on_tty(Tty::Stderr, &["list", "--limit", "2", "ex"], &env);
+    assert_eq!((code, stdout.as_str()), (0, table.as_str()), "{terminal}");
+    // The first text at once, the last one (drawn however the redraws were throttled), then
+    // the line ends.
+    assert!(terminal.starts_with("\r0 parts, 0 pages\x1b[K"), "{terminal:?}");
+    assert!(terminal.ends_with("\r3 parts, 2 pages\x1b[K\r\n"), "{terminal:?}");
+
+    // stdout on the terminal, stderr a pipe: no progress line, the table as ever.
+    let (code, stderr, terminal) = tool_on_tty(Tty::Stdout, &["list", "--limit", "2", "ex"], &env);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert_eq!(terminal, table.replace('\n', "\r\n"));
+
+    // stderr a file: nothing written to it.
+    let files = Dir::new("vault_parts_cli_progress", "list");
+    let err_path = files.0.join("stderr.txt");
+    let err = std::fs::File::create(&err_path).unwrap();
+    let out = Command::new(program(TOOL))
+        .args(["list", "ex"])
+        .env("LD_LIBRARY_PATH", lib_dir())
+        .envs(env.iter().copied())
+        .stderr(err)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&err_path).unwrap(), "");
+}
+
+#[test]
+fn verify_shows_verdicts_of_the_total_and_bytes_hashed_on_a_terminal_only() {
+    let files = Dir::new("vault_parts_cli_progress", "verify");
+    let path = files.file("f.bin", 5 * PART + 100);
+    let sim =
+        Sim::start(Config::default().user(ALICE, "alice", false).upload(file_upload("resume", &path, 4, &[]))).unwrap();
+    let url = sim.url();
+    let env = [("VAULT_URL", url.as_str()), ("VAULT_SESSION_ID", ALICE)];
+    let summary = format!(
+        "{VERDICT_HEADER}{}{}6 parts: 4 OK, 2 MISSING; {} bytes hashed; resumable: upload 2 parts: 5-6\n",
+        verdict_row(5, "MISSING", PART, 0, "", ""),
+        verdict_row(6, "MISSING", 100, 0, "", ""),
+        4 * PART
+    );
+    // The total read off part 1's verdict (part size from the listing).
+    let (code, stdout, terminal) = tool_on_tty(Tty::Stderr, &["verify", "resume", &path], &env);
+    assert_eq!((code, stdout.as_str()), (1, summary.as_str()), "{terminal}");
+    assert!(terminal.starts_with("\r0 parts verified\x1b[K"), "{terminal:?}");
+    assert!(terminal.ends_with("\r6/6 parts verified, 20.0 MiB hashed\x1b[K\r\n"), "{terminal:?}");
+    // Known from the start with --part-size.
+    let (code, _, terminal) = tool_on_tty(Tty::Stderr, &["verify", "--part-size", "5MiB", "resume", &path], &env);
+    assert_eq!(code, 1);
+    assert!(terminal.starts_with("\r0/6 parts verified\x1b[K"), "{terminal:?}");
+    assert!(terminal.ends_with("\r6/6 parts verified, 20.0 MiB hashed\x1b[K\r\n"), "{terminal:?}");
+
+    let (code, stderr, terminal) = tool_on_tty(Tty::Stdout, &["verify", "resume", &path], &env);
+    assert_eq!((code, stderr.as_str()), (1, ""), "no progress line when stderr is not a terminal");
+    assert_eq!(terminal, summary.replace('\n', "\r\n"));
+}
+
+#[test]
+fn a_retry_wait_shows_on_the_progress_line() {
+    use vault_sim::{Action, Endpoint, When};
+    // A fresh simulator per run: the first page's first request is answered 429, Retry-After: 1.
+    let sim = || {
+        Sim::start(Config::default().user(ALICE, "alice", false).upload(Upload::new("ex", "alice", 3).fault_on(
+            Endpoint::Parts,
+            When::Request(1),
+            Action::Status { code: 429, body: String::new(), retry_after: Some(1) },
+        )))
+        .unwrap()
+    };
+    let first = sim();
+    let url = first.url();
+    let env = [("VAULT_URL", url.as_str()), ("VAULT_SESSION_ID", ALICE)];
+    let (code, stdout, terminal) = tool_on_tty(Tty::Stderr, &["list", "ex"], &env);
+    assert_eq!(code, 0, "{terminal}");
+    assert!(stdout.ends_with("3 parts, 15728640 bytes\n"), "{stdout}");
+    assert!(terminal.starts_with("\r0 parts, 0 pages\x1b[K\r0 parts, 0 pages; retrying in 1.0s\x1b[K"), "{terminal:?}");
+    assert!(terminal.ends_with("\r3 parts, 1 page\x1b[K\r\n"), "{terminal:?}");
+    // --verbose on the terminal: the log line takes the progress line's place, which comes back.
+    let second = sim();
+    let url = second.url();
+    let env = [("VAULT_URL", url.as_str()), ("VAULT_SESSION_ID", ALICE)];
+    let (code, _, terminal) = tool_on_tty(Tty::Stderr, &["list", "--verbose", "ex"], &env);
+    assert_eq!(code, 0, "{terminal}");
+    assert!(terminal.starts_with("\r0 parts, 0 pages\x1b[K\r\x1b[Kvault-parts: debug: "), "{terminal:?}");
+    assert!(terminal.contains("retrying in 1000 ms\r\n\r0 parts, 0 pages; retrying in 1.0s\x1b[K"), "{terminal:?}");
+    assert!(terminal.ends_with("\r3 parts, 1 page\x1b[K\r\n"), "{terminal:?}");
+}
+
+#[test]
+fn verify_prints_the_part_ranges_to_upload_within_a_bound() {
+    let files = Dir::new("vault_parts_cli_verify", "ranges");
+    // 48 parts of 1 KiB (given with --part-size: small parts keep the test fast), the last one
+    // shorter.
+    const SMALL: u64 = 1024;
+    let path = files.file("f.bin", 47 * SMALL + 100);
+    let file_upload = |id: &str, uploaded: u32, faults: &[PartFault]| {
+        let mut u = Upload::with_parts(id, "alice", parts_of_file(&path, SMALL, uploaded).unwrap());
+        for f in faults {
+            u.part_fault(*f);
+        }
+        u.declared_size(47 * SMALL + 100)
+    };
+    let mut holes: Vec<PartFault> = vec![PartFault::Missing(7), PartFault::Missing(12), PartFault::WrongMd5(3)];
+    // Every even part missing in "sparse": 24 ranges, 20 shown.
+    let sparse: Vec<PartFault> = (1..=24).map(|k| PartFault::Missing(2 * k)).collect();
+    holes.push(PartFault::WrongSize(20));
+    let config = Config::default()
+        .user(ALICE, "alice", false)
+        .upload(file_upload("gaps", 20, &[PartFault::Missing(7), PartFault::Missing(12)]))
+        .upload(file_upload("mixed", 48, &holes))
+        .upload(file_upload("sparse", 48, &sparse));
+    let sim = Sim::start(config).unwrap();
+
+    let gaps = verify(&sim, ALICE, &["--part-size", "1K", "gaps", &path]);
+    assert_eq!(gaps.code, 1, "{}", gaps.stderr);
+    let last = gaps.stdout.lines().last().unwrap();
+    assert!(last.ends_with("resumable: upload 30 parts: 7, 12, 21-48"), "{last}");
+
+    let mixed = verify(&sim, ALICE, &["--part-size", "1K", "mixed", &path]);
+    assert_eq!(mixed.code, 2, "{}", mixed.stderr);
+    let last = mixed.stdout.lines().last().unwrap();
+    assert!(last.ends_with("mismatches found: upload 4 parts: 3, 7, 12, 20 (2 again)"), "{last}");
+
+    let sparse = verify(&sim, ALICE, &["--part-size", "1K", "sparse", &path]);
+    assert_eq!(sparse.code, 1, "{}", sparse.stderr);
+    let last = sparse.stdout.lines().last().unwrap();
+    let shown: Vec<String> = (1..=20).map(|k| (2 * k).to_string()).collect();
+    assert!(
+        last.ends_with(&format!("resumable: upload 24 parts: {}, ... (4 more ranges)", shown.join(", "))),
+        "{last}"
+    );
+}
+
+/// A plain-HTTP server that answers any first bytes with HTTP 400 text, then closes.
+fn plain_400_server() -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        if let Ok((mut conn, _)) = listener.accept() {
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = conn
+                .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 11\r\nConnection: close\r\n\r\nBad Request");
+            let _ = conn.shutdown(std::net::Shutdown::Write);
+            // Read the rest, so that closing sends no reset before the client read the answer.
+            let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            while matches!(conn.read(&mut buf), Ok(1..)) {}
+        }
+    });
+    (format!("127.0.0.1:{port}"), handle)
+}
+
+#[test]
+fn https_at_a_plain_http_server_says_so() {
+    let sim = sim(3);
+    let host = sim.url().trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let https = format!("https://{host}");
+    // vault-sim closes the connection on the ClientHello: a network failure, as before.
+    let r = tool(&["list", "--max-attempts", "1", "ex"], &[("VAULT_URL", &https), ("VAULT_SESSION_ID", ALICE)]);
+    assert_eq!(r.code, 17, "10 + E_NETWORK: {}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "vault-parts: network error: page 1 (GET {https}/api/v25.3/services/file_staging/upload/ex/parts): \
+             connection failed: the server closed the connection during the TLS handshake: is it a plain-HTTP \
+             server? (http:// is accepted for loopback hosts)\n"
+        )
+    );
+    assert_eq!(r.stdout, "");
+
+    // A server that answers the ClientHello with HTTP text: rustls's corrupt message, a TLS
+    // failure, with the same hint.
+    let (host, server) = plain_400_server();
+    let https = format!("https://{host}");
+    let r = tool(&["list", "--max-attempts", "1", "ex"], &[("VAULT_URL", &https), ("VAULT_SESSION_ID", ALICE)]);
+    server.join().unwrap();
+    assert_eq!(r.code, 19, "10 + E_TLS: {}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "vault-parts: TLS error: page 1 (GET {https}/api/v25.3/services/file_staging/upload/ex/parts): TLS \
+             failure: the server's answer to the TLS handshake is not TLS (received corrupt message of type \
+             InvalidContentType): is it a plain-HTTP server? (http:// is accepted for loopback hosts)\n"
+        )
+    );
 }

@@ -17,6 +17,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,9 +87,11 @@ static const char usage_text[] =
     "  --no-wait           commit, but do not wait for the commit's job to end\n"
     "  --poll SECONDS      how often to ask for the commit's job, 0.1 to 600 (default 10)\n"
     "  --overwrite         upload only: let the commit replace a file at STAGING_PATH\n\n"
-    "verify prints one line per part that is not OK (every part with --verbose) and a summary.\n"
+    "verify prints one line per part that is not OK (every part with --verbose) and a summary\n"
+    "naming the parts to upload (\"upload 3 parts: 3, 6-7\").\n"
     "upload and resume print the upload session ID first (\"upload session: ID\"), one line per\n"
-    "part with --verbose, a progress line on stderr when it is a terminal, then a summary.\n"
+    "part with --verbose, then a summary. list, verify, upload and resume keep a progress line\n"
+    "on stderr when it is a terminal.\n"
     "With --json, upload and resume print JSON lines, and a failure as {\"error\":{...}}\n"
     "(with the HTTP status and Retry-After); so do abort and sessions.\n"
     "SIGINT or SIGTERM stops an upload (status 23); resume it with its ID.\n\n";
@@ -392,12 +395,129 @@ static int has_userinfo(const char *url) {
     return memchr(start, '@', len) != NULL;
 }
 
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* `bytes` for a person: "12.0 MiB". */
+static void human_bytes(char *buf, size_t len, double bytes) {
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    size_t k = 0;
+    while (bytes >= 1024.0 && k + 1 < sizeof units / sizeof *units) {
+        bytes /= 1024.0;
+        k++;
+    }
+    snprintf(buf, len, k == 0 ? "%.0f %s" : "%.1f %s", bytes, units[k]);
+}
+
+static void human_duration(char *buf, size_t len, double s) {
+    unsigned long t = s > 0 && s < 3.6e7 ? (unsigned long)(s + 0.5) : 0;
+    if (t >= 3600)
+        snprintf(buf, len, "%luh%02lum", t / 3600, t / 60 % 60);
+    else if (t >= 60)
+        snprintf(buf, len, "%lum%02lus", t / 60, t % 60);
+    else
+        snprintf(buf, len, "%lus", t);
+}
+
+/* The progress line on a terminal's stderr (never on a file or pipe), rewritten in place with
+ * \r, for list, verify, upload and resume: each command sets its text as it goes
+ * (progress_set), which is drawn at most PROGRESS_HZ times a second; the last text is drawn
+ * before the line ends, so the counts it is left with are the final ones. A retry wait the
+ * library announces (a log line) is shown at once, until the next draw. One per process: the
+ * log callback reaches it without a handle (it must not call into one). */
+#define PROGRESS_HZ 10
+static struct progress {
+    int on, shown, pending, rows_on_tty;
+    double started, drawn;
+    unsigned long long file_size;
+    char text[200];
+} progress;
+
+/* Turns the line on when stderr is a terminal. */
+static void progress_start(void) {
+    progress.on = isatty(fileno(stderr));
+    progress.rows_on_tty = progress.on && isatty(fileno(stdout));
+    progress.started = now_seconds();
+}
+
+static void progress_draw(const char *suffix) {
+    fprintf(stderr, "\r%s%s\033[K", progress.text, suffix);
+    fflush(stderr);
+    progress.shown = 1;
+    progress.pending = 0;
+    progress.drawn = now_seconds();
+}
+
+/* Sets the line's text (printf's `fmt`); drawn now unless a draw was less than 1/PROGRESS_HZ s
+ * ago (then by a later call, or by end_progress). */
+static void progress_set(const char *fmt, ...) {
+    va_list ap;
+    if (!progress.on) return;
+    va_start(ap, fmt);
+    vsnprintf(progress.text, sizeof progress.text, fmt, ap);
+    va_end(ap);
+    if (progress.drawn > 0 && now_seconds() - progress.drawn < 1.0 / PROGRESS_HZ)
+        progress.pending = 1;
+    else
+        progress_draw("");
+}
+
+/* Takes the line off the screen, so that a line of log takes its place; the next
+ * progress_set (or end_progress) draws it again. */
+static void progress_hide(void) {
+    if (!progress.shown) return;
+    fputs("\r\033[K", stderr);
+    progress.shown = 0;
+    progress.pending = 1;
+}
+
+/* Before a line of output: the same, when standard output is that terminal too. */
+static void progress_before_row(void) {
+    if (progress.rows_on_tty) progress_hide();
+}
+
+/* A retry wait of `ms` milliseconds begins: said at the end of the line. */
+static void progress_wait(unsigned long ms) {
+    char wait[32], suffix[64];
+    if (!progress.on) return;
+    if (ms < 10000)
+        snprintf(wait, sizeof wait, "%.1fs", ms / 1000.0);
+    else
+        human_duration(wait, sizeof wait, ms / 1000.0);
+    snprintf(suffix, sizeof suffix, "%sretrying in %s", progress.text[0] ? "; " : "", wait);
+    progress_draw(suffix);
+}
+
+/* Ends the progress line, its last text drawn, so that what follows starts on a line of its
+ * own. */
+static void end_progress(void) {
+    if (progress.pending && progress.text[0]) progress_draw("");
+    if (progress.shown) fputc('\n', stderr);
+    progress.shown = 0;
+    progress.pending = 0;
+    progress.text[0] = '\0';
+}
+
+/* The library's log (`userdata` the command's options): printed with --verbose; a retry wait
+ * is also shown on the progress line. */
 static void log_to_stderr(void *userdata, int level, const char *message) {
     static const char *const names[] = {"?", "error", "warn", "info", "debug"};
-    (void)userdata;
+    const struct opts *o = userdata;
+    const char *retry;
+    unsigned long ms;
     /* The final error is printed once, by main, whether or not --verbose is on. */
     if (level == VAULT_PARTS_LOG_ERROR) return;
-    fprintf(stderr, PROG ": %s: %s\n", names[level >= 1 && level <= 4 ? level : 0], message);
+    if (o->verbose) {
+        progress_hide();
+        fprintf(stderr, PROG ": %s: %s\n", names[level >= 1 && level <= 4 ? level : 0], message);
+    }
+    /* "...; retrying in 2000 ms" (retry.rs). */
+    if (level == VAULT_PARTS_LOG_WARN && (retry = strstr(message, "; retrying in ")) != NULL &&
+        sscanf(retry, "; retrying in %lu ms", &ms) == 1)
+        progress_wait(ms);
 }
 
 /* Applies the options to a freshly opened handle; the first failure sticks in the handle. */
@@ -411,17 +531,17 @@ static int configure(vault_parts_iter *it, const struct opts *o) {
     if (rc == VAULT_PARTS_OK && o->ca_file) rc = vault_parts_set_ca_file(it, o->ca_file);
     if (rc == VAULT_PARTS_OK && o->add_ca_file) rc = vault_parts_add_ca_file(it, o->add_ca_file);
     if (rc == VAULT_PARTS_OK && o->system_roots) rc = vault_parts_use_system_roots(it);
-    if (rc == VAULT_PARTS_OK && o->verbose) {
-        /* Line-buffered, so parts and log lines interleave in the order they happen. */
-        setvbuf(stdout, NULL, _IOLBF, 0);
-        rc = vault_parts_set_log(it, log_to_stderr, NULL);
-    }
+    /* Line-buffered, so parts and log lines interleave in the order they happen. */
+    if (o->verbose) setvbuf(stdout, NULL, _IOLBF, 0);
+    /* The progress line wants the retry waits. */
+    if (rc == VAULT_PARTS_OK && (o->verbose || progress.on)) rc = vault_parts_set_log(it, log_to_stderr, (void *)o);
     return rc;
 }
 
 /* The final error, once (`msg` from the handle that failed); a certificate the built-in roots
  * do not know, and a part size the listing cannot tell, get a hint. */
 static int report_failure(const char *msg, int rc, int before_io) {
+    end_progress();
     fprintf(stderr, PROG ": %s: %s\n", vault_parts_errstr(rc), msg);
     if (rc == VAULT_PARTS_E_TLS && (strstr(msg, "UnknownIssuer") || strstr(msg, "unknown issuer")))
         fprintf(stderr, PROG ": hint: the server's certificate is not signed by a trusted CA; "
@@ -514,6 +634,8 @@ static int open_listing(int argc, char **argv, struct opts *o, vault_parts_iter 
     int rc, status;
     *it = NULL;
     if ((status = parse_args(argc, argv, o)) != 0) return status;
+    /* abort and sessions make one request and print as they go: no progress line. */
+    if (o->cmd != CMD_ABORT && o->cmd != CMD_SESSIONS) progress_start();
     if (url == NULL || *url == '\0') return usage_error("VAULT_URL is not set", NULL);
     if (sid == NULL || *sid == '\0') return usage_error("VAULT_SESSION_ID is not set", NULL);
     if (has_userinfo(url))
@@ -537,13 +659,16 @@ static int cmd_list(int argc, char **argv) {
     struct opts o;
     vault_parts_iter *it;
     vault_part p;
+    vault_parts_statistics stats;
     unsigned long count = 0;
     unsigned long long total = 0;
     int rc, status;
 
     memset(&o, 0, sizeof o);
     if ((status = open_listing(argc, argv, &o, &it)) != 0) return status;
+    progress_set("0 parts, 0 pages");
     while ((rc = vault_parts_next(it, &p)) == VAULT_PARTS_ROW) {
+        progress_before_row();
         if (o.json) {
             printf("{\"part_number\":%u,\"size\":%llu,\"part_content_md5\":\"%s\"}\n", p.part_number,
                    (unsigned long long)p.size, p.part_content_md5);
@@ -554,7 +679,11 @@ static int cmd_list(int argc, char **argv) {
         }
         count++;
         total += p.size;
+        if (progress.on && vault_parts_stats(it, &stats) == VAULT_PARTS_OK)
+            progress_set("%lu part%s, %llu page%s", count, count == 1 ? "" : "s", (unsigned long long)stats.pages,
+                         stats.pages == 1 ? "" : "s");
     }
+    end_progress();
     if (rc != VAULT_PARTS_DONE) {
         fflush(stdout);
         status = report_failure(vault_parts_errmsg(it), rc, 0);
@@ -606,8 +735,41 @@ static int outcome(const vault_parts_verify_totals *t, const char **name) {
     return EXIT_COMMIT_READY;
 }
 
-/* The summary: one line of counts and what to do, or (--json) one object. */
-static void print_summary(const vault_parts_verify_totals *t, int status, const char *name, int json) {
+/* The part numbers to upload, as ranges of consecutive numbers: the first MAX_SHOWN_RANGES
+ * kept, the rest only counted, so the memory is the same for 100,000 parts (the library's cap)
+ * as for one. Numbers come in ascending order (verdicts do). */
+#define MAX_SHOWN_RANGES 20
+struct ranges {
+    unsigned long n;   /* ranges in all */
+    uint32_t tail;     /* the last number added */
+    uint32_t first[MAX_SHOWN_RANGES], last[MAX_SHOWN_RANGES];
+};
+
+static void ranges_add(struct ranges *r, uint32_t number) {
+    if (r->n > 0 && number == r->tail + 1) {
+        if (r->n <= MAX_SHOWN_RANGES) r->last[r->n - 1] = number;
+    } else {
+        if (r->n < MAX_SHOWN_RANGES) r->first[r->n] = r->last[r->n] = number;
+        r->n++;
+    }
+    r->tail = number;
+}
+
+/* "7, 12, 21-39", then ", ... (N more ranges)" past MAX_SHOWN_RANGES. */
+static void print_ranges(const struct ranges *r) {
+    unsigned long k;
+    for (k = 0; k < r->n && k < MAX_SHOWN_RANGES; k++) {
+        printf("%s%u", k ? ", " : "", r->first[k]);
+        if (r->last[k] != r->first[k]) printf("-%u", r->last[k]);
+    }
+    if (r->n > MAX_SHOWN_RANGES)
+        printf(", ... (%lu more range%s)", r->n - MAX_SHOWN_RANGES, r->n - MAX_SHOWN_RANGES == 1 ? "" : "s");
+}
+
+/* The summary: one line of counts and what to do (`upload` the parts to send), or (--json)
+ * one object. */
+static void print_summary(const vault_parts_verify_totals *t, const struct ranges *upload_parts, int status,
+                          const char *name, int json) {
     unsigned long parts = 0, upload;
     const char *sep;
     size_t k;
@@ -634,11 +796,14 @@ static void print_summary(const vault_parts_verify_totals *t, int status, const 
                t->count[VAULT_PARTS_PART_EXTRA] == 1 ? "" : "s");
         break;
     case EXIT_MISMATCHES:
-        printf("mismatches found: upload %lu part%s from part %u (%u again)\n", upload, upload == 1 ? "" : "s",
-               t->first_to_upload, t->count[VAULT_PARTS_PART_SIZE_MISMATCH] + t->count[VAULT_PARTS_PART_MD5_MISMATCH]);
+        printf("mismatches found: upload %lu part%s: ", upload, upload == 1 ? "" : "s");
+        print_ranges(upload_parts);
+        printf(" (%u again)\n", t->count[VAULT_PARTS_PART_SIZE_MISMATCH] + t->count[VAULT_PARTS_PART_MD5_MISMATCH]);
         break;
     case EXIT_RESUMABLE:
-        printf("resumable: upload %lu part%s from part %u\n", upload, upload == 1 ? "" : "s", t->first_to_upload);
+        printf("resumable: upload %lu part%s: ", upload, upload == 1 ? "" : "s");
+        print_ranges(upload_parts);
+        putchar('\n');
         break;
     default:
         printf("commit-ready%s\n", t->count[VAULT_PARTS_PART_UNVERIFIED] ? " (UNVERIFIED parts: Vault sent no MD5)" : "");
@@ -651,21 +816,55 @@ static int cmd_verify(int argc, char **argv) {
     vault_parts_verify *v = NULL;
     vault_part_verdict verdict;
     vault_parts_verify_totals totals;
-    unsigned long shown = 0;
+    struct ranges upload_parts;
+    struct stat st;
+    unsigned long shown = 0, done = 0, local_parts = 0;
+    unsigned long long file_size = 0;
     const char *name;
+    char hashed[32];
     int rc, status;
 
     memset(&o, 0, sizeof o);
+    memset(&upload_parts, 0, sizeof upload_parts);
     o.cmd = CMD_VERIFY;
     o.verify = 1;
     if ((status = open_listing(argc, argv, &o, &it)) != 0) return status;
+    /* The progress line's total: the file's parts, known from the start with --part-size,
+     * else from part 1's verdict (a full part unless it is the whole file). Vault may list
+     * more (EXTRA parts): then the count is its own total. */
+    if (progress.on && stat(o.file, &st) == 0) file_size = (unsigned long long)st.st_size;
+    if (file_size > 0 && o.part_size) local_parts = (unsigned long)((file_size - 1) / o.part_size + 1);
     /* Takes `it` over, even when it fails. */
     rc = vault_parts_verify_open(&v, it, o.file, o.part_size);
     if (rc == VAULT_PARTS_OK && o.threads) rc = vault_parts_verify_set_threads(v, (uint32_t)o.threads);
     if (rc == VAULT_PARTS_OK) {
-        while ((rc = vault_parts_verify_next(v, &verdict)) == VAULT_PARTS_ROW)
-            if (o.verbose || verdict.status != VAULT_PARTS_PART_OK) print_verdict(&verdict, o.json, shown++ == 0);
+        if (local_parts)
+            progress_set("0/%lu parts verified", local_parts);
+        else
+            progress_set("0 parts verified");
+        while ((rc = vault_parts_verify_next(v, &verdict)) == VAULT_PARTS_ROW) {
+            if (verdict.status == VAULT_PARTS_PART_MISSING || verdict.status == VAULT_PARTS_PART_SIZE_MISMATCH ||
+                verdict.status == VAULT_PARTS_PART_MD5_MISMATCH)
+                ranges_add(&upload_parts, verdict.part_number);
+            if (o.verbose || verdict.status != VAULT_PARTS_PART_OK) {
+                progress_before_row();
+                print_verdict(&verdict, o.json, shown++ == 0);
+            }
+            if (!progress.on) continue;
+            done++;
+            if (verdict.part_number == 1 && file_size > 0 && !local_parts)
+                local_parts = verdict.local_size > 0 && verdict.local_size < file_size
+                                  ? (unsigned long)((file_size - 1) / verdict.local_size + 1)
+                                  : 1;
+            vault_parts_verify_summary(v, &totals);
+            human_bytes(hashed, sizeof hashed, (double)totals.bytes_hashed);
+            if (local_parts >= done)
+                progress_set("%lu/%lu parts verified, %s hashed", done, local_parts, hashed);
+            else
+                progress_set("%lu part%s verified, %s hashed", done, done == 1 ? "" : "s", hashed);
+        }
     }
+    end_progress();
     if (rc != VAULT_PARTS_DONE) {
         fflush(stdout);
         status = report_failure(vault_parts_verify_errmsg(v), rc, 0);
@@ -674,7 +873,7 @@ static int cmd_verify(int argc, char **argv) {
     }
     vault_parts_verify_summary(v, &totals);
     status = outcome(&totals, &name);
-    print_summary(&totals, status, name, o.json);
+    print_summary(&totals, &upload_parts, status, name, o.json);
     vault_parts_verify_free(v);
     return status;
 }
@@ -709,65 +908,23 @@ static void release_signals(void) {
     signal_upload = NULL;
 }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* `bytes` for a person: "12.0 MiB". */
-static void human_bytes(char *buf, size_t len, double bytes) {
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    size_t k = 0;
-    while (bytes >= 1024.0 && k + 1 < sizeof units / sizeof *units) {
-        bytes /= 1024.0;
-        k++;
-    }
-    snprintf(buf, len, k == 0 ? "%.0f %s" : "%.1f %s", bytes, units[k]);
-}
-
-static void human_duration(char *buf, size_t len, double s) {
-    unsigned long t = s > 0 && s < 3.6e7 ? (unsigned long)(s + 0.5) : 0;
-    if (t >= 3600)
-        snprintf(buf, len, "%luh%02lum", t / 3600, t / 60 % 60);
-    else if (t >= 60)
-        snprintf(buf, len, "%lum%02lus", t / 60, t % 60);
-    else
-        snprintf(buf, len, "%lus", t);
-}
-
-/* The progress line on a terminal's stderr: parts done of all, bytes, rate, time left;
- * rewritten in place with \r. */
-struct progress {
-    int on, shown;
-    double started;
-    unsigned long long file_size;
-};
-
-static void show_progress(struct progress *pr, const vault_parts_upload *u, unsigned long long done_bytes) {
+/* upload and resume's progress text: parts done of all, bytes, rate, time left. */
+static void show_progress(const vault_parts_upload *u, unsigned long long done_bytes) {
     vault_parts_upload_totals t;
     char done[32], total[32], rate[32], left[32];
     double elapsed, bps;
-    if (!pr->on) return;
+    if (!progress.on) return;
     vault_parts_upload_summary(u, &t);
-    elapsed = now_seconds() - pr->started;
+    elapsed = now_seconds() - progress.started;
     bps = elapsed > 0 ? (double)t.bytes_sent / elapsed : 0;
     human_bytes(done, sizeof done, (double)done_bytes);
-    human_bytes(total, sizeof total, (double)pr->file_size);
+    human_bytes(total, sizeof total, (double)progress.file_size);
     human_bytes(rate, sizeof rate, bps);
     if (bps > 0)
-        human_duration(left, sizeof left, (double)(pr->file_size - done_bytes) / bps);
+        human_duration(left, sizeof left, (double)(progress.file_size - done_bytes) / bps);
     else
         snprintf(left, sizeof left, "?");
-    fprintf(stderr, "\r%u/%u parts, %s of %s, %s/s, %s left\033[K", t.kept + t.sent, t.parts, done, total, rate, left);
-    fflush(stderr);
-    pr->shown = 1;
-}
-
-/* Ends the progress line, so that what follows starts on a line of its own. */
-static void end_progress(struct progress *pr) {
-    if (pr->shown) fputc('\n', stderr);
-    pr->shown = 0;
+    progress_set("%u/%u parts, %s of %s, %s/s, %s left", t.kept + t.sent, t.parts, done, total, rate, left);
 }
 
 static void print_part_event(const vault_part_upload *e, int json) {
@@ -814,13 +971,11 @@ static int run_upload(int argc, char **argv, enum command cmd) {
     vault_parts_iter *it;
     vault_parts_upload *u = NULL;
     vault_part_upload e;
-    struct progress pr;
     struct stat st;
     const char *id;
     int rc, status;
 
     memset(&o, 0, sizeof o);
-    memset(&pr, 0, sizeof pr);
     o.cmd = cmd;
     if ((status = open_listing(argc, argv, &o, &it)) != 0) return status;
     /* Takes `it` over, even when it fails. Refusals before any I/O (a part size or poll interval
@@ -843,6 +998,7 @@ static int run_upload(int argc, char **argv, enum command cmd) {
      * user can resume. A new session's ID is printed even when the start failed after the
      * create; a resumed session's (the argument) only once the start succeeded. */
     if (id != NULL && (rc == VAULT_PARTS_OK || cmd == CMD_UPLOAD)) {
+        progress_before_row();
         if (o.json) {
             fputs("{\"upload_session_id\":", stdout);
             json_string(stdout, id);
@@ -853,20 +1009,19 @@ static int run_upload(int argc, char **argv, enum command cmd) {
         fflush(stdout);
     }
     if (rc == VAULT_PARTS_OK) {
-        pr.on = isatty(fileno(stderr));
-        pr.started = now_seconds();
-        if (pr.on && stat(o.file, &st) == 0) pr.file_size = (unsigned long long)st.st_size;
-        show_progress(&pr, u, 0);
+        progress.started = now_seconds();
+        if (progress.on && stat(o.file, &st) == 0) progress.file_size = (unsigned long long)st.st_size;
+        show_progress(u, 0);
         while ((rc = vault_parts_upload_next(u, &e)) == VAULT_PARTS_ROW) {
             if (o.verbose || o.json) {
-                end_progress(&pr);
+                progress_before_row();
                 print_part_event(&e, o.json);
                 fflush(stdout);
             }
-            show_progress(&pr, u, (unsigned long long)(e.offset + e.size));
+            show_progress(u, (unsigned long long)(e.offset + e.size));
         }
-        end_progress(&pr);
     }
+    end_progress();
     release_signals();
     if (rc != VAULT_PARTS_DONE) {
         /* A --part-size outside 5 MiB to 50 MiB never gets here (parse_args refuses it); the
