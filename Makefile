@@ -230,7 +230,7 @@ bench: release | $(BUILD)
 		-Wl,-rpath,$(CURDIR)/$(RELEASE) -lvault_parts
 	$(CC) $(CFLAGS) -Iinclude bench/many_listings.c -o $(BUILD)/many_listings -L$(RELEASE) \
 		-Wl,-rpath,$(CURDIR)/$(RELEASE) -lvault_parts
-	python3 -m pip wheel -q --no-deps ./python -w $(BUILD)/wheels
+	$(MAKE) --no-print-directory wheel
 	sh bench/py_venv.sh $(BUILD)/bench/pyvenv $(BUILD)/wheels
 	PATH="$$PATH:/usr/sbin" python3 bench/run.py
 

@@ -7,8 +7,11 @@ Then the V scenarios (bench/verify_bench.py: verifying a 2 GiB file against its 
 Then S4 (20 listings of a one-page session over HTTPS against vault-sim: one shared client
 against 20 separate handles).
 Then the U scenarios (bench/upload_bench.py: uploading against curl sending the same parts).
+Then the P scenarios (bench/py_package_bench.py: the Python package against requests, hashlib
+and the C library).
 Environment: ROUNDS (default 5), BENCH_DIR (default build/bench), BENCH_ONLY=V (V scenarios
-only), BENCH_ONLY=S4 (S4 only) or BENCH_ONLY=U (U scenarios only).
+only), BENCH_ONLY=S4 (S4 only), BENCH_ONLY=U (U scenarios only) or BENCH_ONLY=P (P scenarios
+only; P_ONLY=13 runs P1 and P3 of them).
 """
 import json
 import os
@@ -21,6 +24,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import py_package_bench  # noqa: E402  (the P scenarios: the Python package)
 import upload_bench  # noqa: E402  (the U scenarios: vault_parts_upload)
 import verify_bench  # noqa: E402  (the V scenarios: vault_parts_verify)
 
@@ -153,6 +157,8 @@ def main():
         return verify_bench.main()
     if os.environ.get("BENCH_ONLY") == "U":
         return upload_bench.main()
+    if os.environ.get("BENCH_ONLY") == "P":
+        return py_package_bench.main()
     if os.environ.get("BENCH_ONLY") == "S4":
         os.makedirs(WORK, exist_ok=True)
         targets = s4()
@@ -237,6 +243,7 @@ def main():
     targets += verify_bench.run(WORK, ROUNDS)
     targets += s4()
     targets += upload_bench.run(WORK, ROUNDS)
+    targets += py_package_bench.run(WORK, ROUNDS)
     for what, ok, value in targets:
         print(f"{'met   ' if ok else 'MISSED'} {what}: {value}")
     met = sum(ok for _, ok, _ in targets)
