@@ -38,6 +38,8 @@ struct Case {
     max: Duration,
     why: &'static str,
     target: Target,
+    /// The path (with its query) of each request, in order, where the row claims one.
+    fetched: Option<&'static [&'static str]>,
 }
 
 /// Where vault-sim listens and what list.c is given. "{port}" in `url` and in the faults'
@@ -75,6 +77,7 @@ fn case(name: &'static str, code: &'static str, requests: usize, needle: &'stati
         max: ms(1500),
         why,
         target: Target { bind: "127.0.0.1", url: None, session: SID.into(), upload: UPLOAD.into() },
+        fetched: None,
     }
 }
 
@@ -94,6 +97,10 @@ impl Case {
     fn time(mut self, min: Duration, max: Duration) -> Self {
         self.min = min;
         self.max = max;
+        self
+    }
+    fn fetched(mut self, targets: &'static [&'static str]) -> Self {
+        self.fetched = Some(targets);
         self
     }
     fn relative(mut self) -> Self {
@@ -414,6 +421,7 @@ fn cases() -> Vec<Case> {
             "a link with a query and no path is fetched at /",
         )
         .on(Request(1), link("\"http://127.0.0.1:{port}?limit=5\""))
+        .fetched(&[FIRST_URL, "/?limit=5"])
         .parts(Parts::Count(2)),
         case("next_page_loop_respelled", "E_PROTOCOL", 1, "pagination loop", "the first page's URL, spelled otherwise")
             .ipv6()
@@ -467,6 +475,14 @@ fn check_case(c: &Case, sim: &Sim, run: &Run) {
     }
     assert!(errmsg.len() <= 1024, "{ctx}: errmsg of {} bytes", errmsg.len());
     assert_eq!(sim.requests().len(), c.requests, "{ctx}: requests {:#?}", sim.requests());
+    if let Some(targets) = c.fetched {
+        let got: Vec<String> = sim
+            .requests()
+            .iter()
+            .map(|r| if r.query.is_empty() { r.path.clone() } else { format!("{}?{}", r.path, r.query) })
+            .collect();
+        assert_eq!(got, targets, "{ctx}: the requests' targets");
+    }
     match c.parts {
         Parts::All => assert_eq!(run.parts(), expected_parts(&sim_config(c).uploads[0]), "{ctx}"),
         Parts::Count(n) => assert_eq!(run.parts().lines().count(), n, "{ctx}: {}", run.parts()),
@@ -1056,6 +1072,9 @@ fn check_hostile(c: &Hostile, requests: usize, run: &Run) {
     assert_eq!(run.code, 0, "{ctx}: contract check failed:\n{}{}", run.stdout, run.stderr);
     assert_eq!(run.field("result"), c.code, "{ctx}:\n{}", &run.stdout[..run.stdout.len().min(4000)]);
     let errmsg = run.field("errmsg");
+    if c.needle.is_empty() {
+        assert_eq!(errmsg, "", "{ctx}: no error, no message");
+    }
     assert!(errmsg.contains(c.needle), "{ctx}: errmsg {errmsg:?} lacks {:?}\n{:?}", c.needle, run.log_lines());
     assert!(errmsg.len() <= 1024, "{ctx}: errmsg of {} bytes", errmsg.len());
     for line in run.log_lines() {
