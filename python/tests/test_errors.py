@@ -116,6 +116,20 @@ def test_http_error_503_with_retry_after(sim):
     assert (it.stats.requests, it.stats.retries) == (2, 1)
 
 
+def test_verify_errors_carry_the_status_and_retry_after_and_its_stats_count_requests(sim, data_file):
+    """vault_parts_verify_http_status / _retry_after_ms / _stats reach Verification's errors
+    and .stats: the details GET answered, then the listing's 503."""
+    s = sim("--upload-file", f"v:alice:{data_file}:{PART}:3", "--fault", "v:parts:all:status=503,2")
+    v = vp.verify(s.url, SID, "v", data_file, max_attempts=1)
+    exc = raises(vp.HTTPError, list, v)
+    check(exc, 6, "unexpected HTTP status", None, 503, 2.0)
+    assert (v.stats.requests, v.stats.retries, v.stats.pages) == (2, 0, 0)
+    ok = sim("--upload-file", f"v:alice:{data_file}:{PART}:3")
+    v = vp.verify(ok.url, SID, "v", data_file, limit=2)
+    assert [x.status for x in v] == [vp.Status.OK] * 3
+    assert (v.stats.requests, v.stats.retries, v.stats.pages, v.stats.connections) == (3, 0, 2, 1)
+
+
 def test_network_error_closed_port(sim):
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -203,7 +217,7 @@ def test_conflict_error_declared_size_differs(sim, data_file):
     msg = (f"this file cannot complete this session: the session was created for {2 * PART} bytes, "
            f"the file has {data_file.stat().st_size}; nothing was sent")
     exc = raises(vp.ConflictError, list, vp.verify(s.url, SID, "h", data_file))
-    check(exc, 14, "file and session conflict")
+    check(exc, 14, "file and session conflict", None, 200)  # the details answer, as the upload
     assert exc.message == msg
     u = vp.upload(s.url, SID, data_file, upload_session_id="h", commit="none")
     exc = raises(vp.ConflictError, list, u)

@@ -28,6 +28,12 @@ def _md5(value: Any) -> Optional[str]:
     return ffi.string(value).decode("ascii") or None
 
 
+def _stats(read: Callable[[Any, Any], int], ptr: Any) -> Stats:
+    s = ffi.new("vault_parts_statistics *")
+    read(ptr, s)
+    return Stats(s.requests, s.retries, s.pages, s.bytes_received, s.connections, s.elapsed_ms / 1000)
+
+
 def _open_listing(opener: Callable[..., int], client_opener: Callable[..., int], vault_url: str,
                   secret: Secret, args: tuple, options: Dict[str, Any]) -> Handle:
     """A new listing handle (kind ITER), options applied; raises its error and frees it."""
@@ -67,10 +73,7 @@ class PartListing(Iterator):
 
     @staticmethod
     def _read_stats(ptr: Any) -> Stats:
-        s = ffi.new("vault_parts_statistics *")
-        lib.vault_parts_stats(ptr, s)
-        return Stats(s.requests, s.retries, s.pages, s.bytes_received, s.connections,
-                     s.elapsed_ms / 1000)
+        return _stats(lib.vault_parts_stats, ptr)
 
     @property
     def stats(self) -> Stats:
@@ -165,6 +168,16 @@ class Verification(Iterator):
 
     def _final(self, ptr: Any) -> None:
         self._last_summary = self._read_summary(ptr)
+        self._last_stats = _stats(lib.vault_parts_verify_stats, ptr)
+
+    @property
+    def stats(self) -> Stats:
+        """The requests verify made so far (the details GET and the listing's pages): final
+        once closed."""
+        with self._lock:
+            if self._ptr is None:
+                return self._last_stats
+            return _stats(lib.vault_parts_verify_stats, self._ptr)
 
     @property
     def summary(self) -> VerifySummary:

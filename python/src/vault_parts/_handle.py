@@ -30,7 +30,8 @@ ITER = Kind("listing", lib.vault_parts_free, lib.vault_parts_interrupt, lib.vaul
             lib.vault_parts_retry_after_ms)
 VERIFY = Kind("verify", lib.vault_parts_verify_free, lib.vault_parts_verify_interrupt,
               lib.vault_parts_verify_errcode, lib.vault_parts_verify_errmsg,
-              lib.vault_parts_verify_error_type, None, None)
+              lib.vault_parts_verify_error_type, lib.vault_parts_verify_http_status,
+              lib.vault_parts_verify_retry_after_ms)
 UPLOAD = Kind("upload", lib.vault_parts_upload_free, lib.vault_parts_upload_interrupt,
               lib.vault_parts_upload_errcode, lib.vault_parts_upload_errmsg,
               lib.vault_parts_upload_error_type, lib.vault_parts_upload_http_status,
