@@ -145,6 +145,28 @@ pub(super) fn code_of<T>(result: Result<T, Error>, ok: c_int) -> c_int {
     result.map_or_else(|e| e.kind().code(), |_| ok)
 }
 
+/// One step of a ROW/DONE iterator, for every `*_next`: a NULL `out` is E_ARG and changes
+/// nothing (`next` is not called); a row is written to `out` as `to_c` makes it (ROW); the end
+/// is DONE; an error its code (already kept by the core, sticky).
+pub(super) fn step<T, C>(
+    out: *mut C,
+    next: impl FnOnce() -> Result<Option<T>, Error>,
+    to_c: impl FnOnce(&T) -> C,
+) -> c_int {
+    if out.is_null() {
+        return ErrorKind::Arg.code();
+    }
+    match next() {
+        // SAFETY: out is non-NULL and points to a C of the caller's per the C contract.
+        Ok(Some(row)) => {
+            unsafe { out.write(to_c(&row)) };
+            super::VAULT_PARTS_ROW
+        }
+        Ok(None) => super::VAULT_PARTS_DONE,
+        Err(e) => e.kind().code(),
+    }
+}
+
 /// Borrows a C string argument, naming it in the error when it is NULL or not UTF-8.
 ///
 /// # Safety

@@ -22,7 +22,7 @@ use crate::error::{Error, ErrorKind};
 use crate::listing::{Listing, MAX_EMPTY_PAGES, MAX_PAGES};
 use crate::log::Level;
 use crate::settings::Settings;
-use boundary::{c_str, call, code_of, read, with_text};
+use boundary::{c_str, call, code_of, read, step, with_text};
 pub use client::*;
 use handle::{opaque, Handle};
 pub use service::*;
@@ -257,11 +257,10 @@ unsafe fn open_args<'a>(
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_next(it: *mut vault_parts_iter, out: *mut vault_part) -> c_int {
     call(it, |listing| {
-        if out.is_null() {
-            return VAULT_PARTS_E_ARG;
-        }
-        match listing.next_part() {
-            Ok(Some(part)) => {
+        step(
+            out,
+            || listing.next_part(),
+            |part| {
                 // The parser already holds the md5 as 32 ASCII hex bytes: copy them as they are.
                 let mut md5 = [0 as c_char; 33];
                 if let Some(hex) = &part.md5 {
@@ -269,15 +268,9 @@ pub unsafe extern "C" fn vault_parts_next(it: *mut vault_parts_iter, out: *mut v
                         *dst = *src as c_char;
                     }
                 }
-                // SAFETY: out is non-NULL and points to a vault_part per the C contract.
-                unsafe {
-                    out.write(vault_part { part_number: part.part_number, size: part.size, part_content_md5: md5 })
-                };
-                VAULT_PARTS_ROW
-            }
-            Ok(None) => VAULT_PARTS_DONE,
-            Err(e) => e.kind().code(),
-        }
+                vault_part { part_number: part.part_number, size: part.size, part_content_md5: md5 }
+            },
+        )
     })
 }
 

@@ -1,11 +1,9 @@
 //! The C ABI of the session-level calls that are not an upload: aborting a session and listing
 //! the user's upload sessions, both on an iterator (its settings, client and errors).
 
-use super::boundary::{c_str, call, code_of};
+use super::boundary::{c_str, call, code_of, step};
 use super::client::open_iter;
-use super::{
-    vault_parts_client, vault_parts_iter, VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_OK, VAULT_PARTS_ROW,
-};
+use super::{vault_parts_client, vault_parts_iter, VAULT_PARTS_OK};
 use crate::error::Error;
 use crate::listing::Listing;
 use crate::vault_api::UploadSession;
@@ -99,20 +97,7 @@ unsafe fn account_args<'a>(vault_url: *const c_char, session_id: *const c_char) 
 /// Thread safety: one thread at a time per handle, as vault_parts_next.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_sessions_next(it: *mut vault_parts_iter, out: *mut vault_parts_session) -> c_int {
-    call(it, |listing| {
-        if out.is_null() {
-            return VAULT_PARTS_E_ARG;
-        }
-        match listing.next_session() {
-            Ok(Some(session)) => {
-                // SAFETY: out is non-NULL and points to a vault_parts_session per the C contract.
-                unsafe { to_c(&session, &mut *out) };
-                VAULT_PARTS_ROW
-            }
-            Ok(None) => VAULT_PARTS_DONE,
-            Err(e) => e.kind().code(),
-        }
-    })
+    call(it, |listing| step(out, || listing.next_session(), to_c))
 }
 
 /// Aborts the upload session `it` is for (DELETE): Vault purges its uploaded parts and the
@@ -128,14 +113,21 @@ pub unsafe extern "C" fn vault_parts_abort(it: *mut vault_parts_iter) -> c_int {
     call(it, |listing| code_of(listing.abort(), VAULT_PARTS_OK))
 }
 
-fn to_c(s: &UploadSession, out: &mut vault_parts_session) {
+fn to_c(s: &UploadSession) -> vault_parts_session {
+    let mut out = vault_parts_session {
+        id: [0; 257],
+        path: [0; 4097],
+        size: s.size,
+        uploaded_bytes: s.uploaded,
+        uploaded_parts: s.uploaded_parts,
+        created_date: [0; 257],
+        expiration_date: [0; 257],
+    };
     text_into(&s.id, &mut out.id);
     text_into(s.path.as_deref().unwrap_or(""), &mut out.path);
-    out.size = s.size;
-    out.uploaded_bytes = s.uploaded;
-    out.uploaded_parts = s.uploaded_parts;
     text_into(s.created_date.as_deref().unwrap_or(""), &mut out.created_date);
     text_into(s.expiration_date.as_deref().unwrap_or(""), &mut out.expiration_date);
+    out
 }
 
 /// Copies `text` into a C field, NUL-terminated (a NUL inside becomes a space; the parser's

@@ -1,13 +1,11 @@
 //! The C ABI of the upload: checks pointers, runs inside the panic boundary, converts to C
 //! structs, and delegates to [`crate::upload::Upload`].
 
-use super::boundary::{self, c_str, call, code_of, guard, read, store, take};
+use super::boundary::{self, c_str, call, code_of, guard, read, step, store, take};
 use super::client::open_iter;
 use super::handle::{opaque, Handle};
 use super::verify::c_path;
-use super::{
-    vault_parts_client, vault_parts_iter, VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_OK, VAULT_PARTS_ROW,
-};
+use super::{vault_parts_client, vault_parts_iter, VAULT_PARTS_E_ARG, VAULT_PARTS_OK};
 use crate::cancel::Interrupt;
 use crate::error::Error;
 use crate::listing::Listing;
@@ -338,20 +336,7 @@ pub unsafe extern "C" fn vault_parts_upload_id(u: *const vault_parts_upload) -> 
 /// VAULT_PARTS_E_ARG and changes nothing. *out is written only on VAULT_PARTS_ROW.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_upload_next(u: *mut vault_parts_upload, out: *mut vault_part_upload) -> c_int {
-    call(u, |core| {
-        if out.is_null() {
-            return VAULT_PARTS_E_ARG;
-        }
-        match core.upload.next_event() {
-            Ok(Some(event)) => {
-                // SAFETY: out is non-NULL and points to a vault_part_upload per the C contract.
-                unsafe { out.write(to_c(&event)) };
-                VAULT_PARTS_ROW
-            }
-            Ok(None) => VAULT_PARTS_DONE,
-            Err(e) => e.kind().code(),
-        }
-    })
+    call(u, |core| step(out, || core.upload.next_event(), to_c))
 }
 
 /// Fills *out with what the upload has done so far: valid at any time, also on a failed

@@ -1,11 +1,9 @@
 //! The C ABI of the verifier: checks pointers, runs inside the panic boundary, converts to C
 //! structs, and delegates to [`crate::verify::Verifier`].
 
-use super::boundary::{self, call, code_of, guard, read, store, take};
+use super::boundary::{self, call, code_of, guard, read, step, store, take};
 use super::handle::{opaque, Handle};
-use super::{
-    vault_parts_iter, vault_parts_statistics, VAULT_PARTS_DONE, VAULT_PARTS_E_ARG, VAULT_PARTS_OK, VAULT_PARTS_ROW,
-};
+use super::{vault_parts_iter, vault_parts_statistics, VAULT_PARTS_E_ARG, VAULT_PARTS_OK};
 use crate::error::Error;
 use crate::verify::{Status, Totals, Verdict, Verifier};
 use std::ffi::{c_char, c_int};
@@ -205,20 +203,7 @@ pub unsafe extern "C" fn vault_parts_verify_set_hash_all(v: *mut vault_parts_ver
 /// `out`, returns VAULT_PARTS_E_ARG and changes nothing. *out is written only on VAULT_PARTS_ROW.
 #[no_mangle]
 pub unsafe extern "C" fn vault_parts_verify_next(v: *mut vault_parts_verify, out: *mut vault_part_verdict) -> c_int {
-    call(v, |verifier| {
-        if out.is_null() {
-            return VAULT_PARTS_E_ARG;
-        }
-        match verifier.next_verdict() {
-            Ok(Some(verdict)) => {
-                // SAFETY: out is non-NULL and points to a vault_part_verdict per the C contract.
-                unsafe { out.write(to_c(&verdict)) };
-                VAULT_PARTS_ROW
-            }
-            Ok(None) => VAULT_PARTS_DONE,
-            Err(e) => e.kind().code(),
-        }
-    })
+    call(v, |verifier| step(out, || verifier.next_verdict(), to_c))
 }
 
 /// Fills *out with the counts so far: valid at any time, complete after VAULT_PARTS_DONE.
