@@ -8,7 +8,7 @@ import threading
 import pytest
 
 import vault_parts as vp
-from conftest import ADMIN, BOB, FAST, PART, SID, SECRETS
+from conftest import ADMIN, BOB, FAST, PART, SID, SECRETS, raises
 
 
 def expected_parts(parts):
@@ -60,8 +60,9 @@ def test_iterator_closed_after_break_in_with_and_after_exhaustion(sim):
         assert it.stats.requests == 1
     assert it.closed
     assert it.stats.requests == 1  # final stats survive the handle
-    with pytest.raises(StopIteration):
-        next(it)
+    # Closed before its end, the loop cannot go on as if the listing had ended.
+    exc = raises(vp.ArgumentError, next, it)
+    assert exc.message == "the listing was closed before its end"
     it = vp.list_parts(s.url, SID, "up1")
     assert [p.part_number for p in it] == [1, 2, 3, 4]
     assert it.closed
@@ -69,10 +70,11 @@ def test_iterator_closed_after_break_in_with_and_after_exhaustion(sim):
         next(it)
     it.close()  # idempotent
     assert it.closed
-    # Closed before the first next(): nothing is sent, the iterator is empty.
+    # Closed before the first next(): nothing is sent, and iterating it is misuse.
     it = vp.list_parts(s.url, SID, "up1")
     it.close()
-    assert list(it) == [] and it.stats.requests == 0
+    assert raises(vp.ArgumentError, list, it).message == "the listing was closed before its end"
+    assert it.stats.requests == 0
 
 
 def test_list_sessions_fields(sim):
@@ -192,7 +194,7 @@ def test_burst_remaining_and_session_id_forms(sim):
     next(it)
     assert it.burst_remaining == first - 1
     assert [p.part_number for p in it] == [3]
-    assert it.burst_remaining is None  # closed
+    assert it.burst_remaining == first - 2  # the last value, kept once closed
     # The session ID as bytes and as "Bearer TOKEN".
     for sid in (SID.encode(), "Bearer " + SID):
         assert [p.part_number for p in vp.list_parts(s.url, sid, "a")] == [1, 2, 3]

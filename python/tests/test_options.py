@@ -75,7 +75,7 @@ def test_client_settings(sim, tmp_path):
     assert exc.message == (f'the client\'s settings: ca_file "{missing}" cannot be read: '
                            "No such file or directory (os error 2)")
     exc = raises(vp.ArgumentError, vp.Client, max_idle=-1)
-    assert exc.message == "max_idle must be between 0 and 4294967295"
+    assert exc.message == "max_idle must not be negative"
     with pytest.raises(TypeError):
         vp.Client(bogus=1)
     with pytest.raises(TypeError):

@@ -69,7 +69,7 @@ def test_upload_resume_wait(sim, data_file):
         vp.PartUpload(2, vp.Status.MISSING, vp.Action.SENT, PART, PART, local[1][1], 1),
         vp.PartUpload(3, vp.Status.MISSING, vp.Action.SENT, 2 * PART, 1000, local[2][1], 1),
     ]
-    assert started == []  # on_start is for new sessions
+    assert started == ["r1"]  # on_start gets the ID a resume was given, before any part
     summary = u.summary
     assert u.closed
     assert (summary.parts, summary.kept, summary.sent, summary.bytes_sent, summary.committed) == \

@@ -1,10 +1,10 @@
 """The calls: list_parts, list_sessions, abort, verify and upload."""
 
 import sys
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Union
 
 from . import _options
-from ._args import PathArg, Secret, count, milliseconds, text
+from ._args import PathArg, Secret, count, flag, milliseconds, text
 from ._args import path as fs_path
 from ._errors import argument_error, error_for
 from ._handle import ITER, UPLOAD, VERIFY, Handle, Iterator, handle_error, in_use
@@ -13,9 +13,9 @@ from ._records import (Action, Part, PartUpload, Session, Stats, Status, UploadS
                        VerifySummary)
 
 if sys.version_info >= (3, 11):
-    from typing import Unpack
+    from typing import Literal, Unpack
 else:  # pragma: no cover
-    from typing_extensions import Unpack
+    from typing_extensions import Literal, Unpack
 
 _U64_MAX = 2**64 - 1
 
@@ -58,7 +58,7 @@ def _open_listing(opener: Callable[..., int], client_opener: Callable[..., int],
     return handle
 
 
-class PartListing(Iterator):
+class PartListing(Iterator[Part]):
     """The parts of an upload session, in Vault's order, fetched a page at a time as the
     iteration needs them. A context manager; freed when exhausted, closed or collected."""
 
@@ -70,6 +70,7 @@ class PartListing(Iterator):
 
     def _final(self, ptr: Any) -> None:
         self._last_stats = self._read_stats(ptr)
+        self._last_burst = lib.vault_parts_burst_remaining(ptr)
 
     @staticmethod
     def _read_stats(ptr: Any) -> Stats:
@@ -78,18 +79,16 @@ class PartListing(Iterator):
     @property
     def stats(self) -> Stats:
         """The listing's counts so far (final once closed)."""
-        with self._lock:
-            return self._read_stats(self._ptr) if self._ptr is not None else self._last_stats
+        return self._read(self._read_stats, lambda: self._last_stats)
 
     @property
     def burst_remaining(self) -> Optional[int]:
         """Requests left in Vault's 5-minute burst window, as last reported; None before."""
-        with self._lock:
-            n = lib.vault_parts_burst_remaining(self._ptr) if self._ptr is not None else -1
+        n = self._read(lib.vault_parts_burst_remaining, lambda: self._last_burst)
         return n if n >= 0 else None
 
 
-def list_parts(vault_url: str, session_id: str, upload_session_id: str, *,
+def list_parts(vault_url: str, session_id: Union[str, bytes], upload_session_id: Union[str, bytes], *,
                limit: Optional[int] = None, **options: Unpack[_options.Options]) -> PartListing:
     """Lists the parts Vault holds for an upload session: GET
     /api/{version}/services/file_staging/upload/{upload_session_id}/parts, one request per page
@@ -110,7 +109,7 @@ def list_parts(vault_url: str, session_id: str, upload_session_id: str, *,
     return PartListing(ITER, handle.detach(), handle._keep)
 
 
-class SessionListing(Iterator):
+class SessionListing(Iterator[Session]):
     """The user's active upload sessions (one request, at the first next())."""
 
     _step_fn = lib.vault_parts_sessions_next
@@ -121,7 +120,7 @@ class SessionListing(Iterator):
                        out.uploaded_parts, _text(out.created_date), _text(out.expiration_date))
 
 
-def list_sessions(vault_url: str, session_id: str, **options: Unpack[_options.Options]) -> SessionListing:
+def list_sessions(vault_url: str, session_id: Union[str, bytes], **options: Unpack[_options.Options]) -> SessionListing:
     """Lists the user's active upload sessions: one GET
     /api/{version}/services/file_staging/upload at the first next(). Returns an iterator of
     Session."""
@@ -134,7 +133,7 @@ def list_sessions(vault_url: str, session_id: str, **options: Unpack[_options.Op
     return SessionListing(ITER, handle.detach(), handle._keep)
 
 
-def abort(vault_url: str, session_id: str, upload_session_id: str,
+def abort(vault_url: str, session_id: Union[str, bytes], upload_session_id: Union[str, bytes],
           **options: Unpack[_options.Options]) -> None:
     """Aborts an upload session: one DELETE
     /api/{version}/services/file_staging/upload/{upload_session_id} (with retries); Vault
@@ -148,7 +147,7 @@ def abort(vault_url: str, session_id: str, upload_session_id: str,
         handle._call(lib.vault_parts_abort)
 
 
-class Verification(Iterator):
+class Verification(Iterator[Verdict]):
     """verify's verdicts, one per part in part order; .summary once exhausted."""
 
     _step_fn = lib.vault_parts_verify_next
@@ -174,19 +173,15 @@ class Verification(Iterator):
     def stats(self) -> Stats:
         """The requests verify made so far (the details GET and the listing's pages): final
         once closed."""
-        with self._lock:
-            if self._ptr is None:
-                return self._last_stats
-            return _stats(lib.vault_parts_verify_stats, self._ptr)
+        return self._read(lambda ptr: _stats(lib.vault_parts_verify_stats, ptr), lambda: self._last_stats)
 
     @property
     def summary(self) -> VerifySummary:
         """The counts so far: complete once the iteration is exhausted."""
-        with self._lock:
-            return self._read_summary(self._ptr) if self._ptr is not None else self._last_summary
+        return self._read(self._read_summary, lambda: self._last_summary)
 
 
-def verify(vault_url: str, session_id: str, upload_session_id: str, path: PathArg, *,
+def verify(vault_url: str, session_id: Union[str, bytes], upload_session_id: Union[str, bytes], path: PathArg, *,
            part_size: int = 0, threads: int = 0, hash_all: bool = False,
            limit: Optional[int] = None, **options: Unpack[_options.Options]) -> Verification:
     """Checks the local file at `path` against the parts Vault lists for the session: one GET
@@ -219,7 +214,7 @@ def verify(vault_url: str, session_id: str, upload_session_id: str, path: PathAr
     try:
         verification._call(lib.vault_parts_verify_set_threads, count("threads", threads),
                            blocking=False, what="threads")
-        if hash_all:
+        if flag("hash_all", hash_all):
             verification._call(lib.vault_parts_verify_set_hash_all, 1, blocking=False, what="hash_all")
     except BaseException:
         verification.close()
@@ -231,7 +226,7 @@ _COMMIT_MODES = {"none": lib.VAULT_PARTS_COMMIT_NONE, "commit": lib.VAULT_PARTS_
                  "wait": lib.VAULT_PARTS_COMMIT_WAIT}
 
 
-class Upload(Iterator):
+class Upload(Iterator[PartUpload]):
     """An upload's events, one PartUpload per part in order (KEPT or SENT), then the commit
     the mode asks for as the iteration ends. start() creates (or reads) the session first."""
 
@@ -249,14 +244,17 @@ class Upload(Iterator):
                           out.size, ffi.string(out.md5).decode("ascii"), out.attempts)
 
     def start(self) -> str:
-        """Opens the file and, for a new session, creates it (one POST) and calls on_start
-        with its ID before any part is sent; for a resumed one reads its details and listing.
+        """Opens the file and, for a new session, creates it (one POST); for a resumed one
+        reads its details and listing. Then calls on_start with the session's ID (for a resume,
+        the ID given), before any part is sent.
         Returns the upload session ID. Runs once; the first next() runs it if not called."""
         if not self._started:
             try:
                 self._call(lib.vault_parts_upload_start)
                 self._started = True
-                self._id = _text(lib.vault_parts_upload_id(self._ptr))
+                self._id = self._read(lambda ptr: _text(lib.vault_parts_upload_id(ptr)), lambda: None)
+                if self._id is None:
+                    raise argument_error("the upload was closed during its start")
                 if self._on_start is not None:
                     self._on_start(self._id)
             except BaseException as error:
@@ -289,13 +287,12 @@ class Upload(Iterator):
     @property
     def summary(self) -> UploadSummary:
         """What the upload has done so far (final once closed)."""
-        with self._lock:
-            return self._read_summary(self._ptr) if self._ptr is not None else self._last_summary
+        return self._read(self._read_summary, lambda: self._last_summary)
 
 
-def upload(vault_url: str, session_id: str, path: PathArg, *, staging_path: Optional[str] = None,
+def upload(vault_url: str, session_id: Union[str, bytes], path: PathArg, *, staging_path: Optional[str] = None,
            upload_session_id: Optional[str] = None, overwrite: bool = False, part_size: int = 0,
-           commit: str = "wait", poll: Optional[float] = None,
+           commit: 'Literal["none", "commit", "wait"]' = "wait", poll: Optional[float] = None,
            on_start: Optional[Callable[[str], Any]] = None,
            **options: Unpack[_options.Options]) -> Upload:
     """Uploads the local file at `path`, resumably. Exactly one of staging_path (a new
@@ -312,6 +309,8 @@ def upload(vault_url: str, session_id: str, path: PathArg, *, staging_path: Opti
         del session_id
     if (staging_path is None) == (upload_session_id is None):
         raise argument_error("pass exactly one of staging_path (a new session) and upload_session_id (resume)")
+    if on_start is not None and not callable(on_start):
+        raise TypeError("on_start must be a callable(upload_session_id)")
     if commit not in _COMMIT_MODES:
         raise argument_error('commit must be "none", "commit" or "wait"')
     local = fs_path("path", path)
@@ -319,7 +318,7 @@ def upload(vault_url: str, session_id: str, path: PathArg, *, staging_path: Opti
     poll_ms = milliseconds("poll", poll)
     if staging_path is not None:
         handle = _open_listing(lib.vault_parts_open_new, lib.vault_parts_open_new_with_client,
-                               vault_url, secret, (text("staging_path", staging_path), 1 if overwrite else 0),
+                               vault_url, secret, (text("staging_path", staging_path), 1 if flag("overwrite", overwrite) else 0),
                                options)
     else:
         handle = _open_listing(lib.vault_parts_open, lib.vault_parts_open_with_client, vault_url,
@@ -338,6 +337,5 @@ def upload(vault_url: str, session_id: str, path: PathArg, *, staging_path: Opti
         result.close()
         raise
     if upload_session_id is not None:
-        result._on_start = None  # the caller has the ID already
         result._id = upload_session_id  # and so has upload_session_id before start()
     return result

@@ -66,10 +66,16 @@ def milliseconds(name: str, seconds: Optional[float], upper: int = 2**32 - 1) ->
         raise TypeError(f"{name} must be a number of seconds, not {type(seconds).__name__}")
     if not math.isfinite(seconds) or seconds <= 0:
         raise argument_error(f"{name} must be a positive, finite number of seconds")
-    ms = math.ceil(seconds * 1000)
-    if ms > upper:
+    if seconds > upper / 1000 or math.ceil(seconds * 1000) > upper:
         raise argument_error(f"{name} is too long: at most {upper / 1000:g} seconds")
-    return ms
+    return math.ceil(seconds * 1000)
+
+
+def flag(name: str, value: object) -> bool:
+    """A bool argument: True or False only (a truthy "no" would mean yes)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
+    return value
 
 
 def count(name: str, value: object, upper: int = 2**32 - 1) -> int:
@@ -77,5 +83,5 @@ def count(name: str, value: object, upper: int = 2**32 - 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be int, not {type(value).__name__}")
     if value < 0 or value > upper:
-        raise argument_error(f"{name} must be between 0 and {upper}")
+        raise argument_error(f"{name} is {value}: at most {upper}" if value > 0 else f"{name} must not be negative")
     return value

@@ -3,7 +3,7 @@
 import threading
 from typing import Any, Optional
 
-from ._args import PathArg, count, path, text
+from ._args import PathArg, count, flag, path, text
 from ._errors import argument_error, error_for
 from ._native import ffi, lib
 
@@ -44,16 +44,25 @@ class Client:
                 self._set(lib.vault_parts_client_set_ca_file, path("ca_file", ca_file))
             if add_ca_file is not None:
                 self._set(lib.vault_parts_client_add_ca_file, path("add_ca_file", add_ca_file))
-            if system_roots:
+            if flag("system_roots", system_roots):
                 self._set(lib.vault_parts_client_use_system_roots)
             if client_id is not None:
                 self._set(lib.vault_parts_client_set_client_id, text("client_id", client_id))
             if max_idle is not None:
                 self._set(lib.vault_parts_client_set_max_idle, count("max_idle", max_idle))
-            self._set(lib.vault_parts_client_set_proxy_from_env, 1 if proxy_from_env else 0)
+            self._set(lib.vault_parts_client_set_proxy_from_env, 1 if flag("proxy_from_env", proxy_from_env) else 0)
         except BaseException:
             self.close()
             raise
+
+    def __copy__(self) -> "Client":
+        raise TypeError("a vault_parts Client cannot be copied: share the one object instead")
+
+    def __deepcopy__(self, memo: Any) -> "Client":
+        return self.__copy__()
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError("a vault_parts Client cannot be pickled: make one per process")
 
     def _set(self, fn: Any, *args: Any) -> None:
         code = fn(self._ptr, *args)

@@ -4,7 +4,8 @@ import logging
 import sys
 from typing import Any, Callable, Dict, Optional, Tuple, Union
 
-from ._args import PathArg, count, milliseconds, path, text
+from ._args import PathArg, count, flag, milliseconds, path, text
+from ._client import Client
 from ._errors import argument_error
 from ._native import ffi, lib
 
@@ -62,22 +63,47 @@ def check(options: Dict[str, Any]) -> None:
     unknown = sorted(set(options) - set(Options.__annotations__))
     if unknown:
         raise TypeError(f"unexpected keyword argument {unknown[0]!r}")
-    if options.get("client") is not None:
+    client = options.get("client")
+    if client is not None and not isinstance(client, Client):
+        raise TypeError(f"client must be a vault_parts.Client, not {type(client).__name__}")
+    backoff = options.get("backoff")
+    if backoff is not None and (not isinstance(backoff, tuple) or len(backoff) != 2):
+        raise TypeError("backoff must be a tuple (first wait, longest wait) in seconds")
+    if client is not None:
         for name in _CLIENT_OWNED:
             if options.get(name) not in (None, False):
                 raise argument_error(f"{name} is the client's setting: pass it to Client()")
 
 
-def log_callback(log: LogTarget) -> Any:
-    """A C log callback forwarding to `log` (kept alive by the handle that uses it)."""
-    emit = (lambda level, message: log.log(level, message)) if isinstance(log, logging.Logger) else log
-    if not callable(emit):
-        raise TypeError("log must be a logging.Logger or a callable(level, message)")
+class LogForwarder:
+    """The C log callback forwarding to `log`, kept alive by the handle that uses it. What
+    `log` raises (a KeyboardInterrupt arriving while it runs, say) cannot cross the C call:
+    it is kept, the call is stopped (`stop`, set by the handle), and the handle raises it as
+    the call returns."""
 
-    def forward(_userdata: Any, level: int, message: Any) -> None:
-        emit(_LEVELS.get(level, logging.DEBUG), ffi.string(message).decode("utf-8", "replace"))
+    def __init__(self, log: LogTarget) -> None:
+        emit = (lambda level, message: log.log(level, message)) if isinstance(log, logging.Logger) else log
+        if not callable(emit):
+            raise TypeError("log must be a logging.Logger or a callable(level, message)")
+        self.raised: Optional[BaseException] = None
+        self.stop: Callable[[], Any] = lambda: None
 
-    return ffi.callback("vault_parts_log_fn", forward)
+        def forward(_userdata: Any, level: int, message: Any) -> None:
+            try:
+                if self.raised is None:
+                    emit(_LEVELS.get(level, logging.DEBUG), ffi.string(message).decode("utf-8", "replace"))
+            except BaseException as error:  # noqa: B036 - re-raised by the handle
+                self.raised = error
+                self.stop()
+
+        def failed(_type: Any, error: BaseException, _traceback: Any) -> None:
+            # What escaped forward: a KeyboardInterrupt cffi's wrapper raised as the callback
+            # returned (the signal's Python handler runs there), which it would only print.
+            if self.raised is None:
+                self.raised = error
+            self.stop()
+
+        self.cb = ffi.callback("vault_parts_log_fn", forward, onerror=failed)
 
 
 def apply(handle: Any, options: Dict[str, Any]) -> None:
@@ -108,8 +134,8 @@ def apply(handle: Any, options: Dict[str, Any]) -> None:
     if options.get("add_ca_file") is not None:
         set_(lib.vault_parts_add_ca_file, path("add_ca_file", options["add_ca_file"]),
              blocking=False, what="add_ca_file")
-    if options.get("system_roots"):
+    if flag("system_roots", options.get("system_roots", False)):
         set_(lib.vault_parts_use_system_roots, blocking=False, what="system_roots")
     if options.get("log") is not None:
-        handle._keep = log_callback(options["log"])
-        set_(lib.vault_parts_set_log, handle._keep, ffi.NULL, blocking=False, what="log")
+        handle._keep = LogForwarder(options["log"])
+        set_(lib.vault_parts_set_log, handle._keep.cb, ffi.NULL, blocking=False, what="log")

@@ -17,7 +17,6 @@ import signal
 import threading
 from typing import Any, Callable, Optional, Tuple
 
-_MAIN_IDENT = threading.main_thread().ident
 _SIGINT = int(signal.SIGINT)
 
 
@@ -55,7 +54,7 @@ class _Relay:
     def call(self, interrupt: Callable[[Any], int], handle: Any, fn: Callable[..., int],
              *args: Any) -> int:
         """fn(handle, *args), made interruptible by Ctrl-C when on the main thread."""
-        if threading.get_ident() != _MAIN_IDENT:
+        if threading.current_thread() is not threading.main_thread():
             return fn(handle, *args)
         with self._lock:
             write_fd = self._write_fd if self._write_fd >= 0 else self._start()
@@ -75,4 +74,13 @@ class _Relay:
                 signal.set_wakeup_fd(program_fd)
 
 
+    def _after_fork(self) -> None:
+        """In a forked child the relay thread is gone: start afresh at the next call."""
+        self._lock = threading.Lock()
+        self._armed = None
+        self._write_fd = -1
+
+
 relay = _Relay()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=relay._after_fork)
