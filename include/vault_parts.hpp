@@ -175,6 +175,27 @@ private:
     Owner *owner_ = nullptr;
     std::optional<Value> current_;
 };
+/// The C functions that read the error one kind of handle keeps (vault_parts_errcode,
+/// vault_parts_verify_errcode, ...).
+template <class Handle>
+struct error_readers {
+    int (*errcode)(const Handle *);
+    const char *(*errmsg)(const Handle *);
+    const char *(*error_type)(const Handle *);
+    int (*http_status)(const Handle *);
+    std::int64_t (*retry_after_ms)(const Handle *);
+};
+
+/// The error a call on `h` that returned `rc` throws: the handle's message and Vault's error
+/// type when the handle kept this code. A call refused for its timing changes nothing, so the
+/// handle has no message for it: then the message is "`what`: " and the code's errstr.
+template <class Handle>
+error kept_error(const error_readers<Handle> &read, const Handle *h, int rc, const std::string &what) {
+    const bool kept = read.errcode(h) == rc;
+    std::string message = kept ? read.errmsg(h) : "";
+    if (message.empty()) message = what + ": " + vault_parts_errstr(rc);
+    return error(rc, kept ? read.error_type(h) : "", message, read.http_status(h), read.retry_after_ms(h));
+}
 }  // namespace detail
 
 class verify;
@@ -189,7 +210,7 @@ public:
         int rc = vault_parts_open(&it_, std::string(vault_url).c_str(), std::string(session_id).c_str(),
                                   std::string(upload_session_id).c_str());
         if (rc != VAULT_PARTS_OK) {
-            error e = make_error(rc);
+            error e = make_error(rc, "vault_parts::listing");
             vault_parts_free(it_);
             throw e;
         }
@@ -200,7 +221,7 @@ public:
         int rc = vault_parts_open_with_client(&it_, shared.native_handle(), std::string(vault_url).c_str(),
                                               std::string(session_id).c_str(), std::string(upload_session_id).c_str());
         if (rc != VAULT_PARTS_OK) {
-            error e = make_error(rc);
+            error e = make_error(rc, "vault_parts::listing");
             vault_parts_free(it_);
             throw e;
         }
@@ -217,7 +238,7 @@ public:
         int rc = vault_parts_open_new(&it, std::string(vault_url).c_str(), std::string(session_id).c_str(),
                                       std::string(staging_path).c_str(), overwrite ? 1 : 0);
         listing made(it);  // owns the handle from here, failed or not
-        if (rc != VAULT_PARTS_OK) throw made.make_error(rc);
+        if (rc != VAULT_PARTS_OK) throw made.make_error(rc, "vault_parts::listing::new_session");
         return made;
     }
     /// As above, over `shared`'s connections (vault_parts_open_new_with_client).
@@ -228,7 +249,7 @@ public:
                                                   std::string(session_id).c_str(), std::string(staging_path).c_str(),
                                                   overwrite ? 1 : 0);
         listing made(it);
-        if (rc != VAULT_PARTS_OK) throw made.make_error(rc);
+        if (rc != VAULT_PARTS_OK) throw made.make_error(rc, "vault_parts::listing::new_session");
         return made;
     }
     listing(const listing &) = delete;
@@ -251,52 +272,55 @@ public:
     // temporary, the temporary moved into the result (listing, by value, so nothing dangles):
     //   vault_parts::verify check(vault_parts::listing(url, sid, id).limit(1000), path);
     // String arguments are copied (NUL-terminated) before the library is called.
-    listing &limit(std::uint32_t n) & { return check(vault_parts_set_limit(it_, n)); }
+    listing &limit(std::uint32_t n) & { return check(vault_parts_set_limit(it_, n), "limit"); }
     listing limit(std::uint32_t n) && { return std::move(limit(n)); }
     listing &api_version(std::string_view v) & {
-        return check(vault_parts_set_api_version(it_, std::string(v).c_str()));
+        return check(vault_parts_set_api_version(it_, std::string(v).c_str()), "api_version");
     }
     listing api_version(std::string_view v) && { return std::move(api_version(v)); }
     /// Per attempt; 1 ms to UINT32_MAX ms. A negative or longer duration throws
     /// error(VAULT_PARTS_E_ARG) before the library is called, so the handle is unchanged.
     listing &timeout(std::chrono::milliseconds t) & {
-        return check(vault_parts_set_timeout_ms(it_, to_ms("timeout", t)));
+        return check(vault_parts_set_timeout_ms(it_, to_ms("timeout", t)), "timeout");
     }
     listing timeout(std::chrono::milliseconds t) && { return std::move(timeout(t)); }
-    listing &max_attempts(std::uint32_t n) & { return check(vault_parts_set_max_attempts(it_, n)); }
+    listing &max_attempts(std::uint32_t n) & {
+        return check(vault_parts_set_max_attempts(it_, n), "max_attempts");
+    }
     listing max_attempts(std::uint32_t n) && { return std::move(max_attempts(n)); }
     /// Both 0 to UINT32_MAX ms, as timeout() checks them.
     listing &backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max) & {
-        return check(vault_parts_set_backoff_ms(it_, to_ms("backoff initial", initial), to_ms("backoff max", max)));
+        return check(vault_parts_set_backoff_ms(it_, to_ms("backoff initial", initial), to_ms("backoff max", max)),
+                     "backoff");
     }
     listing backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max) && {
         return std::move(backoff(initial, max));
     }
     listing &client_id(std::string_view id) & {
-        return check(vault_parts_set_client_id(it_, std::string(id).c_str()));
+        return check(vault_parts_set_client_id(it_, std::string(id).c_str()), "client_id");
     }
     listing client_id(std::string_view id) && { return std::move(client_id(id)); }
     /// Trusts only this PEM file's certificates (vault_parts_set_ca_file).
     listing &ca_file(std::string_view pem_path) & {
-        return check(vault_parts_set_ca_file(it_, std::string(pem_path).c_str()));
+        return check(vault_parts_set_ca_file(it_, std::string(pem_path).c_str()), "ca_file");
     }
     listing ca_file(std::string_view pem_path) && { return std::move(ca_file(pem_path)); }
     /// Trusts the built-in roots and this PEM file's certificates (vault_parts_add_ca_file).
     listing &add_ca_file(std::string_view pem_path) & {
-        return check(vault_parts_add_ca_file(it_, std::string(pem_path).c_str()));
+        return check(vault_parts_add_ca_file(it_, std::string(pem_path).c_str()), "add_ca_file");
     }
     listing add_ca_file(std::string_view pem_path) && { return std::move(add_ca_file(pem_path)); }
     /// Trusts the operating system's store (vault_parts_use_system_roots).
-    listing &system_roots() & { return check(vault_parts_use_system_roots(it_)); }
+    listing &system_roots() & { return check(vault_parts_use_system_roots(it_), "system_roots"); }
     listing system_roots() && { return std::move(system_roots()); }
     /// The function lives as long as the listing (it moves with it). An empty one turns logging off.
     listing &log(log_function fn) & {
         if (!fn) {
             log_.reset();
-            return check(vault_parts_set_log(it_, nullptr, nullptr));
+            return check(vault_parts_set_log(it_, nullptr, nullptr), "log");
         }
         log_ = std::make_unique<log_function>(std::move(fn));
-        return check(vault_parts_set_log(it_, &listing::trampoline, log_.get()));
+        return check(vault_parts_set_log(it_, &listing::trampoline, log_.get()), "log");
     }
     listing log(log_function fn) && { return std::move(log(std::move(fn))); }
 
@@ -306,13 +330,13 @@ public:
         int rc = vault_parts_next(it_, &p);
         if (rc == VAULT_PARTS_ROW) return p;
         if (rc == VAULT_PARTS_DONE) return std::nullopt;
-        throw make_error(rc);
+        throw make_error(rc, "vault_parts::listing::next");
     }
 
     /// A budget for the whole listing (vault_parts_set_deadline_ms); 1 ms or more.
     listing &deadline(std::chrono::milliseconds t) & {
         if (t.count() < 1) throw error(VAULT_PARTS_E_ARG, "", "deadline must be at least 1 ms");
-        return check(vault_parts_set_deadline_ms(it_, static_cast<std::uint64_t>(t.count())));
+        return check(vault_parts_set_deadline_ms(it_, static_cast<std::uint64_t>(t.count())), "deadline");
     }
     listing deadline(std::chrono::milliseconds t) && { return std::move(deadline(t)); }
     /// Stops the listing: iteration blocked on another thread throws error(VAULT_PARTS_E_CANCELLED)
@@ -351,13 +375,15 @@ private:
                             " ms is out of range: 0 to 4294967295 ms");
         return static_cast<std::uint32_t>(t.count());
     }
-    listing &check(int rc) {
-        if (rc != VAULT_PARTS_OK) throw make_error(rc);
+    listing &check(int rc, const char *what) {
+        if (rc != VAULT_PARTS_OK) throw make_error(rc, std::string("vault_parts::listing::") + what);
         return *this;
     }
-    error make_error(int rc) const {
-        return error(rc, vault_parts_error_type(it_), vault_parts_errmsg(it_), vault_parts_http_status(it_),
-                     vault_parts_retry_after_ms(it_));
+    error make_error(int rc, const std::string &what) const {
+        static constexpr detail::error_readers<vault_parts_iter> read{
+            vault_parts_errcode, vault_parts_errmsg, vault_parts_error_type, vault_parts_http_status,
+            vault_parts_retry_after_ms};
+        return detail::kept_error(read, it_, rc, what);
     }
     static void trampoline(void *userdata, int level, const char *message) {
         try {
@@ -461,13 +487,11 @@ private:
         if (rc != VAULT_PARTS_OK) throw make_error(rc, std::string("vault_parts::verify::") + what);
         return *this;
     }
-    // A call refused for its timing changes nothing, so the handle has no message for it.
     error make_error(int rc, const std::string &what) const {
-        const bool kept = vault_parts_verify_errcode(v_) == rc;
-        std::string message = kept ? vault_parts_verify_errmsg(v_) : "";
-        if (message.empty()) message = what + ": " + vault_parts_errstr(rc);
-        return error(rc, kept ? vault_parts_verify_error_type(v_) : "", message, vault_parts_verify_http_status(v_),
-                     vault_parts_verify_retry_after_ms(v_));
+        static constexpr detail::error_readers<vault_parts_verify> read{
+            vault_parts_verify_errcode, vault_parts_verify_errmsg, vault_parts_verify_error_type,
+            vault_parts_verify_http_status, vault_parts_verify_retry_after_ms};
+        return detail::kept_error(read, v_, rc, what);
     }
 
     vault_parts_verify *v_ = nullptr;
@@ -617,13 +641,11 @@ private:
         if (rc != VAULT_PARTS_OK) throw make_error(rc, std::string("vault_parts::upload::") + what);
         return *this;
     }
-    // A call refused for its timing changes nothing, so the handle has no message for it.
     error make_error(int rc, const std::string &what) const {
-        const bool kept = vault_parts_upload_errcode(u_) == rc;
-        std::string message = kept ? vault_parts_upload_errmsg(u_) : "";
-        if (message.empty()) message = what + ": " + vault_parts_errstr(rc);
-        return error(rc, kept ? vault_parts_upload_error_type(u_) : "", message, vault_parts_upload_http_status(u_),
-                     vault_parts_upload_retry_after_ms(u_));
+        static constexpr detail::error_readers<vault_parts_upload> read{
+            vault_parts_upload_errcode, vault_parts_upload_errmsg, vault_parts_upload_error_type,
+            vault_parts_upload_http_status, vault_parts_upload_retry_after_ms};
+        return detail::kept_error(read, u_, rc, what);
     }
 
     vault_parts_upload *u_ = nullptr;

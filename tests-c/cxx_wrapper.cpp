@@ -57,6 +57,23 @@ int main(int argc, char **argv) {
         CHECK(false);
     } catch (const vault_parts::error &e) {
         CHECK(e.code() == VAULT_PARTS_E_ARG);
+        CHECK(std::string(e.what()).find("limit") != std::string::npos);
+    }
+    // A setter refused for its timing changes nothing, so the handle has no message: the
+    // exception names the member instead of being empty, and the listing goes on.
+    {
+        vault_parts::listing l(url, sid, upload);
+        CHECK(l.next().has_value());
+        try {
+            l.limit(5);
+            CHECK(false);
+        } catch (const vault_parts::error &e) {
+            CHECK(e.code() == VAULT_PARTS_E_ARG);
+            CHECK(std::string(e.what()) == "vault_parts::listing::limit: bad argument or call");
+            CHECK(e.vault_type().empty());
+        }
+        CHECK(vault_parts_errcode(l.native_handle()) == VAULT_PARTS_OK);
+        CHECK(l.next().has_value());
     }
     // Durations the C API cannot take throw E_ARG instead of wrapping, and leave the handle usable.
     for (std::chrono::milliseconds bad : {std::chrono::milliseconds(-1), std::chrono::milliseconds(4294967296LL),
