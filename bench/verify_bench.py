@@ -21,11 +21,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SID = "bench-session-id"
 PART = 5 * 1024 * 1024
 SIZE = 2 * 1024 * 1024 * 1024
+# Where cargo put the release build: CARGO_TARGET_DIR when set (as make passes it on).
+RELEASE = os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release")
 
 
 def build(work, names=("verify_file", "list_count")):
     """Compiles the C drivers `names` (bench/NAME.c) against the release library; returns their paths."""
-    release = os.path.join(ROOT, "target", "release")
+    release = RELEASE
     lib = os.path.join(release, "libvault_parts.so.0")
     if not os.path.exists(lib):
         os.symlink("libvault_parts.so", lib)
@@ -55,7 +57,7 @@ def start_sim(work, path):
     url_file = os.path.join(work, "vsim.url")
     if os.path.exists(url_file):
         os.remove(url_file)
-    sim = subprocess.Popen([os.path.join(ROOT, "target", "release", "vault-sim"), "--url-file", url_file,
+    sim = subprocess.Popen([os.path.join(RELEASE, "vault-sim"), "--url-file", url_file,
                             "--user", f"{SID}:alice",
                             "--upload-file", f"v1:alice:{path}:{PART}:{SIZE // PART + 1}",
                             "--upload-file", f"v2:alice:{path}:{PART}:{SIZE // PART + 1}",

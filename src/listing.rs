@@ -290,6 +290,17 @@ impl Listing {
         Ok(())
     }
 
+    /// Sets the log sink (as [`Listing::set_log`], even on a failed listing) and hands back the
+    /// one it replaces: the verifier relays the lines of its listing thread to the caller's.
+    pub(crate) fn replace_log(&mut self, sink: Option<Sink>) -> Option<Sink> {
+        self.log.replace_sink(sink)
+    }
+
+    /// What every line and error of this listing passes through.
+    pub(crate) fn redactor(&self) -> &Redactor {
+        self.log.redactor()
+    }
+
     /// Whether the next [`Listing::next_part`] has to fetch a page (and so may block on the
     /// network), rather than return a part already received or end the listing.
     pub fn next_part_fetches(&self) -> bool {

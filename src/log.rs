@@ -32,6 +32,12 @@ impl Log {
         self.sink = sink;
     }
 
+    /// Sets the sink and hands back the one it replaces (the verifier relays a listing's lines
+    /// from its listing thread this way).
+    pub fn replace_sink(&mut self, sink: Option<Sink>) -> Option<Sink> {
+        std::mem::replace(&mut self.sink, sink)
+    }
+
     pub fn redactor(&self) -> &Redactor {
         &self.redactor
     }

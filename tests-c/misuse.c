@@ -29,6 +29,8 @@ static void refused_without_change(vault_parts_iter *it, int code) {
     CHECK_CODE(vault_parts_set_client_id(it, "x"), VAULT_PARTS_E_ARG);
     CHECK_CODE(vault_parts_set_ca_file(it, "/nonexistent.pem"), VAULT_PARTS_E_ARG);
     CHECK_CODE(vault_parts_set_deadline_ms(it, 5), VAULT_PARTS_E_ARG);
+    /* 0, a bad value kept before the first next, is only misuse after it: refused, not kept. */
+    CHECK_CODE(vault_parts_set_deadline_ms(it, 0), VAULT_PARTS_E_ARG);
     CHECK_CODE(vault_parts_add_ca_file(it, "/nonexistent.pem"), VAULT_PARTS_E_ARG);
     CHECK_CODE(vault_parts_use_system_roots(it), VAULT_PARTS_E_ARG);
     /* A NULL value at the wrong time is misuse too, not a value to keep. */

@@ -8,6 +8,7 @@
  * exit:  0 when every check held, 1 otherwise, 2 on usage errors.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <unistd.h>
 #include "common.h"
 
@@ -19,6 +20,48 @@ static vault_parts_iter *iter(char **argv) {
     vault_parts_iter *it = NULL;
     CHECK_CODE(vault_parts_open(&it, argv[1], argv[2], argv[3]), VAULT_PARTS_OK);
     return it;
+}
+
+/* What the log callback saw: how many lines, the last one's level and text, and whether every
+ * line came on the thread that set the log up. */
+struct seen_log {
+    int lines, level, on_caller;
+    pthread_t caller;
+    char message[512];
+};
+
+static void record_log(void *userdata, int level, const char *message) {
+    struct seen_log *s = (struct seen_log *)userdata;
+    s->lines++;
+    s->level = level;
+    s->on_caller = s->on_caller && pthread_equal(pthread_self(), s->caller);
+    snprintf(s->message, sizeof s->message, "%s", message);
+}
+
+/* The header: the log callback is called on the thread that calls vault_parts_verify_set_threads,
+ * to log the error of an out-of-range value; once, as a VAULT_PARTS_LOG_ERROR line, the errmsg. */
+static void out_of_range_threads_are_logged(char **argv, uint64_t part_size) {
+    vault_parts_iter *it = iter(argv);
+    vault_parts_verify *v = NULL;
+    struct seen_log seen;
+    memset(&seen, 0, sizeof seen);
+    seen.on_caller = 1;
+    seen.caller = pthread_self();
+    CHECK_CODE(vault_parts_set_log(it, record_log, &seen), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_open(&v, it, argv[4], part_size), VAULT_PARTS_OK);
+    CHECK_CODE(vault_parts_verify_set_threads(v, 17), VAULT_PARTS_E_ARG);
+    if (seen.lines != 1 || seen.level != VAULT_PARTS_LOG_ERROR || !seen.on_caller ||
+        strcmp(seen.message, vault_parts_verify_errmsg(v)) != 0) {
+        fprintf(stderr, "%s:%d: set_threads(17) logged %d lines, last level %d, on the caller's thread %d: \"%s\" "
+                "(want 1 line, level %d, on the caller, the errmsg \"%s\")\n", __FILE__, __LINE__, seen.lines,
+                seen.level, seen.on_caller, seen.message, VAULT_PARTS_LOG_ERROR, vault_parts_verify_errmsg(v));
+        test_failures++;
+    }
+    CHECK(strcmp(vault_parts_verify_errmsg(v), "threads is 17: at most 16") == 0);
+    /* The final error is logged once: the next call, refused with it, logs nothing more. */
+    CHECK_CODE(vault_parts_verify_next(v, NULL), VAULT_PARTS_E_ARG);
+    CHECK(seen.lines == 1);
+    vault_parts_verify_free(v);
 }
 
 /* A verifier about to panic in its next call. */
@@ -334,6 +377,7 @@ int main(int argc, char **argv) {
     vault_parts_verify_free(v);
 
     panics_stay_inside(argv, part_size);
+    out_of_range_threads_are_logged(argv, part_size);
     an_interrupt_names_no_other_function(argv, part_size);
     status_retry_after_and_stats(argv, part_size);
 

@@ -1,11 +1,14 @@
 //! Verifying a local file against the parts listed for its upload session: which parts are
 //! uploaded intact, which must be (re)uploaded, and whether the session can still be completed.
 //!
-//! The caller's thread drives the listing (so log callbacks stay on it) and hands each part
-//! whose size matches to the hashing threads; verdicts come back in part order as soon as each
-//! is known, while later pages are still being fetched and later parts hashed.
+//! The listing runs on its own thread (the details request, then the pages back to back); the
+//! caller's thread takes each part as it is listed, hands those whose size matches to the
+//! hashing threads, emits the listing's log lines (so callbacks stay on it) and returns verdicts
+//! in part order as soon as each is known, while later pages are still being fetched and later
+//! parts hashed.
 
 mod hashing;
+mod lister;
 mod plan;
 mod session;
 
@@ -19,7 +22,9 @@ use crate::cancel::Interrupt;
 use crate::error::{Error, ErrorKind, Redactor};
 use crate::listing::{Listing, Stats};
 use crate::local::{choose_part_size, Geometry, Inference, LocalFile, Purpose, MAX_PART_NUMBER};
+use crate::log::{Level, Log};
 use hashing::Hashing;
+use lister::{Lister, Msg};
 use md5_many::Md5Many;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -28,7 +33,8 @@ use std::time::Duration;
 /// At most this many hashing threads.
 pub(crate) const MAX_THREADS: u32 = 16;
 /// Listed parts not yet turned into verdicts, at most, while the next verdict waits only for
-/// hashing: bounds how far the listing runs ahead of slow hashing.
+/// hashing: bounds how far the listing runs ahead of slow hashing. As many more may wait in the
+/// listing thread's channel, where the listing then waits.
 const MAX_AHEAD: usize = 1024;
 
 /// Counts per verdict and what they add up to. Valid at any time; complete after the last
@@ -152,19 +158,20 @@ impl Verifier {
         }
     }
 
-    /// The listing, while the verifier holds it (before DONE or the error).
-    fn listing(&self) -> Option<&Listing> {
+    /// What the listing has seen so far (as of its last request while its thread runs); after
+    /// DONE or the error, what it ended with.
+    fn seen(&self) -> Ended {
         match &self.state {
-            State::Ready(start) => Some(&start.listing),
-            State::Running(run) => Some(&run.listing),
-            State::Done | State::Failed(_) => None,
+            State::Ready(start) => Ended::of(&start.listing),
+            State::Running(run) => run.seen(),
+            State::Done | State::Failed(_) => self.ended,
         }
     }
 
     /// The status of the listing's last HTTP response (the details request's included), 0
     /// before any; after DONE or an error, the last one it saw.
     pub fn http_status(&self) -> u16 {
-        self.listing().map_or(self.ended.http_status, Listing::http_status)
+        self.seen().http_status
     }
 
     /// The wait the server asked for on the failure that stopped the verifier.
@@ -175,14 +182,12 @@ impl Verifier {
     /// The listing's statistics (its details request included); after DONE or an error,
     /// those it ended with.
     pub fn stats(&self) -> Stats {
-        self.listing().map_or(self.ended.stats, Listing::stats)
+        self.seen().stats
     }
 
     /// Replaces the state, keeping what the listing it held (if any) had seen.
     fn set_state(&mut self, state: State) {
-        if let Some(listing) = self.listing() {
-            self.ended = Ended::of(listing);
-        }
+        self.ended = self.seen();
         self.state = state;
     }
 
@@ -253,7 +258,7 @@ impl Verifier {
         let error = match &mut self.state {
             State::Failed(first) => return first.clone(),
             State::Ready(start) => start.listing.fail(error),
-            State::Running(run) => run.listing.fail(error),
+            State::Running(run) => run.fail(error),
             State::Done => error.shown(&Redactor::default()),
         };
         self.set_state(State::Failed(error.clone()));
@@ -310,7 +315,9 @@ impl Verifier {
             }
         };
         let mut run = Box::new(Run {
-            listing,
+            side: Side::Home(listing),
+            log: Log::default(),
+            given: None,
             listed_all: false,
             file,
             geometry: None,
@@ -326,8 +333,8 @@ impl Verifier {
         Ok(match run.begin(part_size, no_remote_parts) {
             Ok(()) => State::Running(run),
             Err(e) => {
-                let e = run.listing.fail(e);
-                self.ended = Ended::of(&run.listing);
+                let e = run.fail(e);
+                self.ended = run.seen();
                 State::Failed(e)
             }
         })
@@ -342,9 +349,25 @@ enum Step {
     Progress,
 }
 
+/// Where the listing is.
+// One per verifier, inside the boxed Run: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
+enum Side {
+    /// On the caller's thread: before its thread starts, with no remote parts, and once its
+    /// thread has ended. Kept after the last page too: errors of the file go through its log.
+    Home(Listing),
+    /// On its thread, which has the listing's log relay its lines to [`Run::log`].
+    Away(Lister),
+}
+
 struct Run {
-    /// Kept after its last page too: errors of the file and the verdicts go through its log.
-    listing: Listing,
+    side: Side,
+    /// The user's log sink while the listing is away (its lines are emitted here, on the
+    /// caller's thread); it goes back into the listing when the listing comes home.
+    log: Log,
+    /// The part size given, applied once the declared size is checked (no byte of the file is
+    /// read before that).
+    given: Option<Geometry>,
     /// Every page has been listed.
     listed_all: bool,
     file: Arc<LocalFile>,
@@ -371,19 +394,94 @@ impl Run {
     /// starts.
     fn begin(&mut self, part_size: u64, no_remote_parts: bool) -> Result<(), Error> {
         let size = self.file.size();
-        let given = match part_size {
+        self.given = match part_size {
             0 => None,
             _ => Some(Geometry::new(size, part_size)?),
         };
         if !no_remote_parts {
-            session::check_declared_size(&mut self.listing, size)?;
+            // The details request and the pages are the listing thread's (see [`Msg::Checked`]).
+            return self.send_away();
         }
-        if let Some(g) = given {
+        if let Some(g) = self.given.take() {
             self.set_geometry(g)?;
         }
-        match no_remote_parts {
-            true => self.listing_complete(),
-            false => Ok(()),
+        self.listing_complete()
+    }
+
+    /// Starts the listing thread on the listing.
+    fn send_away(&mut self) -> Result<(), Error> {
+        let Side::Home(listing) = std::mem::replace(&mut self.side, Side::Home(placeholder())) else {
+            return Err(Error::new(ErrorKind::Internal, "the listing is away already"));
+        };
+        match Lister::start(listing, self.file.size(), MAX_AHEAD) {
+            Ok((lister, log)) => {
+                self.side = Side::Away(lister);
+                self.log = log;
+                Ok(())
+            }
+            Err((listing, e)) => {
+                self.side = Side::Home(listing);
+                Err(e)
+            }
+        }
+    }
+
+    /// Brings the listing back to the caller's thread with the user's log sink: after its
+    /// [`Msg::End`] (`ended`), or stopping it first.
+    fn come_home(&mut self, ended: bool) {
+        let Side::Away(lister) = std::mem::replace(&mut self.side, Side::Home(placeholder())) else { return };
+        let mut listing = if ended { lister.finish() } else { lister.stop() };
+        listing.replace_log(self.log.replace_sink(None));
+        self.side = Side::Home(listing);
+    }
+
+    fn seen(&self) -> Ended {
+        match &self.side {
+            Side::Home(listing) => Ended::of(listing),
+            Side::Away(lister) => lister.seen(),
+        }
+    }
+
+    /// Keeps `error` as the listing's (see [`Verifier::fail`]). With the listing away, the
+    /// lines it already sent are emitted first; an error it already reported comes first too;
+    /// else `error` is redacted and logged here, and the listing thread is stopped.
+    fn fail(&mut self, error: Error) -> Error {
+        let Side::Away(lister) = &mut self.side else { return self.home_listing().fail(error) };
+        let mut ended = None;
+        while let Ok(Some(msg)) = lister.try_next() {
+            match msg {
+                Msg::Log(level, line) => self.log.emit(level, || line),
+                Msg::End(result) => {
+                    ended = Some(result);
+                    break;
+                }
+                Msg::Checked | Msg::Part(..) => {}
+            }
+        }
+        match ended {
+            // The listing ended first: its error, if it had one, is the first.
+            Some(result) => {
+                self.come_home(true);
+                self.home_listing().fail(result.err().unwrap_or(error))
+            }
+            None => {
+                let error = error.shown(self.log.redactor());
+                self.log.emit(Level::Error, || error.message().to_owned());
+                // Its own failure (the stop's E_CANCELLED) is left unread.
+                self.come_home(false);
+                error
+            }
+        }
+    }
+
+    /// The listing, on the caller's thread (where [`Run::fail`] and the end leave it).
+    fn home_listing(&mut self) -> &mut Listing {
+        if let Side::Away(_) = self.side {
+            self.come_home(false);
+        }
+        match &mut self.side {
+            Side::Home(listing) => listing,
+            Side::Away(_) => unreachable!("come_home brings the listing home"),
         }
     }
 
@@ -391,6 +489,7 @@ impl Run {
         while let Some(hashed) = self.hashing.try_next()? {
             self.collect(hashed, totals);
         }
+        self.receive(false)?;
         let next = self.next;
         if let Some(v) = self.ready(next) {
             self.listed.remove(&v.part_number);
@@ -402,22 +501,68 @@ impl Run {
             self.file.check_path()?;
             return Ok(Step::Done);
         }
-        let waiting_on_listing = self.geometry.is_none() || !self.listed.contains_key(&next);
-        if !self.listed_all && (waiting_on_listing || self.listed.len() < MAX_AHEAD) {
-            if self.listing.next_part_fetches() {
-                // The held-back jobs would otherwise wait out the page's round trip, and after
-                // the last page they are the tail that hashing adds to the listing's time.
-                self.hashing.flush();
+        match !self.listed_all && self.waiting_on_listing() {
+            true => self.receive(true)?,
+            false => {
+                let hashed = self.hashing.wait(&self.interrupt)?;
+                self.collect(hashed, totals);
             }
-            match self.listing.next_part()? {
-                Some(part) => self.add(part.part_number, Remote { size: part.size, md5: part.md5 })?,
-                None => self.listing_complete()?,
-            }
-        } else {
-            let hashed = self.hashing.wait(&self.interrupt)?;
-            self.collect(hashed, totals);
         }
         Ok(Step::Progress)
+    }
+
+    /// The next verdict needs more of the listing (the part size, or the part itself).
+    fn waiting_on_listing(&self) -> bool {
+        self.geometry.is_none() || !self.listed.contains_key(&self.next)
+    }
+
+    /// Takes what the listing thread has sent, up to MAX_AHEAD listed parts unless the next
+    /// verdict needs more; with `wait`, waits for one message if none is in.
+    fn receive(&mut self, mut wait: bool) -> Result<(), Error> {
+        loop {
+            let full = !self.waiting_on_listing() && self.listed.len() >= MAX_AHEAD;
+            let Side::Away(lister) = &mut self.side else {
+                return match wait && !self.listed_all {
+                    true => Err(Error::new(ErrorKind::Internal, "verification stalled: no listing to wait for")),
+                    false => Ok(()),
+                };
+            };
+            if full {
+                return Ok(());
+            }
+            let msg = match lister.try_next()? {
+                Some(msg) => msg,
+                None => {
+                    // Nothing more is in: the held-back jobs would otherwise wait for the next
+                    // page, and after the last page they are the tail hashing adds.
+                    self.hashing.flush();
+                    if !wait {
+                        return Ok(());
+                    }
+                    lister.next(&self.interrupt)?
+                }
+            };
+            wait = false;
+            self.take(msg)?;
+        }
+    }
+
+    fn take(&mut self, msg: Msg) -> Result<(), Error> {
+        match msg {
+            Msg::Log(level, line) => self.log.emit(level, || line),
+            Msg::Checked => {
+                if let Some(g) = self.given.take() {
+                    self.set_geometry(g)?;
+                }
+            }
+            Msg::Part(n, remote) => self.add(n, remote)?,
+            Msg::End(result) => {
+                self.come_home(true);
+                result?;
+                self.listing_complete()?;
+            }
+        }
+        Ok(())
     }
 
     /// The verdict for part `n`, once everything it depends on is known.
@@ -492,6 +637,11 @@ impl Run {
         }
         self.digests.insert(n, digest);
     }
+}
+
+/// Stands in for the listing while it moves between threads.
+fn placeholder() -> Listing {
+    Listing::failed(Error::new(ErrorKind::Internal, "the listing is moving between threads"))
 }
 
 // The C API lets a handle move between threads.

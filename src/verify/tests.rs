@@ -483,3 +483,104 @@ fn part_size_0_on_a_session_with_no_parts_or_only_part_1() {
     assert_eq!(statuses(&verdicts), [(1, Ok), (2, Missing)]);
     assert_eq!((verdicts[1].offset, verdicts[1].local_size), (6 * MIB, 4 * MIB + 7));
 }
+
+/// `file` in 10 parts of 64 KiB, all uploaded, every page (limit 2: 5 pages) delayed by
+/// `action` on listing request `when`.
+fn slow_listing(file: &TempFile, when: vault_sim::When, action: vault_sim::Action) -> Sim {
+    let upload = Upload::with_parts("up-v", "alice", parts_of_file(&file.0, 64 * KB, 10).unwrap());
+    let upload = declared(upload, file).fault(when, action);
+    Sim::start(Config::default().user(SID, "alice", false).upload(upload)).unwrap()
+}
+
+/// Polls `done` every 10 ms for up to 10 s (generous for a loaded machine): whether it held.
+fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < end {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    done()
+}
+
+/// The header's contract: the log callback runs on the thread calling next, though the
+/// listing's requests are made on the listing thread. Every line, the listing's included.
+#[test]
+fn the_listings_log_lines_come_on_the_callers_thread() {
+    let file = TempFile::new("log-thread", 10 * 64 * KB);
+    let sim = slow_listing(&file, vault_sim::When::Always, vault_sim::Action::Delay(Duration::from_millis(20)));
+    let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut listing = Listing::new(&sim.url(), SID, "up-v");
+    listing.configure(|s| s.set_limit(2)).unwrap();
+    let sink_lines = Arc::clone(&lines);
+    let sink = move |_: crate::log::Level, line: &str| {
+        sink_lines.lock().unwrap().push((std::thread::current().id(), line.to_owned()))
+    };
+    listing.set_log(Some(Box::new(sink))).unwrap();
+    let mut v = Verifier::new(listing, &file.0, 64 * KB);
+    let (verdicts, err) = drain(&mut v);
+    assert_eq!((verdicts.len(), err), (10, None));
+    let lines = lines.lock().unwrap();
+    let me = std::thread::current().id();
+    assert!(lines.iter().all(|(id, _)| *id == me), "a line from another thread: {lines:?}");
+    let last = &lines.last().unwrap().1;
+    assert!(last.contains("listing complete after 5 pages"), "the listing's own lines are relayed: {lines:?}");
+}
+
+/// The listing thread fetches pages while the caller does nothing (here: does not call next at
+/// all), and the statistics follow it there; before the thread, pages came only inside next.
+#[test]
+fn the_listing_runs_ahead_on_its_own_thread() {
+    let file = TempFile::new("ahead", 10 * 64 * KB);
+    let sim = slow_listing(&file, vault_sim::When::Always, vault_sim::Action::Delay(Duration::from_millis(20)));
+    let mut v = verifier(&sim, &file, 64 * KB, 2);
+    assert_eq!(v.next_verdict().unwrap().map(|v| v.part_number), Some(1));
+    // The details, then 5 pages of 2 parts.
+    assert!(eventually(|| sim.requests().len() == 6), "{} requests without a call to next", sim.requests().len());
+    assert!(eventually(|| v.stats().requests == 6), "stats while the listing is away: {:?}", v.stats());
+    assert_eq!(v.http_status(), 200);
+    let (verdicts, err) = drain(&mut v);
+    assert_eq!((verdicts.len(), err), (9, None));
+    assert_eq!((v.stats().requests, v.stats().pages, sim.requests().len()), (6, 5, 6));
+}
+
+/// An interrupt while the listing thread waits for a page that never comes ends next at once
+/// with E_CANCELLED and stops that thread (next joins it); the error is sticky.
+#[test]
+fn an_interrupt_mid_page_stops_the_listing_thread() {
+    let file = TempFile::new("interrupt", 10 * 64 * KB);
+    let sim = slow_listing(&file, vault_sim::When::Request(2), vault_sim::Action::Hang);
+    let mut v = verifier(&sim, &file, 64 * KB, 2);
+    let interrupt = v.interrupter();
+    let raiser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        interrupt.interrupt();
+        std::time::Instant::now()
+    });
+    // Parts 1 and 2 come from the first page; part 3 waits on the hanging second.
+    let (verdicts, err) = drain(&mut v);
+    let returned = std::time::Instant::now();
+    let raised = raiser.join().unwrap();
+    assert_eq!(statuses(&verdicts), [(1, Status::Ok), (2, Status::Ok)]);
+    assert_eq!(err.as_ref().map(Error::kind), Some(ErrorKind::Cancelled));
+    // Polled every 40 ms: 2 s is far above that, and far below a hang.
+    let late = returned.saturating_duration_since(raised);
+    assert!(late < Duration::from_secs(2), "returned {late:?} after the interrupt");
+    assert_eq!(v.next_verdict().err(), err, "sticky");
+}
+
+/// Dropping a verifier whose listing thread hangs in a page stops and joins that thread
+/// promptly (nothing is left running against freed state).
+#[test]
+fn dropping_mid_page_stops_the_listing_thread() {
+    let file = TempFile::new("drop", 10 * 64 * KB);
+    let sim = slow_listing(&file, vault_sim::When::Request(2), vault_sim::Action::Hang);
+    let mut v = verifier(&sim, &file, 64 * KB, 2);
+    assert_eq!(v.next_verdict().unwrap().map(|v| v.part_number), Some(1));
+    assert!(eventually(|| sim.requests().len() == 3), "the thread asks for the hanging page on its own");
+    let dropping = std::time::Instant::now();
+    drop(v);
+    let took = dropping.elapsed();
+    assert!(took < Duration::from_secs(2), "the drop took {took:?}");
+}
